@@ -1,0 +1,90 @@
+"""Configuration: where the databases are, and every number of the rulebook.
+
+Every bold number of RULEBOOK.md is a named rule setting with its default. Operations override
+them from the environment (``CSA_RULE_<NAME>``) or a TOML file named by ``CSA_RULES_FILE``;
+each run records the values it used (``RuleSettings.model_dump``).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class RuleSettings(BaseSettings):
+    """The rulebook's parameters (RULEBOOK.md), named after the rule they belong to."""
+
+    model_config = SettingsConfigDict(env_prefix="CSA_RULE_", frozen=True, extra="forbid")
+
+    # section 2: segments and tranche selection
+    receipt_lookback_days: int = Field(91, gt=0)
+    segment_groups: tuple[tuple[int, ...], ...] = ((1,), (2,), (3, 4), (5,), (6,))
+    selection_interval_days: int = Field(7, gt=0)
+    tranche_capacity: int = Field(7_900, gt=0)
+    batch_size: int = Field(5_000, gt=0)
+    # section 3: the liability journey
+    liability_notice_months: int = Field(6, gt=0)
+    reminder_months_before_end: int = Field(1, ge=0)
+    reactive_notice_days: int = Field(30, gt=0)
+    # section 5: verification
+    verification_tolerance_pence: int = Field(100, ge=0)
+    # section 6: the arrears decision
+    below_threshold_pence: int = Field(6_500, ge=0)
+    not_cost_effective_pence: int = Field(50_000, ge=0)
+    not_cost_effective_old_case_pence: int = Field(100_000, ge=0)
+    old_case_years: int = Field(10, gt=0)
+    choice_window_days: int = Field(30, gt=0)
+    # section 7: the receiving parent's choice
+    extension_days: int = Field(28, gt=0)
+    # section 9: instalments
+    max_instalments: int = Field(36, gt=0)
+    instalment_unit_pence: int = Field(500, gt=0)
+
+    @field_validator("segment_groups")
+    @classmethod
+    def _every_segment_once(cls, groups: tuple[tuple[int, ...], ...]) -> tuple[tuple[int, ...], ...]:
+        flat = sorted(s for group in groups for s in group)
+        if flat != [1, 2, 3, 4, 5, 6]:
+            raise ValueError("segment_groups must name each segment 1 to 6 exactly once")
+        return groups
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        rules_file = os.environ.get("CSA_RULES_FILE")
+        if rules_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(rules_file)))
+        return tuple(sources)
+
+
+class Settings(BaseSettings):
+    """Where the engine reads and writes (CONTRACTS.md section 4)."""
+
+    model_config = SettingsConfigDict(env_prefix="CSA_", extra="ignore")
+
+    legacy_url: str = "sqlite:///var/legacy.db"
+    target_url: str = "sqlite:///var/cms.db"
+    letters_dir: Path = Path("var/letters")
+    log_level: str = "INFO"
+
+
+@lru_cache(maxsize=1)
+def rule_settings() -> RuleSettings:
+    """The rule settings of this process, read once."""
+    return RuleSettings()

@@ -1,0 +1,1 @@
+"""Extract: the legacy schemas and one adapter per legacy system, streaming canonical batches."""

@@ -1,0 +1,120 @@
+"""The CS2 adapter (2003 scheme): coded values, DD/MM/YYYY text dates, unsigned pounds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from extract import legacy_schema as schema
+from extract.systems import (
+    CASE_COLUMNS,
+    LEDGER_COLUMNS,
+    PARTY_COLUMNS,
+    CanonicalBatch,
+    LegacySystem,
+    flags,
+    parent_flags,
+)
+from validate import raw
+from validate.checks import CS2_DATE, parse_dates, parse_ids, parse_pounds
+
+CREDIT_CODES = ("RCP", "ADJ-")
+
+
+def party_ref(party_ids: pd.Series) -> pd.Series:
+    """How a CS2 party is referred to outside CS2: ``CS2-<party_id>``."""
+    return "CS2-" + party_ids
+
+
+def _dates(values: pd.Series) -> pd.Series:
+    return parse_dates(values, CS2_DATE)
+
+
+def _pence(values: pd.Series) -> pd.Series:
+    return parse_pounds(values).astype("int64")
+
+
+def to_canonical(
+    cases: pd.DataFrame, parties: pd.DataFrame, txns: pd.DataFrame, extracted_on: pd.Timestamp
+) -> CanonicalBatch:
+    """Clean CS2 rows in the canonical model (docs/design.md)."""
+    canonical_parties = pd.DataFrame(
+        {
+            "person_ref": party_ref(parties["party_id"]),
+            "surname": parties["family_name"],
+            "forenames": parties["given_names"],
+            "address": parties["addr"].str.replace("|", "\n", regex=False),
+            "postcode": parties["post_code"],
+            "deceased": parties["death_dt"].notna(),
+            "untraced": parties["addr"].isna(),
+            "abroad": flags(parties["overseas_flag"], "Y"),
+        }
+    )[PARTY_COLUMNS]
+    canonical_cases = pd.DataFrame(
+        {
+            "case_ref": cases["case_number"],
+            "scheme": "2003",
+            "legacy_case_id": parse_ids(cases["case_id"]).astype("int64"),
+            "nrp_ref": party_ref(cases["paying_party_id"]),
+            "pwc_ref": party_ref(cases["receiving_party_id"]),
+            "case_start_date": _dates(cases["effective_dt"]),
+            "status": cases["state_cd"].map(raw.CS2_STATES),
+            "assessment_type": cases["rate_cd"].map(raw.CS2_RATES),
+            "weekly_liability_pence": _pence(cases["weekly_amt"]),
+            "payment_method": cases["collection_cd"].map(raw.CS2_COLLECTIONS),
+            "enforcement_action": cases["enf_cd"].map(raw.CS2_ENFORCEMENTS),
+            "clerical": flags(cases["offline_ind"], "Y"),
+            "dv_marker": flags(cases["dv_ind"], "Y"),
+            "recorded_total_pence": _pence(cases["debt_amt"]),
+            "recorded_sos_pence": _pence(cases["debt_sos_amt"]),
+            "extracted_on": extracted_on,
+        }
+    )
+    canonical_cases["extracted_on"] = canonical_cases["extracted_on"].astype("datetime64[ns]")
+    case_numbers = dict(zip(cases["case_id"], cases["case_number"]))
+    unsigned = _pence(txns["amt"])
+    canonical_ledger = pd.DataFrame(
+        {
+            "case_ref": txns["case_id"].map(case_numbers),
+            "line_ref": parse_ids(txns["txn_id"]).astype("int64"),
+            "posted_date": _dates(txns["posted_dt"]),
+            "kind": txns["txn_cd"].map(raw.CS2_TXN_CODES),
+            "creditor": txns["owed_to"].map(raw.CS2_CREDITORS),
+            "amount_pence": unsigned.where(~txns["txn_cd"].isin(CREDIT_CODES), -unsigned),
+            "period_from": _dates(txns["period_start_dt"]),
+            "period_to": _dates(txns["period_end_dt"]),
+        }
+    )[LEDGER_COLUMNS]
+    return CanonicalBatch(
+        parent_flags(canonical_cases, canonical_parties)[CASE_COLUMNS],
+        canonical_ledger,
+        canonical_parties,
+    )
+
+
+def _party_ids(values: Iterable[str]) -> list[int]:
+    return sorted({int(value) for value in values if value.isdigit()})
+
+
+CS2 = LegacySystem(
+    scheme="2003",
+    case=raw.CS2_CASE,
+    person=raw.CS2_PARTY,
+    child=raw.CS2_CHILD,
+    ledger=raw.CS2_TXN,
+    case_table=schema.cs2_case,
+    person_table=schema.cs2_party,
+    child_table=schema.cs2_child,
+    ledger_table=schema.cs2_txn,
+    extract_table=schema.cs2_extract,
+    extract_column="extract_dt",
+    date_format=CS2_DATE,
+    case_page_key="case_id",
+    member_case_column="case_id",
+    case_ref_column="case_number",
+    parent_columns=("paying_party_id", "receiving_party_id"),
+    person_lookup_keys=_party_ids,
+    to_canonical=to_canonical,
+)
+

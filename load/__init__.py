@@ -1,0 +1,1 @@
+"""The target database: its schema, its migrations and set-based writes."""

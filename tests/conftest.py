@@ -1,0 +1,97 @@
+"""Shared fixtures: real databases, SQLite and PostgreSQL, created and dropped per test.
+
+PostgreSQL databases are created on the local server (``CSA_TEST_PG_URL``, default
+``postgresql+psycopg://postgres@127.0.0.1:5432/postgres`` for the admin connection) under
+unique names and dropped afterwards; the shared ``test`` and ``postgres`` databases hold no data.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from csa_closure.db import make_engine
+
+PG_ADMIN_URL = os.environ.get(
+    "CSA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _pg_admin() -> Engine:
+    return create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+
+def create_database_url(backend: str, tmp_path: Path, name: str) -> str:
+    """A fresh, empty database of ``backend``: a SQLite file, or a new PostgreSQL database."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / (name + '.db')}"
+    db_name = f"csa_test_{name}_{uuid.uuid4().hex[:10]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{db_name}"'))
+    admin.dispose()
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{db_name}"
+
+
+def drop_database_url(url: str) -> None:
+    if not url.startswith("postgresql"):
+        return
+    db_name = url.rsplit("/", 1)[1]
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request) -> str:
+    """Each test using this runs once on SQLite and once on PostgreSQL."""
+    return request.param
+
+
+@pytest.fixture
+def database_url_factory(backend: str, tmp_path: Path) -> Iterator:
+    """Makes fresh databases of the current backend; drops them all at the end of the test."""
+    made: list[str] = []
+
+    def factory(name: str) -> str:
+        url = create_database_url(backend, tmp_path, name)
+        made.append(url)
+        return url
+
+    yield factory
+    for url in made:
+        drop_database_url(url)
+
+
+@pytest.fixture
+def legacy_url(database_url_factory) -> str:
+    return database_url_factory("legacy")
+
+
+@pytest.fixture
+def target_url(database_url_factory) -> str:
+    return database_url_factory("target")
+
+
+@pytest.fixture
+def legacy_engine(legacy_url: str) -> Iterator[Engine]:
+    engine = make_engine(legacy_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One Prefect test server for the whole session (it takes ~15 s to start)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

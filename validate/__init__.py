@@ -1,0 +1,1 @@
+"""Validation with pandera: raw extracts against the contracts, and the canonical model."""

@@ -1,0 +1,248 @@
+"""Pandera schemas of the raw legacy records, as CONTRACTS.md sections 1 and 2 state them.
+
+Raw frames hold every column as text (the adapters read them so), so that a value that breaks
+the contract is reported rather than lost in a failed conversion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pandera.pandas as pa
+
+from validate import checks
+
+CSCS_STATUSES = ("LIVE", "ARREARS_ONLY", "CLOSED")
+CSCS_ASSESSMENTS = ("FULL", "INTERIM", "NIL")
+CSCS_PAYMENT_METHODS = ("COLLECTION", "MAINTENANCE_DIRECT", "DEO", "NONE")
+ENFORCEMENT_ACTIONS = (
+    "LIABILITY_ORDER",
+    "CHARGING_ORDER",
+    "ORDER_FOR_SALE",
+    "DEDUCTION_ORDER",
+    "ENFORCEMENT_AGENT",
+    "DRIVING_DISQUALIFICATION",
+    "COMMITTAL",
+)
+CSCS_TXN_TYPES = ("CHARGE", "IMA_CHARGE", "RECEIPT", "ADJUSTMENT")
+CREDITORS = ("PWC", "SOS")
+
+CS2_STATES = {"A": "LIVE", "R": "ARREARS_ONLY", "X": "CLOSED"}
+CS2_RATES = {"BAS": "FULL", "RED": "FULL", "FLT": "FULL", "NIL": "NIL", "DFT": "INTERIM"}
+CS2_COLLECTIONS = {"CP": "COLLECTION", "DP": "MAINTENANCE_DIRECT", "DEO": "DEO", "NON": "NONE"}
+CS2_ENFORCEMENTS = {
+    "LO": "LIABILITY_ORDER",
+    "CO": "CHARGING_ORDER",
+    "OFS": "ORDER_FOR_SALE",
+    "RDO": "DEDUCTION_ORDER",
+    "LSDO": "DEDUCTION_ORDER",
+    "EA": "ENFORCEMENT_AGENT",
+    "DDQ": "DRIVING_DISQUALIFICATION",
+    "COM": "COMMITTAL",
+}
+CS2_TXN_CODES = {"CHG": "CHARGE", "RCP": "RECEIPT", "ADJ+": "ADJUSTMENT", "ADJ-": "ADJUSTMENT"}
+CS2_CREDITORS = {"RP": "PWC", "SS": "SOS"}
+FLAGS_01 = ("0", "1")
+FLAGS_YN = ("Y", "N")
+
+CSCS_CASE_REF = r"^C93\d{7}$"
+CSCS_PERSON_REF = r"^P\d{9}$"
+CS2_CASE_NUMBER = r"^S03\d{7}$"
+INTEGER_ID = r"^\d{1,18}$"
+
+
+@dataclass(frozen=True)
+class RawContract:
+    """One legacy table's contract: its schema, its key and where row checks point."""
+
+    table: str
+    schema: pa.DataFrameSchema
+    key: tuple[str, ...]
+    row_check_columns: dict[str, str] = field(default_factory=dict)
+
+
+def _required(*column_checks: pa.Check) -> pa.Column:
+    return pa.Column("str", checks=list(column_checks), nullable=False, coerce=False)
+
+
+def _optional(*column_checks: pa.Check) -> pa.Column:
+    return pa.Column("str", checks=list(column_checks), nullable=True, coerce=False)
+
+
+
+
+def _cscs_sign_agrees(frame: pd.DataFrame) -> pd.Series:
+    amount = checks.parse_pence(frame["amount_pence"])
+    kind = frame["txn_type"]
+    wrong = ((kind == "RECEIPT") & (amount > 0)) | (kind.isin(["CHARGE", "IMA_CHARGE"]) & (amount < 0))
+    return ~wrong.fillna(False)
+
+
+def _period_in_order(date_format: str, start: str, end: str):
+    def passes(frame: pd.DataFrame) -> pd.Series:
+        starts = checks.parse_dates(frame[start], date_format)
+        ends = checks.parse_dates(frame[end], date_format)
+        return ~(ends < starts).fillna(False)
+
+    return passes
+
+
+def _sos_within_total(total: str, sos: str, parse):
+    """The recorded SoS part must lie between zero and the recorded total (when in debt)."""
+
+    def passes(frame: pd.DataFrame) -> pd.Series:
+        total_pence = parse(frame[total])
+        sos_pence = parse(frame[sos])
+        wrong = (sos_pence < 0) | (sos_pence > total_pence.clip(lower=0))
+        return ~wrong.fillna(False)
+
+    return passes
+
+
+def _schema(columns: dict[str, pa.Column], *row_checks: pa.Check) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(columns, checks=list(row_checks), strict=False, coerce=False)
+
+
+ISO = checks.ISO_DATE
+DMY = checks.CS2_DATE
+
+CSCS_PERSON = RawContract(
+    "cscs_person",
+    _schema(
+        {
+            "person_ref": _required(checks.ref(CSCS_PERSON_REF)),
+            "date_of_birth": _optional(checks.date(ISO)),
+            "date_of_death": _optional(checks.date(ISO)),
+            "resides_abroad": _required(checks.code(FLAGS_01)),
+        }
+    ),
+    key=("person_ref",),
+)
+
+CSCS_CASE = RawContract(
+    "cscs_case",
+    _schema(
+        {
+            "case_ref": _required(checks.ref(CSCS_CASE_REF)),
+            "nrp_ref": _required(checks.ref(CSCS_PERSON_REF)),
+            "pwc_ref": _required(checks.ref(CSCS_PERSON_REF)),
+            "case_start_date": _required(checks.date(ISO)),
+            "case_status": _required(checks.code(CSCS_STATUSES)),
+            "assessment_type": _required(checks.code(CSCS_ASSESSMENTS)),
+            "weekly_liability_pence": _required(checks.pence()),
+            "payment_method": _required(checks.code(CSCS_PAYMENT_METHODS)),
+            "enforcement_action": _optional(checks.code(ENFORCEMENT_ACTIONS)),
+            "clerical": _required(checks.code(FLAGS_01)),
+            "dv_marker": _required(checks.code(FLAGS_01)),
+            "arrears_total_pence": _required(checks.pence()),
+            "arrears_sos_pence": _required(checks.pence()),
+        },
+        checks.row_check(
+            "sos_within_total", _sos_within_total("arrears_total_pence", "arrears_sos_pence", checks.parse_pence)
+        ),
+    ),
+    key=("case_ref",),
+    row_check_columns={"sos_within_total": "arrears_sos_pence"},
+)
+
+CSCS_CHILD = RawContract(
+    "cscs_child",
+    _schema(
+        {
+            "case_ref": _required(checks.ref(CSCS_CASE_REF)),
+            "child_seq": _required(checks.matches(INTEGER_ID, "format")),
+            "date_of_birth": _optional(checks.date(ISO)),
+        }
+    ),
+    key=("case_ref", "child_seq"),
+)
+
+CSCS_LEDGER = RawContract(
+    "cscs_ledger",
+    _schema(
+        {
+            "case_ref": _required(checks.ref(CSCS_CASE_REF)),
+            "seq": _required(checks.matches(INTEGER_ID, "format")),
+            "posted_date": _required(checks.date(ISO)),
+            "txn_type": _required(checks.code(CSCS_TXN_TYPES)),
+            "creditor": _required(checks.code(CREDITORS)),
+            "amount_pence": _required(checks.pence()),
+            "period_from": _optional(checks.date(ISO)),
+            "period_to": _optional(checks.date(ISO)),
+        },
+        checks.row_check("sign", _cscs_sign_agrees),
+        checks.row_check("period", _period_in_order(ISO, "period_from", "period_to")),
+    ),
+    key=("case_ref", "seq"),
+    row_check_columns={"sign": "amount_pence", "period": "period_to"},
+)
+
+CS2_PARTY = RawContract(
+    "cs2_party",
+    _schema(
+        {
+            "party_id": _required(checks.matches(INTEGER_ID, "format")),
+            "birth_dt": _optional(checks.date(DMY)),
+            "death_dt": _optional(checks.date(DMY)),
+            "overseas_flag": _required(checks.code(FLAGS_YN)),
+        }
+    ),
+    key=("party_id",),
+)
+
+CS2_CASE = RawContract(
+    "cs2_case",
+    _schema(
+        {
+            "case_id": _required(checks.matches(INTEGER_ID, "format")),
+            "case_number": _required(checks.ref(CS2_CASE_NUMBER)),
+            "paying_party_id": _required(checks.matches(INTEGER_ID, "format")),
+            "receiving_party_id": _required(checks.matches(INTEGER_ID, "format")),
+            "effective_dt": _required(checks.date(DMY)),
+            "state_cd": _required(checks.code(CS2_STATES)),
+            "rate_cd": _required(checks.code(CS2_RATES)),
+            "weekly_amt": _required(checks.pounds()),
+            "collection_cd": _required(checks.code(CS2_COLLECTIONS)),
+            "enf_cd": _optional(checks.code(CS2_ENFORCEMENTS)),
+            "offline_ind": _required(checks.code(FLAGS_YN)),
+            "dv_ind": _required(checks.code(FLAGS_YN)),
+            "debt_amt": _required(checks.pounds()),
+            "debt_sos_amt": _required(checks.pounds()),
+        },
+        checks.row_check("sos_within_total", _sos_within_total("debt_amt", "debt_sos_amt", checks.parse_pounds)),
+    ),
+    key=("case_id",),
+    row_check_columns={"sos_within_total": "debt_sos_amt"},
+)
+
+CS2_CHILD = RawContract(
+    "cs2_child",
+    _schema(
+        {
+            "case_id": _required(checks.matches(INTEGER_ID, "format")),
+            "child_no": _required(checks.matches(INTEGER_ID, "format")),
+            "birth_dt": _optional(checks.date(DMY)),
+        }
+    ),
+    key=("case_id", "child_no"),
+)
+
+CS2_TXN = RawContract(
+    "cs2_txn",
+    _schema(
+        {
+            "txn_id": _required(checks.matches(INTEGER_ID, "format")),
+            "case_id": _required(checks.matches(INTEGER_ID, "format")),
+            "posted_dt": _required(checks.date(DMY)),
+            "txn_cd": _required(checks.code(CS2_TXN_CODES)),
+            "owed_to": _required(checks.code(CS2_CREDITORS)),
+            "amt": _required(checks.pounds()),
+            "period_start_dt": _optional(checks.date(DMY)),
+            "period_end_dt": _optional(checks.date(DMY)),
+        },
+        checks.row_check("period", _period_in_order(DMY, "period_start_dt", "period_end_dt")),
+    ),
+    key=("txn_id",),
+    row_check_columns={"period": "period_end_dt"},
+)
