@@ -1,0 +1,98 @@
+"""Records what an extract run found: the clean case snapshot, held cases and quarantine.
+
+Each batch is written in one transaction and keyed by business key, so extracting the same
+records again changes nothing but ``last_seen`` of what is still broken.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pandas as pd
+from sqlalchemy import Engine, func, select, update
+
+from extract.batches import ExtractedBatch, QuarantineRecord, quarantine_rows
+from load.schema import extract_run, held_case, legacy_case, quarantine
+from load.writes import delete_where_in, upsert_frame, upsert_rows
+
+SNAPSHOT_COLUMNS = [column.name for column in legacy_case.columns]
+
+
+def extract_run_id(scheme: str, extracted_on: date) -> str:
+    """One run per scheme and extract date: rerunning the same extract reuses its id."""
+    return f"{scheme}-{extracted_on:%Y%m%d}"
+
+
+def start_extract_run(target: Engine, scheme: str, extracted_on: date) -> str:
+    run = extract_run_id(scheme, extracted_on)
+    with target.begin() as conn:
+        upsert_rows(
+            conn,
+            extract_run,
+            [
+                {
+                    "extract_run": run,
+                    "scheme": scheme,
+                    "extracted_on": extracted_on,
+                    "started_at": datetime.now(UTC),
+                    "finished_at": None,
+                    "cases_extracted": 0,
+                    "cases_clean": 0,
+                    "cases_held": 0,
+                    "records_quarantined": 0,
+                }
+            ],
+            key=["extract_run"],
+        )
+    return run
+
+
+def record_quarantine(target: Engine, records: list[QuarantineRecord], run: str, seen_on: date) -> None:
+    with target.begin() as conn:
+        upsert_rows(conn, quarantine, quarantine_rows(records, run, seen_on),
+                    key=["source_table", "source_key"], keep_on_conflict=["first_seen"])
+
+
+def record_batch(target: Engine, batch: ExtractedBatch, last_receipts: pd.Series, run: str,
+                 extracted_on: date) -> None:
+    """One batch, one transaction: snapshot the clean cases, hold back the others."""
+    snapshot = batch.cases.assign(
+        last_receipt_on=last_receipts.reindex(batch.cases["case_ref"]).to_numpy(),
+        extract_run=run,
+    )[SNAPSHOT_COLUMNS]
+    held = [
+        {"case_ref": ref, "scheme": batch.scheme, "extract_run": run, "held_since": extracted_on}
+        for ref in batch.held_case_refs
+    ]
+    with target.begin() as conn:
+        upsert_rows(conn, quarantine, quarantine_rows(batch.quarantined, run, extracted_on),
+                    key=["source_table", "source_key"], keep_on_conflict=["first_seen"])
+        delete_where_in(conn, held_case, "case_ref", list(batch.cases["case_ref"]))
+        upsert_rows(conn, held_case, held, key=["case_ref"], keep_on_conflict=["held_since"])
+        upsert_frame(conn, legacy_case, snapshot, key=["case_ref"])
+
+
+def finish_extract_run(target: Engine, run: str, cases_extracted: int) -> dict[str, int]:
+    """Close the run with its counts, taken from the tables so a rerun counts the same."""
+    with target.begin() as conn:
+        clean = conn.execute(
+            select(func.count()).select_from(legacy_case).where(legacy_case.c.extract_run == run)
+        ).scalar_one()
+        held = conn.execute(
+            select(func.count()).select_from(held_case).where(held_case.c.extract_run == run)
+        ).scalar_one()
+        quarantined = conn.execute(
+            select(func.count()).select_from(quarantine).where(quarantine.c.extract_run == run)
+        ).scalar_one()
+        counts = {
+            "cases_extracted": cases_extracted,
+            "cases_clean": clean,
+            "cases_held": held,
+            "records_quarantined": quarantined,
+        }
+        conn.execute(
+            update(extract_run)
+            .where(extract_run.c.extract_run == run)
+            .values(finished_at=datetime.now(UTC), **counts)
+        )
+    return counts
