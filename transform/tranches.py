@@ -1,0 +1,150 @@
+"""Sections 2 and 3: the tranche plan, its batches, and reactive closures.
+
+The plan walks the segment groups in order, one tranche per selection date, re-classifying the
+unselected cases on each date through a caller-supplied ``segment_on(date)`` (so a newer
+extract can move a case between segments).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from csa_closure.settings import RuleSettings
+from transform.dates import reactive_liability_end_date
+from transform.segments import LIVE, NOTHING_TO_DO
+
+SegmentOn = Callable[[pd.Timestamp], pd.Series]
+"""The segment of every case of the plan's ``cases`` on a date, indexed like ``cases``."""
+
+
+@dataclass(frozen=True)
+class TranchePlan:
+    """The planned selections and what the plan left out.
+
+    ``selections``: one row per selected case: ``case_ref``, ``selected_on``, ``segment`` (as
+    classified that day), ``tranche_id``, ``batch_id``. ``nothing_to_do``: unselected cases out
+    of scope on the last date walked. ``unplanned``: in-scope cases left for after ``until``.
+    """
+
+    selections: pd.DataFrame
+    nothing_to_do: int
+    unplanned: int
+
+
+def plan_tranches(
+    cases: pd.DataFrame,
+    segment_on: SegmentOn,
+    first_selection: pd.Timestamp,
+    until: pd.Timestamp | None,
+    rules: RuleSettings,
+) -> TranchePlan:
+    """One tranche per selection date from ``first_selection`` to ``until`` (inclusive).
+
+    ``cases`` holds the unselected cases (``case_ref``, ``case_start_date``). Without ``until``
+    the plan runs until every in-scope case is selected. Capacity, interval, groups and batch
+    size come from ``rules`` (override them with ``rules.model_copy(update=...)``).
+    """
+    if until is not None and until < first_selection:
+        raise ValueError(f"the plan ends ({until:%Y-%m-%d}) before it starts")
+    order = np.lexsort((cases["case_ref"].to_numpy(), cases["case_start_date"].to_numpy()))
+    group_of_segment = np.full(7, -1, dtype=np.int64)  # segments 0 (nothing to do) to 6
+    for position, segments in enumerate(rules.segment_groups):
+        group_of_segment[list(segments)] = position
+    selected = np.zeros(len(cases), dtype=bool)
+    tranches: list[tuple[pd.Timestamp, np.ndarray, np.ndarray]] = []
+    current, exhausted, on = -1, True, first_selection
+    while until is None or on <= until:
+        segment = segment_on(on).reindex(cases.index).to_numpy()[order]
+        group = np.where(selected, -1, group_of_segment[segment])
+        if not (group >= 0).any():
+            break
+        if exhausted or not (group == current).any():
+            later = group[group > current]
+            current = int(later.min()) if len(later) else current
+        earlier_first = np.concatenate(
+            [np.flatnonzero((group >= 0) & (group < current)), np.flatnonzero(group == current)]
+        )
+        picked = earlier_first[: rules.tranche_capacity]
+        selected[picked] = True
+        tranches.append((on, picked, segment[picked]))
+        exhausted = not (group[~selected] == current).any()
+        on = on + pd.Timedelta(days=rules.selection_interval_days)
+    unselected = segment[~selected]
+    return TranchePlan(
+        selections=_planned_selections(cases["case_ref"].to_numpy()[order], tranches, rules),
+        nothing_to_do=int((unselected == NOTHING_TO_DO).sum()),
+        unplanned=int((unselected != NOTHING_TO_DO).sum()),
+    )
+
+
+def _planned_selections(
+    case_refs: np.ndarray,
+    tranches: list[tuple[pd.Timestamp, np.ndarray, np.ndarray]],
+    rules: RuleSettings,
+) -> pd.DataFrame:
+    """Number the tranches T0001.. in date order and cut them into batches."""
+    sizes = [len(picked) for _, picked, _ in tranches]
+    positions = np.concatenate([picked for _, picked, _ in tranches] or [np.empty(0, np.int64)])
+    segments = np.concatenate([segment for _, _, segment in tranches] or [np.empty(0, np.int8)])
+    numbers = np.repeat(np.arange(1, len(tranches) + 1), sizes)
+    selections = pd.DataFrame(
+        {
+            "case_ref": case_refs[positions],
+            "selected_on": np.repeat(
+                np.array([on for on, _, _ in tranches], dtype="datetime64[ns]"), sizes
+            ),
+            "segment": segments.astype("int8"),
+            "tranche_id": "T" + pd.Series(numbers, dtype="str").str.zfill(4),
+        }
+    )
+    return selections.assign(batch_id=batch_ids(selections, rules))
+
+
+def batch_ids(selections: pd.DataFrame, rules: RuleSettings) -> pd.Series:
+    """Cut each tranche into batches of ``batch_size`` in case reference order (``T0007-B003``).
+
+    The ids depend only on the tranche's cases, so a rerun gives the same ones.
+    """
+    order = selections.sort_values(["tranche_id", "case_ref"])
+    number = order.groupby("tranche_id", sort=False).cumcount() // rules.batch_size + 1
+    batch = order["tranche_id"] + "-B" + number.astype("str").str.zfill(3)
+    return batch.reindex(selections.index)
+
+
+def reactive_tranche_id(selected_on: pd.Series) -> pd.Series:
+    """Reactive tranches are named by date (``R20150314``) and take no number."""
+    return "R" + selected_on.dt.strftime("%Y%m%d")
+
+
+def reactive_closures(
+    applications: pd.DataFrame, cases: pd.DataFrame, rules: RuleSettings
+) -> pd.DataFrame:
+    """Cases closed reactively by new CMS applications naming their NRP with another PWC.
+
+    ``applications``: ``nrp_ref``, ``pwc_ref``, ``received_on``. ``cases``: the not-yet-selected
+    cases (``case_ref``, ``nrp_ref``, ``pwc_ref``, ``status``); only those with ongoing
+    liability close reactively, as the closure runs the liability journey. The earliest
+    application closes a case. Returns ``case_ref``, ``selected_on``, ``liability_end_date``,
+    ``tranche_id``, ``batch_id``.
+    """
+    open_cases = cases.loc[cases["status"] == LIVE, ["case_ref", "nrp_ref", "pwc_ref"]]
+    matches = open_cases.merge(
+        applications[["nrp_ref", "pwc_ref", "received_on"]],
+        on="nrp_ref",
+        suffixes=("", "_applicant"),
+    )
+    matches = matches[matches["pwc_ref"] != matches["pwc_ref_applicant"]]
+    first = matches.sort_values(["received_on", "case_ref"]).drop_duplicates("case_ref")
+    closures = pd.DataFrame(
+        {
+            "case_ref": first["case_ref"],
+            "selected_on": first["received_on"],
+            "liability_end_date": reactive_liability_end_date(first["received_on"], rules),
+            "tranche_id": reactive_tranche_id(first["received_on"]),
+        }
+    ).reset_index(drop=True)
+    return closures.assign(batch_id=batch_ids(closures, rules))
