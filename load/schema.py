@@ -5,6 +5,9 @@ engine's own control tables. Alembic migrations (``load/migrations``) create and
 from __future__ import annotations
 
 from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    UniqueConstraint,
     BigInteger,
     Boolean,
     Column,
@@ -91,3 +94,212 @@ held_case = Table(
     Column("held_since", Date, nullable=False),
 )
 """Cases held back because a record of theirs is in quarantine for the latest extract."""
+
+# --- contract tables: the closure journey and the CMS (CONTRACTS.md section 3) -------------
+
+cms_case = Table(
+    "cms_case",
+    target_metadata,
+    Column("cms_case_id", Integer, primary_key=True),
+    Column("csa_case_ref", Text, nullable=False, unique=True),
+    Column("origin_scheme", Text, nullable=False),
+    Column("paying_parent_ref", Text, nullable=False),
+    Column("receiving_parent_ref", Text, nullable=False),
+    Column("service_type", Text, nullable=False),
+    Column("opened_on", Date, nullable=False),
+    Column("tranche_id", Text, nullable=False),
+    Column("batch_id", Text, nullable=False),
+)
+
+cms_unpaid_maintenance = Table(
+    "cms_unpaid_maintenance",
+    target_metadata,
+    Column("id", Integer, primary_key=True),
+    Column("cms_case_id", Integer, ForeignKey("cms_case.cms_case_id"), nullable=False),
+    Column("creditor", Text, nullable=False),
+    Column("amount_pence", BigInteger, CheckConstraint("amount_pence > 0"), nullable=False),
+    Column("origin_scheme", Text, nullable=False),
+    Column("accrued_from", Date, nullable=False),
+    Column("accrued_to", Date, nullable=False),
+    Column("transferred_on", Date, nullable=False),
+    Column("batch_id", Text, nullable=False),
+    UniqueConstraint("cms_case_id", "creditor"),
+)
+
+cms_arrears_instalment = Table(
+    "cms_arrears_instalment",
+    target_metadata,
+    Column(
+        "unpaid_maintenance_id",
+        Integer,
+        ForeignKey("cms_unpaid_maintenance.id"),
+        primary_key=True,
+    ),
+    Column("instalment_no", Integer, primary_key=True),
+    Column("due_on", Date, nullable=False),
+    Column("amount_pence", BigInteger, nullable=False),
+)
+
+closure_outcome = Table(
+    "closure_outcome",
+    target_metadata,
+    Column("csa_case_ref", Text, primary_key=True),
+    Column("scheme", Text, nullable=False),
+    Column("segment", Integer, nullable=False),
+    Column("tranche_id", Text, nullable=False),
+    Column("batch_id", Text, nullable=False),
+    Column("journey_state", Text, nullable=False),
+    Column("selected_on", Date, nullable=False),
+    Column("liability_end_date", Date),
+    Column("arrears_pwc_pence", BigInteger),
+    Column("arrears_sos_pence", BigInteger),
+    Column("hold_reason", Text),
+    Column("transferred_pence", BigInteger, nullable=False),
+    Column("written_off_pence", BigInteger, nullable=False),
+    Column("pending_pence", BigInteger, nullable=False),
+    Column("on_hold_pence", BigInteger, nullable=False),
+    Column("choice", Text),
+    Column("choice_deadline", Date),
+    Column("cms_case_id", Integer),
+    Index("ix_closure_outcome_batch", "batch_id"),
+    Index("ix_closure_outcome_state", "journey_state"),
+)
+
+write_off = Table(
+    "write_off",
+    target_metadata,
+    Column("csa_case_ref", Text, primary_key=True),
+    Column("creditor", Text, primary_key=True),
+    Column("reason", Text, primary_key=True),
+    Column("amount_pence", BigInteger, nullable=False),
+    Column("decided_on", Date, nullable=False),
+)
+
+letter = Table(
+    "letter",
+    target_metadata,
+    Column("letter_id", Integer, primary_key=True),
+    Column("csa_case_ref", Text, nullable=False),
+    Column("journey_event", Text, nullable=False),
+    Column("template", Text, nullable=False),
+    Column("recipient_role", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("created_on", Date, nullable=False),
+    Column("print_batch", Text),
+    Column("body", Text, nullable=False),
+    UniqueConstraint("csa_case_ref", "journey_event", "template", "recipient_role"),
+    Index("ix_letter_status", "status"),
+)
+
+# --- control tables: the journey's schedule, progress and audit ---------------------------
+
+journey_clock = Table(
+    "journey_clock",
+    target_metadata,
+    Column("clock_id", Integer, primary_key=True),
+    Column("advanced_to", Date, nullable=False),
+)
+"""One row: the latest as-of date the engine has advanced to."""
+
+engine_run = Table(
+    "engine_run",
+    target_metadata,
+    Column("run_id", Text, primary_key=True),
+    Column("command", Text, nullable=False),
+    Column("as_of", Date),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("state", Text, nullable=False),
+    Column("rule_settings", Text, nullable=False),
+)
+"""Every run of a command, with the rule settings it used."""
+
+tranche = Table(
+    "tranche",
+    target_metadata,
+    Column("tranche_id", Text, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("selection_date", Date, nullable=False, unique=True),
+    Column("segment_group", Text, nullable=False),
+    Column("planned_cases", Integer, nullable=False),
+    Column("selected_cases", Integer),
+)
+"""The tranche schedule: planned tranches from ``plan``, reactive ones as they happen."""
+
+batch = Table(
+    "batch",
+    target_metadata,
+    Column("batch_id", Text, primary_key=True),
+    Column("tranche_id", Text, nullable=False),
+    Column("case_count", Integer, nullable=False),
+)
+
+batch_run = Table(
+    "batch_run",
+    target_metadata,
+    Column("batch_id", Text, primary_key=True),
+    Column("step", Text, primary_key=True),
+    Column("due_on", Date, primary_key=True),
+    Column("state", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("run_id", Text),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+"""One row per unit of work (a step of one batch on one date): completed ones are skipped by
+key on a rerun, failed ones are what ``rerun-failed`` runs again."""
+
+case_journey = Table(
+    "case_journey",
+    target_metadata,
+    Column("csa_case_ref", Text, primary_key=True),
+    Column("reminder_on", Date),
+    Column("reminded", Boolean, nullable=False),
+    Column("liability_ended", Boolean, nullable=False),
+    Column("decision_due_on", Date),
+    Column("ledger_pwc_pence", BigInteger),
+    Column("ledger_sos_pence", BigInteger),
+    Column("extended", Boolean, nullable=False),
+    Column("application_service", Text),
+    Column("application_received_on", Date),
+    Column("choice_received_on", Date),
+    Column("choice_channel", Text),
+)
+"""What the journey needs beyond ``closure_outcome``: where each selected case stands."""
+
+journey_event = Table(
+    "journey_event",
+    target_metadata,
+    Column("event_id", Integer, primary_key=True),
+    Column("csa_case_ref", Text, nullable=False),
+    Column("from_state", Text),
+    Column("to_state", Text, nullable=False),
+    Column("effective_date", Date, nullable=False),
+    Column("cause", Text, nullable=False),
+    Column("run_id", Text, nullable=False),
+    Index("ix_journey_event_case", "csa_case_ref"),
+)
+"""The append-only audit trail: every change of a case's journey state."""
+
+operator_event = Table(
+    "operator_event",
+    target_metadata,
+    Column("event_id", Integer, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("csa_case_ref", Text),
+    Column("nrp_ref", Text),
+    Column("pwc_ref", Text),
+    Column("value", Text),
+    Column("pwc_pence", BigInteger),
+    Column("sos_pence", BigInteger),
+    Column("reason", Text),
+    Column("caseworker", Text),
+    Column("channel", Text),
+    Column("received_on", Date, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("status", Text, nullable=False),
+    Column("refusal", Text),
+    Column("applied_run", Text),
+    Index("ix_operator_event_status", "status"),
+)
+"""Every event operations recorded, refused ones included (section 8)."""
