@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, Text, bindparam, cast, func, select
+from sqlalchemy import Connection, Engine, Table, Text, and_, bindparam, cast, func, or_, select, true
 
 from extract.systems import LegacySystem
 from validate.reasons import Reason, contract_reasons, merge_reasons, reason
@@ -24,11 +24,39 @@ Bound = Any  # a key of the case table: text for CSCS, an integer for CS2
 
 @dataclass(frozen=True)
 class BatchRange:
-    """Cases with ``lower < key <= upper``; ``None`` leaves that side open."""
+    """Cases with ``lower < key <= upper``; ``None`` leaves that side open. The first batch
+    also takes rows whose case key is NULL, so every row of a table falls in one batch."""
 
     number: int
     lower: Bound | None
     upper: Bound | None
+
+    @property
+    def label(self) -> str:
+        return f"B{self.number:03d}"
+
+    def where(self, key):
+        condition = true()
+        if self.upper is not None:
+            condition = key <= self.upper
+        if self.lower is not None:
+            return and_(condition, key > self.lower)
+        return or_(condition, key.is_(None)) if self.upper is not None else condition
+
+
+@dataclass(frozen=True)
+class CaseKeys:
+    """Named cases (a tranche's batch): their keys in the case table (``case_ref`` for CSCS,
+    ``case_id`` for CS2)."""
+
+    label: str
+    keys: tuple[Bound, ...]
+
+    def where(self, key):
+        return key.in_(self.keys)
+
+
+CaseSelector = BatchRange | CaseKeys
 
 
 @dataclass(frozen=True)
@@ -53,7 +81,7 @@ class ExtractedBatch:
     """One batch: canonical frames of its clean cases and what it holds back."""
 
     scheme: str
-    number: int
+    label: str
     cases_read: int
     cases: pd.DataFrame
     ledger: pd.DataFrame
@@ -144,15 +172,19 @@ def duplicate_person_records(
 def read_batch(
     legacy: Engine,
     system: LegacySystem,
-    batch: BatchRange,
+    batch: CaseSelector,
     duplicates: KnownDuplicates,
     extracted_on: date,
 ) -> ExtractedBatch:
-    """Read, validate and map one batch; records that break the contract are quarantined."""
+    """Read, validate and map one batch; records that break the contract are quarantined.
+
+    A range of the whole estate (the extract run) checks keys against ``duplicates`` found
+    across the tables; a re-read of named cases checks them within what it reads.
+    """
     with legacy.connect() as conn:
-        cases = _frame(conn, _in_range(system.case_table, system.case_page_key, batch), system.case_table)
-        children = _frame(conn, _in_range(system.child_table, system.member_case_column, batch), system.child_table)
-        ledger = _frame(conn, _in_range(system.ledger_table, system.member_case_column, batch), system.ledger_table)
+        cases = _frame(conn, _selected(system.case_table, system.case_page_key, batch), system.case_table)
+        children = _frame(conn, _selected(system.child_table, system.member_case_column, batch), system.child_table)
+        ledger = _frame(conn, _selected(system.ledger_table, system.member_case_column, batch), system.ledger_table)
         persons = _referenced_persons(conn, system, cases)
 
     person_key = system.person.key[0]
@@ -196,7 +228,7 @@ def read_batch(
     )
     return ExtractedBatch(
         scheme=system.scheme,
-        number=batch.number,
+        label=batch.label,
         cases_read=len(cases),
         cases=canonical.cases,
         ledger=canonical.ledger,
@@ -211,17 +243,8 @@ def _raw_select(table: Table):
     return select(*(_as_text(column).label(column.name) for column in table.columns))
 
 
-def _in_range(table: Table, column: str, batch: BatchRange):
-    """Rows whose case key lies in the batch's range; the first batch also takes NULL keys."""
-    key = table.c[column]
-    statement = _raw_select(table)
-    if batch.upper is not None:
-        statement = statement.where(key <= batch.upper)
-    if batch.lower is not None:
-        statement = statement.where(key > batch.lower)
-    elif batch.upper is not None:
-        statement = statement.where((key <= batch.upper) | key.is_(None))
-    return statement
+def _selected(table: Table, column: str, batch: CaseSelector):
+    return _raw_select(table).where(batch.where(table.c[column]))
 
 
 def _frame(conn: Connection, statement, table: Table, **params) -> pd.DataFrame:

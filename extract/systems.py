@@ -42,6 +42,8 @@ class LegacySystem:
     parent_columns: tuple[str, str]
     person_lookup_keys: Callable[[Iterable[str]], list]
     to_canonical: Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.Timestamp], CanonicalBatch]
+    case_key_column: str = "case_ref"
+    """The canonical case column that holds the case table's key (CS2: ``legacy_case_id``)."""
 
 
 def flags(values: pd.Series, true_value: str) -> pd.Series:

@@ -53,7 +53,7 @@ def extract_batch(scheme: str, batch: BatchRange, duplicates: KnownDuplicates, r
     log.info(
         "batch extracted",
         extract_run=run,
-        batch=batch.number,
+        batch=extracted.label,
         cases_read=extracted.cases_read,
         cases_clean=len(extracted.cases),
         cases_held=len(extracted.held_case_refs),
@@ -74,7 +74,8 @@ def extract_legacy(schemes: tuple[str, ...] = ("1993", "2003")) -> list[dict]:
         extracted_on = extract_date(legacy, system)
         run = start_extract_run(target, scheme, extracted_on)
         duplicates = known_duplicates(legacy, system)
-        record_quarantine(target, duplicate_person_records(legacy, system, duplicates), run, extracted_on)
+        with target.begin() as conn:
+            record_quarantine(conn, duplicate_person_records(legacy, system, duplicates), run, extracted_on)
         ranges = batch_ranges(legacy, system, rule_settings().batch_size)
         futures = [
             extract_batch.with_options(task_run_name=f"extract-{scheme}-B{batch.number:03d}").submit(

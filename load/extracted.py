@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pandas as pd
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 
 from extract.batches import ExtractedBatch, QuarantineRecord, quarantine_rows
 from load.schema import extract_run, held_case, legacy_case, quarantine
@@ -47,10 +47,10 @@ def start_extract_run(target: Engine, scheme: str, extracted_on: date) -> str:
     return run
 
 
-def record_quarantine(target: Engine, records: list[QuarantineRecord], run: str, seen_on: date) -> None:
-    with target.begin() as conn:
-        upsert_rows(conn, quarantine, quarantine_rows(records, run, seen_on),
-                    key=["source_table", "source_key"], keep_on_conflict=["first_seen"])
+def record_quarantine(conn: Connection, records: list[QuarantineRecord], run: str, seen_on: date) -> None:
+    """Quarantine records; one seen before keeps its ``first_seen`` and moves ``last_seen``."""
+    upsert_rows(conn, quarantine, quarantine_rows(records, run, seen_on),
+                key=["source_table", "source_key"], keep_on_conflict=["first_seen"])
 
 
 def record_batch(target: Engine, batch: ExtractedBatch, last_receipts: pd.Series, run: str,
@@ -65,8 +65,7 @@ def record_batch(target: Engine, batch: ExtractedBatch, last_receipts: pd.Series
         for ref in batch.held_case_refs
     ]
     with target.begin() as conn:
-        upsert_rows(conn, quarantine, quarantine_rows(batch.quarantined, run, extracted_on),
-                    key=["source_table", "source_key"], keep_on_conflict=["first_seen"])
+        record_quarantine(conn, batch.quarantined, run, extracted_on)
         delete_where_in(conn, held_case, "case_ref", list(batch.cases["case_ref"]))
         upsert_rows(conn, held_case, held, key=["case_ref"], keep_on_conflict=["held_since"])
         upsert_frame(conn, legacy_case, snapshot, key=["case_ref"])

@@ -1,0 +1,119 @@
+"""The deterministic synthetic legacy estate: both schemes, written chunk by chunk.
+
+Chunk k of an estate is drawn from generators seeded with (seed, k) alone, so the same seed,
+size and extract date give the same rows on any backend, and memory stays at one chunk
+whatever the size. Reference numbers run on from chunk to chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+from sqlalchemy import Engine, text
+
+from csa_closure.db import is_postgres
+from extract.legacy_schema import cs2_extract, cscs_extract, legacy_metadata
+from synthetic import shape
+from synthetic.build import draw_scheme
+from synthetic.dates import day_number
+from synthetic.malformed import MalformedRecord, spoil_chunk
+from synthetic.schemes import Numbering, SchemeTables, cs2_tables, cscs_tables
+from synthetic.writer import open_writer
+
+SCHEMES = (("1993", cscs_tables), ("2003", cs2_tables))
+
+
+@dataclass
+class EstateManifest:
+    """What was generated: cases per scheme ('1993', '2003'), rows per legacy table (added
+    malformed records included) and every reason a malformed record should be quarantined."""
+
+    seed: int
+    extract_date: date
+    cases_by_scheme: dict[str, int] = field(default_factory=lambda: {"1993": 0, "2003": 0})
+    rows_by_table: dict[str, int] = field(default_factory=dict)
+    malformed: list[MalformedRecord] = field(default_factory=list)
+
+
+def generate_estate(
+    engine: Engine,
+    cases: int,
+    seed: int = 1,
+    extract_date: date = date(2014, 6, 30),
+    progress: Callable[[int], None] | None = None,
+) -> EstateManifest:
+    """Drop and re-create the ten legacy tables and fill them with ``cases`` cases extracted on
+    ``extract_date``; ``progress`` hears the number of cases written after each chunk."""
+    _check(cases, seed, extract_date)
+    _recreate_tables(engine, extract_date)
+    manifest = EstateManifest(seed, extract_date)
+    manifest.rows_by_table = {table.name: 0 for table in legacy_metadata.sorted_tables}
+    manifest.rows_by_table.update({cscs_extract.name: 1, cs2_extract.name: 1})
+    extract_day = day_number(extract_date)
+    numbering = Numbering()
+    writer = open_writer(engine)
+    try:
+        written = 0
+        for chunk, size in enumerate(_chunk_sizes(cases)):
+            tables = list(_draw_chunk(seed, chunk, size, extract_day, numbering, manifest))
+            writer.write(rows for scheme in tables for rows in scheme.all())
+            for scheme in tables:
+                for rows in scheme.all():
+                    manifest.rows_by_table[rows.table.name] += len(rows)
+            written += size
+            if progress:
+                progress(written)
+    finally:
+        writer.close()
+    _finish(engine)
+    return manifest
+
+
+def _check(cases: int, seed: int, extract_date: date) -> None:
+    if cases < 1:
+        raise ValueError("an estate needs at least one case")
+    if seed < 0:
+        raise ValueError("the seed must not be negative")
+    earliest = shape.CS2_FIRST_START + timedelta(days=shape.YOUNGEST_CASE_DAYS)
+    if extract_date < earliest:
+        raise ValueError(f"the extract date must be on or after {earliest.isoformat()}")
+
+
+def _chunk_sizes(cases: int) -> Iterator[int]:
+    for first in range(0, cases, shape.CHUNK_CASES):
+        yield min(shape.CHUNK_CASES, cases - first)
+
+
+def _draw_chunk(
+    seed: int, chunk: int, size: int, extract_day: int, numbering: Numbering, manifest: EstateManifest
+) -> Iterator[SchemeTables]:
+    """Both schemes' rows of one chunk, malformed records included and listed in the manifest."""
+    cscs_cases = int(np.random.default_rng([seed, chunk]).binomial(size, shape.CSCS_SHARE))
+    for (scheme, to_tables), count in zip(SCHEMES, (cscs_cases, size - cscs_cases)):
+        if count == 0:
+            continue
+        rng = np.random.default_rng([seed, chunk, int(scheme)])
+        clean = to_tables(draw_scheme(rng, count, scheme, extract_day), numbering)
+        tables, records = spoil_chunk(clean, rng, numbering)
+        manifest.cases_by_scheme[scheme] += count
+        manifest.malformed += records
+        yield tables
+
+
+def _recreate_tables(engine: Engine, extract_date: date) -> None:
+    legacy_metadata.drop_all(engine)
+    legacy_metadata.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(cscs_extract.insert(), {"extracted_on": extract_date})
+        connection.execute(cs2_extract.insert(), {"extract_dt": extract_date.strftime("%d/%m/%Y")})
+
+
+def _finish(engine: Engine) -> None:
+    """Index ledger lines by case (built once, after loading) and refresh planner statistics."""
+    with engine.begin() as connection:
+        connection.execute(text("CREATE INDEX ix_cs2_txn_case_id ON cs2_txn (case_id)"))
+        if is_postgres(engine):
+            connection.execute(text("ANALYZE"))
