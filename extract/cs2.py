@@ -20,11 +20,12 @@ from validate import raw
 from validate.checks import CS2_DATE, parse_dates, parse_ids, parse_pounds
 
 CREDIT_CODES = ("RCP", "ADJ-")
+PARTY_PREFIX = "CS2-"
 
 
 def party_ref(party_ids: pd.Series) -> pd.Series:
     """How a CS2 party is referred to outside CS2: ``CS2-<party_id>``."""
-    return "CS2-" + party_ids
+    return PARTY_PREFIX + party_ids
 
 
 def _dates(values: pd.Series) -> pd.Series:
@@ -35,11 +36,9 @@ def _pence(values: pd.Series) -> pd.Series:
     return parse_pounds(values).astype("int64")
 
 
-def to_canonical(
-    cases: pd.DataFrame, parties: pd.DataFrame, txns: pd.DataFrame, extracted_on: pd.Timestamp
-) -> CanonicalBatch:
-    """Clean CS2 rows in the canonical model (docs/design.md)."""
-    canonical_parties = pd.DataFrame(
+def parties_to_canonical(parties: pd.DataFrame) -> pd.DataFrame:
+    """CS2 party rows (read as text) as canonical parties; shared by batches and letters."""
+    return pd.DataFrame(
         {
             "person_ref": party_ref(parties["party_id"]),
             "surname": parties["family_name"],
@@ -51,6 +50,13 @@ def to_canonical(
             "abroad": flags(parties["overseas_flag"], "Y"),
         }
     )[PARTY_COLUMNS]
+
+
+def to_canonical(
+    cases: pd.DataFrame, parties: pd.DataFrame, txns: pd.DataFrame, extracted_on: pd.Timestamp
+) -> CanonicalBatch:
+    """Clean CS2 rows in the canonical model (docs/design.md)."""
+    canonical_parties = parties_to_canonical(parties)
     canonical_cases = pd.DataFrame(
         {
             "case_ref": cases["case_number"],
@@ -111,6 +117,7 @@ CS2 = LegacySystem(
     extract_column="extract_dt",
     date_format=CS2_DATE,
     case_page_key="case_id",
+    case_key_column="legacy_case_id",
     member_case_column="case_id",
     case_ref_column="case_number",
     parent_columns=("paying_party_id", "receiving_party_id"),

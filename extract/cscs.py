@@ -28,11 +28,9 @@ def _pence(values: pd.Series) -> pd.Series:
     return parse_pence(values).astype("int64")
 
 
-def to_canonical(
-    cases: pd.DataFrame, persons: pd.DataFrame, ledger: pd.DataFrame, extracted_on: pd.Timestamp
-) -> CanonicalBatch:
-    """Clean CSCS rows in the canonical model (docs/design.md)."""
-    parties = pd.DataFrame(
+def persons_to_canonical(persons: pd.DataFrame) -> pd.DataFrame:
+    """CSCS person rows (read as text) as canonical parties; shared by batches and letters."""
+    return pd.DataFrame(
         {
             "person_ref": persons["person_ref"],
             "surname": persons["surname"],
@@ -48,6 +46,13 @@ def to_canonical(
             "abroad": flags(persons["resides_abroad"], "1"),
         }
     )[PARTY_COLUMNS]
+
+
+def to_canonical(
+    cases: pd.DataFrame, persons: pd.DataFrame, ledger: pd.DataFrame, extracted_on: pd.Timestamp
+) -> CanonicalBatch:
+    """Clean CSCS rows in the canonical model (docs/design.md)."""
+    parties = persons_to_canonical(persons)
     canonical_cases = pd.DataFrame(
         {
             "case_ref": cases["case_ref"],

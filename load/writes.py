@@ -30,7 +30,8 @@ def upsert_rows(
     if not rows:
         return
     if conn.dialect.name == "postgresql" and len(rows) > 1000:
-        _copy_merge(conn, table, pd.DataFrame(list(rows)), key, keep_on_conflict)
+        frame = pd.DataFrame(list(rows))
+        _copy_merge(conn, table, frame, key, _update_action(frame.columns, key, keep_on_conflict))
         return
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     statement = insert(table)
@@ -55,9 +56,25 @@ def upsert_frame(
     if frame.empty:
         return
     if conn.dialect.name == "postgresql":
-        _copy_merge(conn, table, frame, key, keep_on_conflict)
+        _copy_merge(conn, table, frame, key, _update_action(frame.columns, key, keep_on_conflict))
     else:
         upsert_rows(conn, table, frame_records(frame), key, keep_on_conflict)
+
+
+def insert_new_frame(
+    conn: Connection, table: Table, frame: pd.DataFrame, key: Sequence[str]
+) -> int:
+    """Insert the rows of ``frame`` whose ``key`` is not in ``table`` yet; returns how many.
+
+    Unlike ``upsert_frame`` it leaves columns the frame lacks (a surrogate primary key) to the
+    table, and never touches an existing row: what was created once stays as it was.
+    """
+    if frame.empty:
+        return 0
+    if conn.dialect.name != "postgresql":
+        statement = sqlite_insert(table).on_conflict_do_nothing(index_elements=list(key))
+        return conn.execute(statement, frame_records(frame)).rowcount
+    return _copy_merge(conn, table, frame, key, "DO NOTHING")
 
 
 def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -80,36 +97,43 @@ def delete_where_in(conn: Connection, table: Table, column: str, values: Sequenc
 
 
 def _copy_merge(
-    conn: Connection,
-    table: Table,
-    frame: pd.DataFrame,
-    key: Sequence[str],
-    keep_on_conflict: Sequence[str],
-) -> None:
-    """COPY into a temporary twin of ``table``, then one INSERT .. SELECT .. ON CONFLICT."""
+    conn: Connection, table: Table, frame: pd.DataFrame, key: Sequence[str], action: str
+) -> int:
+    """COPY ``frame`` into a temporary table of its own columns, then one INSERT .. SELECT ..
+    ON CONFLICT (key) ``action``; returns the rows the INSERT wrote."""
     staging = f"staging_{table.name}"
-    columns = list(frame.columns)
-    conn.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table.name}) ON COMMIT DROP"))
-    conn.execute(text(f"TRUNCATE {staging}"))
-    buffer = io.StringIO()
-    _as_copy_text(frame).to_csv(buffer, header=False, index=False, na_rep=COPY_NULL)
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cursor:
-        with cursor.copy(f"COPY {staging} ({', '.join(columns)}) FROM STDIN (FORMAT csv, NULL '{COPY_NULL}')") as copy:
-            copy.write(buffer.getvalue())
-    updates = [c for c in columns if c not in key and c not in keep_on_conflict]
-    action = (
-        "DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in updates)
-        if updates
-        else "DO NOTHING"
-    )
-    column_list = ", ".join(columns)
+    column_list = ", ".join(frame.columns)
+    conn.execute(text(f"DROP TABLE IF EXISTS {staging}"))
     conn.execute(
+        text(
+            f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS "
+            f"SELECT {column_list} FROM {table.name} WITH NO DATA"
+        )
+    )
+    _copy_into(conn, staging, frame)
+    return conn.execute(
         text(
             f"INSERT INTO {table.name} ({column_list}) SELECT {column_list} FROM {staging} "
             f"ON CONFLICT ({', '.join(key)}) {action}"
         )
-    )
+    ).rowcount
+
+
+def _update_action(columns: Sequence[str], key: Sequence[str], keep: Sequence[str]) -> str:
+    updates = [c for c in columns if c not in key and c not in keep]
+    if not updates:
+        return "DO NOTHING"
+    return "DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in updates)
+
+
+def _copy_into(conn: Connection, staging: str, frame: pd.DataFrame) -> None:
+    """COPY ``frame`` into the table ``staging``, column by name, in the caller's transaction."""
+    buffer = io.StringIO()
+    _as_copy_text(frame).to_csv(buffer, header=False, index=False, na_rep=COPY_NULL)
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY {staging} ({', '.join(frame.columns)}) FROM STDIN (FORMAT csv, NULL '{COPY_NULL}')") as copy:
+            copy.write(buffer.getvalue())
 
 
 def _as_copy_text(frame: pd.DataFrame) -> pd.DataFrame:

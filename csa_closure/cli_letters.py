@@ -1,0 +1,51 @@
+"""``csa-closure dispatch-letters``: every pending letter into one print batch (CONTRACTS.md 4)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from csa_closure.cli import app, console
+from csa_closure.refusal import Refusal
+from csa_closure.settings import Settings
+
+
+@app.command("dispatch-letters")
+def dispatch_letters_command(
+    out: Path | None = typer.Option(
+        None, "--out", help="folder for the print batch; default CSA_LETTERS_DIR"
+    ),
+) -> None:
+    """Write every pending letter into one print batch with a manifest."""
+    from flows.letters import DispatchConflict, dispatch_letters
+
+    folder = writable_folder(out or Settings().letters_dir)
+    try:
+        summary = dispatch_letters(folder)
+    except DispatchConflict as conflict:
+        raise Refusal(str(conflict)) from None
+    if not summary["letters"]:
+        console.print("no pending letters: nothing dispatched")
+        return
+    table = Table("print batch", "template", "letters", title="dispatch letters")
+    for template, count in summary["per_template"].items():
+        table.add_row(summary["print_batch"], template, f"{count:,}")
+    table.add_row(summary["print_batch"], "all", f"{summary['letters']:,}", style="bold")
+    console.print(table)
+    console.print(f"written {summary['path']} and {summary['manifest_path']}")
+
+
+def writable_folder(folder: Path) -> Path:
+    """``--out`` as a folder the engine can write into (created if missing), or a refusal."""
+    if folder.exists() and not folder.is_dir():
+        raise Refusal(f"--out {folder} is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise Refusal(f"--out {folder} cannot be created: {error.strerror}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise Refusal(f"--out {folder} is not writable")
+    return folder

@@ -1,0 +1,167 @@
+"""Section 10, the letters' text: signposting, safeguarding, no NINO, amounts and dates."""
+
+import re
+
+import pandas as pd
+import pytest
+
+from transform.codes import Template
+from transform.letter_text import long_date, pounds, render_bodies
+
+CASE = "C930000001"
+DV_CASE = "S030000002"
+PEOPLE = {
+    # ref: (forenames, surname, address, postcode)
+    "P000000001": ("Nadia", "Paysworth", "1 High Street\nLeeds", "LS1 1AA"),
+    "P000000002": ("Priya", "Carewell", "2 Low Road\nHull", "HU2 2BB"),
+    "CS2-11": ("Quentin", "Zebedee", "9 Hidden Close\nDurham", "DH9 9ZZ"),
+    "CS2-12": ("Rosa", "Safehouse", "7 Quiet Lane\nYork", "YO7 7YY"),
+}
+TO_BOTH = [(t, r) for t in Template for r in ("PWC", "NRP") if t != Template.ARREARS_CHOICE]
+EVERY_LETTER = TO_BOTH + [(Template.ARREARS_CHOICE, "PWC")]
+NINO = re.compile(r"\b[A-CEGHJ-PR-TW-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b", re.IGNORECASE)
+SIGNPOSTS = [
+    "Child Maintenance Options",
+    "free service",
+    "0800 988 0988",
+    "www.cmoptions.org",
+    "Monday to Friday, 8am to 8pm",
+    "Saturday, 9am to 4pm",
+]
+
+
+def parties() -> pd.DataFrame:
+    return pd.DataFrame(
+        [(ref, surname, forenames, address, postcode)
+         for ref, (forenames, surname, address, postcode) in PEOPLE.items()],
+        columns=["person_ref", "surname", "forenames", "address", "postcode"],
+    )
+
+
+def context(**changes) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "case_ref": [CASE, DV_CASE],
+            "scheme": ["1993", "2003"],
+            "nrp_ref": ["P000000001", "CS2-11"],
+            "pwc_ref": ["P000000002", "CS2-12"],
+            "dv_marker": [False, True],
+            "liability_end_date": pd.to_datetime(["2015-02-28", "2015-03-01"]),
+            "choice_deadline": pd.to_datetime(["2015-03-30", "2015-03-31"]),
+            "arrears_pwc_pence": pd.array([175_000, 175_000], dtype="Int64"),
+            "arrears_sos_pence": pd.array([6_499, 6_499], dtype="Int64"),
+            "transferred_pence": pd.array([6_499, 6_499], dtype="Int64"),
+            "written_off_pence": pd.array([12_345_678, 12_345_678], dtype="Int64"),
+            "pending_pence": pd.array([175_000, 175_000], dtype="Int64"),
+            "cms_service_type": ["COLLECT_AND_PAY", None],
+        }
+    )
+    return frame.assign(**changes)
+
+
+def letters(pairs, case_ref: str = CASE) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "case_ref": case_ref,
+            "journey_event": "SELECTION",
+            "template": [str(template) for template, _ in pairs],
+            "recipient_role": [role for _, role in pairs],
+            "created_on": pd.Timestamp("2014-08-31"),
+            "status": "PENDING",
+        }
+    )
+
+
+def render(pairs, case_ref: str = CASE, **changes) -> pd.Series:
+    return render_bodies(letters(pairs, case_ref), context(**changes), parties())
+
+
+@pytest.mark.parametrize("case_ref", [CASE, DV_CASE])
+def test_every_letter_signposts_child_maintenance_options_with_how_to_reach_it(case_ref):
+    for body in render(EVERY_LETTER, case_ref):
+        for signpost in SIGNPOSTS:
+            assert signpost in body
+
+
+@pytest.mark.parametrize("case_ref", [CASE, DV_CASE])
+def test_every_letter_carries_its_recipients_name_and_address_the_date_and_the_case(case_ref):
+    cases = context().set_index("case_ref")
+    bodies = render(EVERY_LETTER, case_ref)
+    for (_, role), body in zip(EVERY_LETTER, bodies):
+        forenames, surname, address, postcode = PEOPLE[cases.at[case_ref, f"{role.lower()}_ref"]]
+        assert f"{forenames} {surname}\n{address}\n{postcode}\n" in body
+        assert f"Dear {forenames} {surname}," in body
+        assert "31 August 2014" in body
+        assert case_ref in body
+
+
+def test_with_a_domestic_abuse_marker_no_letter_names_or_locates_the_other_parent():
+    bodies = render(EVERY_LETTER, DV_CASE)
+    for (_, role), body in zip(EVERY_LETTER, bodies):
+        other = "CS2-11" if role == "PWC" else "CS2-12"
+        forenames, surname, address, postcode = PEOPLE[other]
+        for detail in [forenames, surname, postcode, *address.split("\n")]:
+            assert detail not in body, (role, detail)
+
+
+def test_without_the_marker_the_other_parent_may_be_named_but_never_located():
+    bodies = render(EVERY_LETTER, CASE)
+    for (_, role), body in zip(EVERY_LETTER, bodies):
+        other = "P000000001" if role == "PWC" else "P000000002"
+        forenames, surname, address, postcode = PEOPLE[other]
+        assert f"{forenames} {surname}" in " ".join(body.split())  # prose may wrap the name
+        for detail in [postcode, *address.split("\n")]:
+            assert detail not in body, (role, detail)
+
+
+def test_no_letter_shows_anything_like_a_national_insurance_number():
+    for case_ref in (CASE, DV_CASE):
+        for body in render(EVERY_LETTER, case_ref):
+            assert not NINO.search(body)
+
+
+def test_amounts_are_formatted_from_whole_pence():
+    assert [pounds(p) for p in (0, 5, 100, 6_499, 175_000, 12_345_678, -250)] == [
+        "£0.00", "£0.05", "£1.00", "£64.99", "£1,750.00", "£123,456.78", "-£2.50",
+    ]
+    choice, written_off, transferred = render(
+        [(Template.ARREARS_CHOICE, "PWC"), (Template.ARREARS_WRITTEN_OFF, "NRP"),
+         (Template.ARREARS_TRANSFERRED, "PWC")]
+    )
+    assert "£1,750.00" in choice
+    assert "£123,456.78" in written_off
+    assert "£64.99" in transferred
+    assert "Collect and Pay" in transferred
+
+
+def test_dates_are_written_out_and_the_choice_says_how_and_by_when_to_answer():
+    assert long_date(pd.Timestamp("2015-02-28")) == "28 February 2015"
+    assert long_date(pd.Timestamp("2015-03-01")) == "1 March 2015"
+    notice, choice = render([(Template.INITIAL_NOTICE, "NRP"), (Template.ARREARS_CHOICE, "PWC")])
+    assert "28 February 2015" in notice
+    assert "30 March 2015" in choice
+    assert '"collect"' in choice and '"write off"' in choice
+
+
+def test_bodies_keep_the_letters_index():
+    frame = letters(TO_BOTH).set_axis(range(100, 100 + len(TO_BOTH)))
+    bodies = render_bodies(frame, context(), parties())
+    assert list(bodies.index) == list(frame.index)
+
+
+def test_an_untraced_recipient_gets_a_body_without_an_address_block():
+    people = parties()
+    untraced = people.assign(address=people["address"].where(people["person_ref"] != "P000000002"))
+    (body,) = render_bodies(letters([(Template.LIABILITY_ENDED, "PWC")]), context(), untraced)
+    assert "Priya Carewell\n\nDate: 31 August 2014" in body
+
+
+def test_a_letter_missing_an_amount_it_must_show_is_refused_not_printed():
+    with pytest.raises(ValueError, match="amount"):
+        render([(Template.ARREARS_WRITTEN_OFF, "PWC")],
+               written_off_pence=pd.array([None, None], dtype="Int64"))
+
+
+def test_the_arrears_choice_goes_to_the_receiving_parent_only():
+    with pytest.raises(ValueError, match="PWC only"):
+        render([(Template.ARREARS_CHOICE, "NRP")])
