@@ -1,0 +1,124 @@
+"""The record flows: operators' events validated and stored for the next ``advance`` (section 8).
+
+Each flow reads where the journey stands, validates and stores in one transaction: accepted
+events wait as ``ACCEPTED``, refused answers are kept as ``REFUSED``, and nothing else changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+from prefect import flow
+
+from csa_closure.db import engine_for
+from csa_closure.logs import get_logger
+from csa_closure.refusal import Refusal
+from csa_closure.settings import Settings, rule_settings
+from load.events import (
+    insert_operator_events,
+    lock_journey_clock,
+    read_case_events,
+    read_case_states,
+    read_known_nrps,
+)
+from load.migrate import require_current_schema
+from transform.events import (
+    EventStatus,
+    JourneySnapshot,
+    operator_event_rows,
+    parse_events,
+    validate_events,
+)
+
+log = get_logger("record")
+
+@dataclass(frozen=True)
+class Recorded:
+    """What one recording did.
+
+    ``events``: one row per event given, indexed by its line (1 for a ``record`` command):
+    ``event`` (the operator's word), ``kind``, ``reference`` (case, or NRP for a new
+    application), ``refusal`` (None when accepted). ``refusal``: why the whole input was
+    refused, in which case nothing was read or stored.
+    """
+
+    COLUMNS = ("event", "kind", "reference", "refusal")
+
+    events: pd.DataFrame
+    refusal: str | None = None
+
+    @property
+    def refused(self) -> pd.DataFrame:
+        return self.events[self.events["refusal"].notna()]
+
+
+@flow(name="record-event", validate_parameters=False)
+def record_event(event: dict[str, str]) -> Recorded:
+    """One event from a ``record`` command: ``event`` names it, the other keys are its options."""
+    return store_events(pd.DataFrame([event], index=[1]))
+
+
+@flow(name="import-responses")
+def import_responses(path: str) -> Recorded:
+    """The events of a responses CSV; a file that cannot be read as one is refused whole."""
+    try:
+        raw = read_responses(Path(path))
+    except Refusal as refusal:
+        log.warning("responses file refused", file=Path(path).name)
+        return Recorded(events=pd.DataFrame(columns=list(Recorded.COLUMNS)), refusal=str(refusal))
+    return store_events(raw)
+
+
+def read_responses(path: Path) -> pd.DataFrame:
+    """The rows of a responses CSV as text, indexed by their line in the file (header first)."""
+    if not path.is_file():
+        raise Refusal(f"no such file: {path}")
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise Refusal(f"{path.name} is not a readable CSV file: {reason}") from None
+    raw.columns = raw.columns.str.strip().str.lower()
+    if "event" not in raw.columns:
+        raise Refusal(f"{path.name} has no 'event' column")
+    return raw.set_axis(raw.index + 2)  # line 1 is the header
+
+
+def store_events(raw: pd.DataFrame) -> Recorded:
+    """Validate the events against the journey and store them, all in one transaction."""
+    events = parse_events(raw)
+    target = engine_for(Settings().target_url)
+    require_current_schema(target)
+    with target.begin() as conn:
+        advanced_to = lock_journey_clock(conn)
+        case_refs = events["csa_case_ref"].dropna()
+        journey = JourneySnapshot(
+            advanced_to=None if advanced_to is None else pd.Timestamp(advanced_to),
+            cases=read_case_states(conn, case_refs),
+            known_nrps=read_known_nrps(conn, events["nrp_ref"].dropna()),
+            pending=read_case_events(conn, case_refs, EventStatus.ACCEPTED),
+        )
+        checked = validate_events(events, journey, rule_settings())
+        stored = operator_event_rows(checked)
+        insert_operator_events(conn, stored, recorded_at=datetime.now(UTC))
+    refused = checked["refusal"].notna()
+    log.info(
+        "events recorded",
+        accepted=int((~refused).sum()),
+        refused=int(refused.sum()),
+        refused_answers_kept=int((stored["status"] == EventStatus.REFUSED).sum()),
+        clock=None if advanced_to is None else advanced_to.isoformat(),
+    )
+    return Recorded(
+        events=pd.DataFrame(
+            {
+                "event": raw["event"].fillna("").astype(str).str.strip(),
+                "kind": checked["kind"],
+                "reference": checked["csa_case_ref"].fillna(checked["nrp_ref"]),
+                "refusal": checked["refusal"],
+            }
+        )
+    )

@@ -1,0 +1,294 @@
+"""The ``record`` commands and ``import-responses`` against a real target, through the CLI."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import pytest
+from sqlalchemy import insert, select
+
+from csa_closure.cli import console, main
+from csa_closure.db import engine_for
+from csa_closure.settings import rule_settings
+from load.migrate import upgrade_target
+from load.schema import (
+    case_journey,
+    closure_outcome,
+    journey_clock,
+    legacy_case,
+    operator_event,
+    target_metadata,
+)
+
+CLOCK = date(2015, 8, 15)
+LIVE = "C930000001"  # selected 2015-05-04, liability ends 2015-11-04
+CHOOSING = "C930000002"  # decided 2015-06-01, answer due by 2015-07-01
+HELD = "S030000003"  # on hold: ledger PWC 30,000 and SoS 4,000; recorded 29,000 and 4,000
+NRP = "P000000001"
+
+
+def outcome(ref: str, state: str, **changes) -> dict:
+    row = dict(
+        csa_case_ref=ref, scheme="1993" if ref.startswith("C93") else "2003", segment=2,
+        tranche_id="T0001", batch_id="T0001-B001", journey_state=state,
+        selected_on=date(2015, 5, 4), liability_end_date=date(2015, 11, 4),
+        arrears_pwc_pence=None, arrears_sos_pence=None, hold_reason=None, transferred_pence=0,
+        written_off_pence=0, pending_pence=0, on_hold_pence=0, choice=None, choice_deadline=None,
+        cms_case_id=None,
+    )
+    return row | changes
+
+
+def journey(ref: str, **changes) -> dict:
+    return dict(csa_case_ref=ref, reminded=False, liability_ended=False, extended=False) | changes
+
+
+def legacy(ref: str, nrp: str, pwc: str, total: int = 0, sos: int = 0) -> dict:
+    return dict(
+        case_ref=ref, scheme="1993" if ref.startswith("C93") else "2003", legacy_case_id=0,
+        nrp_ref=nrp, pwc_ref=pwc, case_start_date=date(2005, 1, 10), status="LIVE",
+        assessment_type="FULL", weekly_liability_pence=1500, payment_method="COLLECTION",
+        enforcement_action=None, clerical=False, dv_marker=False, recorded_total_pence=total,
+        recorded_sos_pence=sos, nrp_deceased=False, pwc_deceased=False, nrp_untraced=False,
+        pwc_untraced=False, nrp_abroad=False, pwc_abroad=False, last_receipt_on=None,
+        extracted_on=date(2014, 6, 30), extract_run="E1",
+    )
+
+
+@pytest.fixture
+def target(target_url, monkeypatch, prefect_harness):
+    """A migrated target holding a live case, one awaiting a choice and one on hold."""
+    monkeypatch.setenv("CSA_TARGET_URL", target_url)
+    rule_settings.cache_clear()
+    engine = engine_for(target_url)
+    upgrade_target(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(legacy_case), [
+            legacy(LIVE, NRP, "P000000002"),
+            legacy(CHOOSING, "P000000003", "P000000004", total=200_000),
+            legacy(HELD, "CS2-5", "CS2-6", total=33_000, sos=4_000),
+        ])
+        conn.execute(insert(closure_outcome), [
+            outcome(LIVE, "AWAITING_LIABILITY_END"),
+            outcome(CHOOSING, "AWAITING_CHOICE", selected_on=date(2014, 12, 1),
+                    liability_end_date=date(2015, 6, 1), arrears_pwc_pence=200_000,
+                    arrears_sos_pence=0, pending_pence=200_000, choice_deadline=date(2015, 7, 1)),
+            outcome(HELD, "ON_HOLD", hold_reason="MISMATCH", on_hold_pence=34_000),
+        ])
+        conn.execute(insert(case_journey), [
+            journey(LIVE),
+            journey(CHOOSING, liability_ended=True),
+            journey(HELD, ledger_pwc_pence=30_000, ledger_sos_pence=4_000),
+        ])
+    return engine
+
+
+@pytest.fixture
+def advanced(target):
+    """The target after an ``advance`` to ``CLOCK``."""
+    with target.begin() as conn:
+        conn.execute(insert(journey_clock), [{"clock_id": 1, "advanced_to": CLOCK}])
+    return target
+
+
+def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """Run ``csa-closure`` in this process: exit code, stdout, and the 'refused' lines of stderr."""
+    monkeypatch.setattr(sys, "argv", ["csa-closure", *args])
+    monkeypatch.setattr(console, "width", 200)  # one table row per line
+    try:
+        main()
+        code = 0
+    except SystemExit as done:
+        code = done.code
+    captured = capsys.readouterr()
+    refused = [line for line in captured.err.splitlines() if line.startswith("refused:")]
+    return code, captured.out, "\n".join(refused)
+
+
+def contents(engine) -> dict[str, list[tuple]]:
+    """Every row of every target table, to show what a command changed."""
+    with engine.connect() as conn:
+        return {
+            table.name: sorted(map(tuple, conn.execute(select(table))), key=repr)
+            for table in target_metadata.sorted_tables
+        }
+
+
+def stored_events(engine) -> list[dict]:
+    columns = [c for c in operator_event.c if c.name not in ("event_id", "recorded_at", "applied_run")]
+    with engine.connect() as conn:
+        rows = conn.execute(select(*columns).order_by(operator_event.c.event_id)).mappings()
+        return [{k: v for k, v in row.items() if v is not None} for row in rows]
+
+
+REFUSALS = [
+    (["record", "application", "--case", "C930099999", "--service", "direct-pay", "--received", "2015-06-10"],
+     "refused: unknown case C930099999: not selected for closure"),
+    (["record", "application", "--case", LIVE, "--service", "cash", "--received", "2015-06-10"],
+     "refused: service must be direct-pay or collect-and-pay, not 'cash'"),
+    (["record", "application", "--case", LIVE, "--service", "direct-pay", "--received", "10/06/2015"],
+     "refused: received must be a date as YYYY-MM-DD, not '10/06/2015'"),
+    (["record", "application", "--case", LIVE, "--service", "direct-pay", "--received", "2015-05-03"],
+     "refused: received before the case was selected on 2015-05-04"),
+    (["record", "application", "--case", LIVE, "--service", "direct-pay", "--received", "2015-08-16"],
+     "refused: received 2015-08-16, after the date the journey has advanced to (2015-08-15)"),
+    (["record", "new-application", "--nrp", "P000000999", "--pwc", "P000000777", "--received", "2015-06-10"],
+     "refused: unknown NRP P000000999: not the paying parent of a known case"),
+    (["record", "new-application", "--nrp", NRP, "--pwc", "Smith", "--received", "2015-06-10"],
+     "refused: pwc must be a person reference (P + 9 digits or CS2-<digits>), not 'Smith'"),
+    (["record", "extension", "--case", CHOOSING, "--received", "2015-07-02"],
+     "refused: requested after the deadline 2015-07-01"),
+    (["record", "extension", "--case", LIVE, "--received", "2015-06-10"],
+     "refused: the case is not awaiting a choice"),
+    (["record", "hold-resolution", "--case", LIVE, "--use", "ledger", "--reason", "checked", "--by", "A Caseworker"],
+     "refused: the case is not on hold"),
+    (["record", "hold-resolution", "--case", HELD, "--use", "amount", "--pwc-pence", "100", "--reason", "checked",
+      "--by", "A Caseworker"],
+     "refused: an amount resolution needs both the PWC and the SoS pence"),
+    (["record", "hold-resolution", "--case", HELD, "--use", "guess", "--reason", "checked", "--by", "A Caseworker"],
+     "refused: use must be ledger or recorded or amount, not 'guess'"),
+    (["record", "hold-resolution", "--case", HELD, "--use", "amount", "--pwc-pence", "1.5", "--sos-pence", "0",
+      "--reason", "checked", "--by", "A Caseworker"],
+     "refused: pwc_pence must be whole pence, not '1.5'"),
+]
+
+
+@pytest.mark.parametrize(("args", "reason"), REFUSALS, ids=lambda v: v if isinstance(v, str) else v[1])
+def test_each_refusal_exits_non_zero_with_its_reason_and_changes_nothing(
+    backend, advanced, monkeypatch, capsys, args, reason
+):
+    before = contents(advanced)
+    code, _, refused = run(monkeypatch, capsys, *args)
+    assert (code, refused) == (2, reason)
+    assert contents(advanced) == before
+
+
+def test_refused_choice_adds_only_its_refused_row(backend, advanced, monkeypatch, capsys):
+    before = contents(advanced)
+    code, _, refused = run(
+        monkeypatch, capsys, "record", "choice", "--case", CHOOSING, "--choice", "collect",
+        "--received", "2015-07-02", "--channel", "phone",
+    )
+    assert (code, refused) == (2, "refused: received after the deadline 2015-07-01")
+    after = contents(advanced)
+    assert {name: rows for name, rows in after.items() if name != "operator_event"} == {
+        name: rows for name, rows in before.items() if name != "operator_event"
+    }
+    assert stored_events(advanced) == [
+        dict(kind="CHOICE", csa_case_ref=CHOOSING, value="COLLECT", channel="phone",
+             received_on=date(2015, 7, 2), status="REFUSED",
+             refusal="received after the deadline 2015-07-01"),
+    ]
+
+
+def test_every_event_refused_before_the_journey_has_been_advanced(backend, target, monkeypatch, capsys):
+    before = contents(target)
+    code, _, refused = run(
+        monkeypatch, capsys, "record", "extension", "--case", CHOOSING, "--received", "2015-06-20"
+    )
+    assert (code, refused) == (2, "refused: the journey has not been advanced yet")
+    assert contents(target) == before
+
+
+def test_accepted_events_are_stored_accepted_for_the_next_advance(backend, advanced, monkeypatch, capsys):
+    commands = [
+        ["application", "--case", LIVE, "--service", "collect-and-pay", "--received", "2015-06-10"],
+        ["new-application", "--nrp", NRP, "--pwc", "P000000777", "--received", "2015-08-15"],
+        ["extension", "--case", CHOOSING, "--received", "2015-07-01"],
+        ["choice", "--case", CHOOSING, "--choice", "write-off", "--received", "2015-07-29"],
+        ["hold-resolution", "--case", HELD, "--use", "amount", "--pwc-pence", "29000", "--sos-pence", "4000",
+         "--reason", "ledger line missing", "--by", "A Caseworker"],
+    ]
+    for command in commands:
+        code, out, refused = run(monkeypatch, capsys, "record", *command)
+        assert (code, refused) == (0, ""), command
+        assert out.startswith("accepted:")
+    accepted = dict(status="ACCEPTED")
+    assert stored_events(advanced) == [
+        dict(kind="APPLICATION", csa_case_ref=LIVE, value="COLLECT_AND_PAY", received_on=date(2015, 6, 10)) | accepted,
+        dict(kind="NEW_APPLICATION", nrp_ref=NRP, pwc_ref="P000000777", received_on=CLOCK) | accepted,
+        dict(kind="EXTENSION", csa_case_ref=CHOOSING, received_on=date(2015, 7, 1)) | accepted,
+        dict(kind="CHOICE", csa_case_ref=CHOOSING, value="WRITE_OFF", channel="post",
+             received_on=date(2015, 7, 29)) | accepted,
+        dict(kind="HOLD_RESOLUTION", csa_case_ref=HELD, value="amount", pwc_pence=29_000, sos_pence=4_000,
+             reason="ledger line missing", caseworker="A Caseworker", received_on=CLOCK) | accepted,
+    ]
+    with advanced.connect() as conn:
+        recorded_at = conn.execute(select(operator_event.c.recorded_at)).scalars().all()
+    assert all(stamp is not None for stamp in recorded_at)
+
+
+def test_second_answer_before_the_next_advance_refused(backend, advanced, monkeypatch, capsys):
+    answer = ["record", "choice", "--case", CHOOSING, "--choice", "collect", "--channel", "phone"]
+    assert run(monkeypatch, capsys, *answer, "--received", "2015-06-20")[0] == 0
+    code, _, refused = run(monkeypatch, capsys, *answer, "--received", "2015-06-25")
+    assert (code, refused) == (2, "refused: already answered on 2015-06-20")
+    assert [e["status"] for e in stored_events(advanced)] == ["ACCEPTED", "REFUSED"]
+
+
+MIXED = """event,case,service,nrp,pwc,choice,channel,received,use,pwc_pence,sos_pence,reason,by
+application,C930000001,direct-pay,,,,,2015-06-10,,,,,
+choice,C930000002,,,,collect,email,2015-06-20,,,,,
+choice,C930000002,,,,write-off,post,2015-06-25,,,,,
+extension,C930000001,,,,,,2015-06-20,,,,,
+new-application,,,P000000001,P000000777,,,2015-07-01,,,,,
+hold-resolution,S030000003,,,,,,,amount,29000,,checked,A Caseworker
+refund,C930000001,,,,,,2015-06-20,,,,,
+"""
+
+
+def test_import_stores_good_rows_reports_bad_ones_by_line_and_exits_non_zero(
+    backend, advanced, tmp_path, monkeypatch, capsys
+):
+    responses = tmp_path / "responses.csv"
+    responses.write_text(MIXED)
+    code, out, refused = run(monkeypatch, capsys, "import-responses", str(responses))
+    assert (code, refused) == (1, "refused: 4 of 7 rows; the other 3 were stored")
+    for line, reason in [
+        (4, "already answered on 2015-06-20"),
+        (5, "the case is not awaiting a choice"),
+        (7, "an amount resolution needs both the PWC and the SoS pence"),
+        (8, "event must be application"),
+    ]:
+        assert any(row.lstrip("│ ").startswith(f"{line} ") and reason in row for row in out.splitlines()), out
+    assert [(e["kind"], e["status"]) for e in stored_events(advanced)] == [
+        ("APPLICATION", "ACCEPTED"),
+        ("CHOICE", "ACCEPTED"),
+        ("CHOICE", "REFUSED"),
+        ("NEW_APPLICATION", "ACCEPTED"),
+    ]
+
+
+def test_import_of_good_rows_only_exits_zero(backend, advanced, tmp_path, monkeypatch, capsys):
+    responses = tmp_path / "responses.csv"
+    responses.write_text("event,case,received,choice\nextension,C930000002,2015-06-30,\nchoice,C930000002,2015-07-20,collect\n")
+    code, out, refused = run(monkeypatch, capsys, "import-responses", str(responses))
+    assert (code, refused) == (0, "")
+    assert "responses imported" in out
+    assert [(e["kind"], e["status"]) for e in stored_events(advanced)] == [
+        ("EXTENSION", "ACCEPTED"),
+        ("CHOICE", "ACCEPTED"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (None, "refused: no such file: "),
+        ("case,received\nC930000001,2015-06-10\n", "refused: responses.csv has no 'event' column"),
+        (b"\xff\xfe\x00\x01binary", "refused: responses.csv is not a readable CSV file"),
+        ("", "refused: responses.csv is not a readable CSV file"),
+    ],
+    ids=["missing", "no event column", "binary", "empty"],
+)
+def test_malformed_file_refused_whole(backend, advanced, tmp_path, monkeypatch, capsys, content, reason):
+    responses = tmp_path / "responses.csv"
+    if isinstance(content, bytes):
+        responses.write_bytes(content)
+    elif content is not None:
+        responses.write_text(content)
+    before = contents(advanced)
+    code, _, refused = run(monkeypatch, capsys, "import-responses", str(responses))
+    assert code == 2 and refused.startswith(reason) and "\n" not in refused
+    assert contents(advanced) == before
