@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import date, datetime
 
 import typer
 from rich.console import Console
@@ -19,21 +18,17 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from csa_closure.db import engine_for  # noqa: E402
 from csa_closure.logs import configure_logging  # noqa: E402
+from csa_closure.refusal import Refusal, parse_date  # noqa: E402
 from csa_closure.settings import Settings  # noqa: E402
+from load.migrate import SchemaNotCurrent  # noqa: E402
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.splitlines()[0])
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help=__doc__.splitlines()[0],
+)
 console = Console()
-
-
-class Refusal(Exception):
-    """Bad operator input: reported in one line, nothing changed."""
-
-
-def parse_date(value: str, option: str) -> date:
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise Refusal(f"{option} must be a date as YYYY-MM-DD, not {value!r}") from None
 
 
 @app.callback()
@@ -78,6 +73,49 @@ def extract() -> None:
     print_extract_summary(extract_legacy())
 
 
+@app.command()
+def plan(
+    start: str = typer.Option(..., "--start", help="first selection date, YYYY-MM-DD"),
+    until: str | None = typer.Option(None, "--until", help="last selection date, YYYY-MM-DD"),
+    capacity: int | None = typer.Option(None, "--capacity", help="cases per selection date"),
+    interval_days: int | None = typer.Option(None, "--interval-days", help="days between selections"),
+) -> None:
+    """Record and show the tranche schedule."""
+    from flows.plan import plan as plan_flow
+
+    first = parse_date(start, "--start")
+    last = parse_date(until, "--until") if until else None
+    if last is not None and last < first:
+        raise Refusal(f"--until {last} is before --start {first}")
+    for option, value in (("--capacity", capacity), ("--interval-days", interval_days)):
+        if value is not None and value <= 0:
+            raise Refusal(f"{option} must be a positive number, not {value}")
+    summary = plan_flow(first, last, capacity, interval_days)
+    table = Table("tranche", "kind", "selection date", "segment group", "planned", "selected",
+                  title="tranche schedule")
+    for row in summary.schedule.itertuples(index=False):
+        selected = "" if row.selected_cases is None or row.selected_cases != row.selected_cases else f"{int(row.selected_cases):,}"
+        table.add_row(row.tranche_id, row.kind, f"{row.selection_date:%Y-%m-%d}", row.segment_group,
+                      f"{row.planned_cases:,}", selected)
+    console.print(table)
+    console.print(f"nothing to do: {summary.nothing_to_do:,} cases; left after --until: {summary.unplanned:,}")
+
+
+@app.command()
+def advance(as_of: str = typer.Option(..., "--as-of", help="the business date, YYYY-MM-DD")) -> None:
+    """Do everything due up to the as-of date; a later date catches up everything in between."""
+    from flows.advance import advance as advance_flow
+
+    state = advance_flow(parse_date(as_of, "--as-of"), return_state=True)
+    if not state.is_completed():
+        error = state.result(raise_on_failure=False)
+        if isinstance(error, (Refusal, SchemaNotCurrent)):
+            raise error
+        print(f"failed: {state.message}", file=sys.stderr)
+        raise typer.Exit(1)
+    console.print(f"advanced to {as_of}")
+
+
 def print_extract_summary(summaries: list[dict]) -> None:
     table = Table("scheme", "extract run", "cases", "clean", "held back", "quarantined records",
                   title="extract and validate")
@@ -103,27 +141,19 @@ class _progress:
         self._bar.stop()
 
 
+# Commands defined beside this module register themselves on ``app`` when imported.
+from csa_closure import cli_letters, cli_record  # noqa: E402,F401
+
+
 def main() -> None:
-    """Entry point: run the app, turning refusals into one line and a non-zero exit."""
+    """Entry point: usage errors and exit codes as click gives them; a refusal (or a target
+    that needs ``init``) as one line and exit 2."""
     try:
-        app(standalone_mode=False)
-    except Refusal as refusal:
+        app()
+    except (Refusal, SchemaNotCurrent) as refusal:
         print(f"refused: {refusal}", file=sys.stderr)
         sys.exit(2)
-    except typer.Exit as done:
-        sys.exit(done.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        print("aborted", file=sys.stderr)
-        sys.exit(130)
-    except Exception as error:  # click usage errors and schema refusals arrive here
-        from click import ClickException
 
-        from load.migrate import SchemaNotCurrent
 
-        if isinstance(error, ClickException):
-            print(f"refused: {error.format_message()}", file=sys.stderr)
-            sys.exit(2)
-        if isinstance(error, SchemaNotCurrent):
-            print(f"refused: {error}", file=sys.stderr)
-            sys.exit(2)
-        raise
+if __name__ == "__main__":
+    main()

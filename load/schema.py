@@ -219,12 +219,27 @@ tranche = Table(
     target_metadata,
     Column("tranche_id", Text, primary_key=True),
     Column("kind", Text, nullable=False),
-    Column("selection_date", Date, nullable=False, unique=True),
+    Column("selection_date", Date, nullable=False),
     Column("segment_group", Text, nullable=False),
+    Column("capacity", Integer, nullable=False),
     Column("planned_cases", Integer, nullable=False),
     Column("selected_cases", Integer),
 )
 """The tranche schedule: planned tranches from ``plan``, reactive ones as they happen."""
+
+selection = Table(
+    "selection",
+    target_metadata,
+    Column("csa_case_ref", Text, primary_key=True),
+    Column("tranche_id", Text, nullable=False),
+    Column("batch_id", Text, nullable=False),
+    Column("segment", Integer, nullable=False),
+    Column("selected_on", Date, nullable=False),
+    Column("liability_end_date", Date),
+    Index("ix_selection_batch", "batch_id"),
+)
+"""Which tranche and batch took each case: written when a tranche is selected, before its
+batches are worked, so a rerun works the same cases."""
 
 batch = Table(
     "batch",
@@ -256,9 +271,13 @@ case_journey = Table(
     Column("reminder_on", Date),
     Column("reminded", Boolean, nullable=False),
     Column("liability_ended", Boolean, nullable=False),
-    Column("decision_due_on", Date),
     Column("ledger_pwc_pence", BigInteger),
     Column("ledger_sos_pence", BigInteger),
+    Column("resolved_on", Date),
+    Column("adjust_pwc_pence", BigInteger),
+    Column("adjust_sos_pence", BigInteger),
+    Column("pwc_accrued_from", Date),
+    Column("pwc_accrued_to", Date),
     Column("extended", Boolean, nullable=False),
     Column("application_service", Text),
     Column("application_received_on", Date),

@@ -113,3 +113,31 @@ class Recipient(StrEnum):
 
 
 BOTH_PARENTS: tuple[Recipient, ...] = (Recipient.PWC, Recipient.NRP)
+
+
+class JourneyState(StrEnum):
+    """Where a selected case stands (CONTRACTS.md ``closure_outcome.journey_state``)."""
+
+    AWAITING_LIABILITY_END = "AWAITING_LIABILITY_END"
+    ON_HOLD = "ON_HOLD"
+    AWAITING_CHOICE = "AWAITING_CHOICE"
+    CLOSED = "CLOSED"
+
+
+class ServiceType(StrEnum):
+    """The CMS service a new case is opened with (CONTRACTS.md ``cms_case.service_type``)."""
+
+    DIRECT_PAY = "DIRECT_PAY"
+    COLLECT_AND_PAY = "COLLECT_AND_PAY"
+    ARREARS_ONLY = "ARREARS_ONLY"
+
+
+class Cause(StrEnum):
+    """Why a case's journey state changed (the audit trail's ``cause``)."""
+
+    SELECTION = "SELECTION"
+    LIABILITY_END = "LIABILITY_END"
+    DECISION = "DECISION"
+    HOLD_RESOLUTION = "HOLD_RESOLUTION"
+    CHOICE = "CHOICE"
+    NO_RESPONSE = "NO_RESPONSE"

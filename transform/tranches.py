@@ -26,11 +26,14 @@ class TranchePlan:
     """The planned selections and what the plan left out.
 
     ``selections``: one row per selected case: ``case_ref``, ``selected_on``, ``segment`` (as
-    classified that day), ``tranche_id``, ``batch_id``. ``nothing_to_do``: unselected cases out
+    classified that day), ``tranche_id``, ``batch_id``. ``tranches``: one row per tranche:
+    ``tranche_id``, ``selection_date``, ``segment_group`` (the walk's current group, a position
+    in ``rules.segment_groups``), ``planned_cases``. ``nothing_to_do``: unselected cases out
     of scope on the last date walked. ``unplanned``: in-scope cases left for after ``until``.
     """
 
     selections: pd.DataFrame
+    tranches: pd.DataFrame
     nothing_to_do: int
     unplanned: int
 
@@ -41,12 +44,15 @@ def plan_tranches(
     first_selection: pd.Timestamp,
     until: pd.Timestamp | None,
     rules: RuleSettings,
+    current_group: int | None = None,
 ) -> TranchePlan:
     """One tranche per selection date from ``first_selection`` to ``until`` (inclusive).
 
     ``cases`` holds the unselected cases (``case_ref``, ``case_start_date``). Without ``until``
     the plan runs until every in-scope case is selected. Capacity, interval, groups and batch
     size come from ``rules`` (override them with ``rules.model_copy(update=...)``).
+    ``current_group`` (a position in ``rules.segment_groups``) continues a walk already under
+    way, as a selection on the planned date does; without it the walk starts afresh.
     """
     if until is not None and until < first_selection:
         raise ValueError(f"the plan ends ({until:%Y-%m-%d}) before it starts")
@@ -56,7 +62,9 @@ def plan_tranches(
         group_of_segment[list(segments)] = position
     selected = np.zeros(len(cases), dtype=bool)
     tranches: list[tuple[pd.Timestamp, np.ndarray, np.ndarray]] = []
-    current, exhausted, on = -1, True, first_selection
+    groups: list[int] = []
+    current, exhausted = (-1, True) if current_group is None else (current_group, False)
+    on = first_selection
     while until is None or on <= until:
         segment = segment_on(on).reindex(cases.index).to_numpy()[order]
         group = np.where(selected, -1, group_of_segment[segment])
@@ -71,11 +79,23 @@ def plan_tranches(
         picked = earlier_first[: rules.tranche_capacity]
         selected[picked] = True
         tranches.append((on, picked, segment[picked]))
+        groups.append(current)
         exhausted = not (group[~selected] == current).any()
         on = on + pd.Timedelta(days=rules.selection_interval_days)
     unselected = segment[~selected]
+    selections = _planned_selections(cases["case_ref"].to_numpy()[order], tranches, rules)
     return TranchePlan(
-        selections=_planned_selections(cases["case_ref"].to_numpy()[order], tranches, rules),
+        selections=selections,
+        tranches=pd.DataFrame(
+            {
+                "tranche_id": selections["tranche_id"].unique(),
+                "selection_date": pd.Series(
+                    [on for on, _, _ in tranches], dtype="datetime64[ns]"
+                ),
+                "segment_group": pd.Series(groups, dtype="int64"),
+                "planned_cases": pd.Series([len(p) for _, p, _ in tranches], dtype="int64"),
+            }
+        ),
         nothing_to_do=int((unselected == NOTHING_TO_DO).sum()),
         unplanned=int((unselected != NOTHING_TO_DO).sum()),
     )

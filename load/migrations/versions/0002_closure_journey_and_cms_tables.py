@@ -16,6 +16,18 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('selection',
+    sa.Column('csa_case_ref', sa.Text(), nullable=False),
+    sa.Column('tranche_id', sa.Text(), nullable=False),
+    sa.Column('batch_id', sa.Text(), nullable=False),
+    sa.Column('segment', sa.Integer(), nullable=False),
+    sa.Column('selected_on', sa.Date(), nullable=False),
+    sa.Column('liability_end_date', sa.Date(), nullable=True),
+    sa.PrimaryKeyConstraint('csa_case_ref')
+    )
+    with op.batch_alter_table('selection', schema=None) as batch_op:
+        batch_op.create_index('ix_selection_batch', ['batch_id'], unique=False)
+
     op.create_table('batch',
     sa.Column('batch_id', sa.Text(), nullable=False),
     sa.Column('tranche_id', sa.Text(), nullable=False),
@@ -38,9 +50,13 @@ def upgrade() -> None:
     sa.Column('reminder_on', sa.Date(), nullable=True),
     sa.Column('reminded', sa.Boolean(), nullable=False),
     sa.Column('liability_ended', sa.Boolean(), nullable=False),
-    sa.Column('decision_due_on', sa.Date(), nullable=True),
     sa.Column('ledger_pwc_pence', sa.BigInteger(), nullable=True),
     sa.Column('ledger_sos_pence', sa.BigInteger(), nullable=True),
+    sa.Column('resolved_on', sa.Date(), nullable=True),
+    sa.Column('adjust_pwc_pence', sa.BigInteger(), nullable=True),
+    sa.Column('adjust_sos_pence', sa.BigInteger(), nullable=True),
+    sa.Column('pwc_accrued_from', sa.Date(), nullable=True),
+    sa.Column('pwc_accrued_to', sa.Date(), nullable=True),
     sa.Column('extended', sa.Boolean(), nullable=False),
     sa.Column('application_service', sa.Text(), nullable=True),
     sa.Column('application_received_on', sa.Date(), nullable=True),
@@ -157,10 +173,10 @@ def upgrade() -> None:
     sa.Column('kind', sa.Text(), nullable=False),
     sa.Column('selection_date', sa.Date(), nullable=False),
     sa.Column('segment_group', sa.Text(), nullable=False),
+    sa.Column('capacity', sa.Integer(), nullable=False),
     sa.Column('planned_cases', sa.Integer(), nullable=False),
     sa.Column('selected_cases', sa.Integer(), nullable=True),
-    sa.PrimaryKeyConstraint('tranche_id'),
-    sa.UniqueConstraint('selection_date')
+    sa.PrimaryKeyConstraint('tranche_id')
     )
     op.create_table('write_off',
     sa.Column('csa_case_ref', sa.Text(), nullable=False),
@@ -222,3 +238,7 @@ def downgrade() -> None:
     op.drop_table('case_journey')
     op.drop_table('batch_run')
     op.drop_table('batch')
+    with op.batch_alter_table('selection', schema=None) as batch_op:
+        batch_op.drop_index('ix_selection_batch')
+
+    op.drop_table('selection')

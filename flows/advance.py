@@ -1,0 +1,118 @@
+"""The advance flow: everything due up to an as-of date, in date order, batch by batch.
+
+The flow only orchestrates: it asks the target what is due (``load.journey.due_work``), runs
+each unit of work as a Prefect task named and tagged by step, tranche, batch and date, records
+the unit's outcome in ``batch_run`` and moves the journey clock. What a unit does is in
+``flows.steps``; the rules are in ``transform``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from prefect import flow, task
+from prefect.states import Failed
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from csa_closure.logs import bind_context, get_logger
+from csa_closure.retry import retry_on_transient
+from flows import steps
+from flows.context import checked_engines, current_run_id, engines_for_run
+from load.journey import Step, advanced_to, due_work, move_clock, record_batch_run
+from load.runs import finish_run, start_run
+
+log = get_logger("advance")
+
+
+def _tranche_of(batch_id: str) -> str:
+    return batch_id.split("-B")[0]
+
+
+@task(retries=3, retry_delay_seconds=[1, 5, 15], retry_condition_fn=retry_on_transient)
+def journey_step(step: str, batch_id: str, due_on: date, as_of: date, run_id: str) -> dict:
+    """One unit of work: a step of one batch (or tranche) on one date, in one transaction."""
+    engines = engines_for_run(run_id)
+    bind_context(run_id=run_id, step=step, batch_id=batch_id, due_on=due_on.isoformat())
+    work = {
+        Step.EVENTS: lambda: steps.apply_batch_events(engines, batch_id, due_on, as_of),
+        Step.REACTIVE: lambda: steps.close_reactively(engines, due_on),
+        Step.SELECT: lambda: steps.select_tranche(engines, batch_id),
+        Step.START: lambda: steps.start_batch(engines, batch_id, due_on),
+        Step.REMIND: lambda: steps.remind_batch(engines, batch_id, due_on),
+        Step.END: lambda: steps.end_batch(engines, batch_id, due_on),
+        Step.DEADLINE: lambda: steps.lapse_batch(engines, batch_id, due_on),
+    }[step]
+    counts = work()
+    log.info("unit of work done", **counts)
+    return counts
+
+
+def run_units(units: pd.DataFrame, as_of: date, run_id: str) -> list[str]:
+    """Run units of work as tasks, record each one's outcome; returns the failures."""
+    engines = engines_for_run(run_id)
+    futures = []
+    for unit in units.itertuples(index=False):
+        due_on = unit.due_on.date()
+        name = f"{unit.step.lower()}-{unit.batch_id}-{due_on:%Y%m%d}"
+        tags = [
+            f"step:{unit.step.lower()}",
+            f"tranche:{_tranche_of(unit.batch_id)}",
+            f"batch:{unit.batch_id}",
+            f"as-of:{as_of:%Y-%m-%d}",
+        ]
+        options = journey_step.with_options(task_run_name=name, tags=tags)
+        futures.append((unit, due_on, options.submit(unit.step, unit.batch_id, due_on, as_of, run_id)))
+    failures = []
+    for unit, due_on, future in futures:
+        key = {"batch_id": unit.batch_id, "step": unit.step, "due_on": due_on}
+        future.wait()
+        state = future.state
+        with engines.target.begin() as conn:
+            if state.is_completed():
+                record_batch_run(conn, key, "COMPLETED", run_id)
+            else:
+                message = str(state.message or state.name)[:2000]
+                record_batch_run(conn, key, "FAILED", run_id, message)
+                failures.append(f"{unit.step} {unit.batch_id} {due_on}: {message}")
+    return failures
+
+
+def work_through(as_of: date, run_id: str) -> list[str]:
+    """Run what is due, earliest date first and in step order within a day, until nothing is
+    left; work a unit creates for the same day (a selection's batches) runs in the same pass."""
+    engines = engines_for_run(run_id)
+    failures: list[str] = []
+    done: set[tuple] = set()
+    while True:
+        with engines.target.connect() as conn:
+            due = due_work(conn, as_of)
+        if due.empty:
+            return failures
+        first = due[due["due_on"] == due["due_on"].min()]
+        units = first[first["step"] == first["step"].iloc[0]]
+        keys = set(units.itertuples(index=False, name=None))
+        if keys & done:
+            raise RuntimeError(f"work due again after it completed: {sorted(keys & done)[:3]}")
+        done |= keys
+        failures += run_units(units, as_of, run_id)
+
+
+@flow(name="advance", flow_run_name="advance-{as_of}", task_runner=ThreadPoolTaskRunner(max_workers=2))
+def advance(as_of: date):
+    """Do everything due up to ``as_of``; again for the same date, nothing changes."""
+    run_id = current_run_id()
+    engines = checked_engines(run_id)
+    bind_context(run_id=run_id, as_of=as_of.isoformat())
+    start_run(engines.target, run_id, "advance", as_of, engines.rules)
+    failures = work_through(as_of, run_id)
+    with engines.target.begin() as conn:
+        clock = advanced_to(conn)
+        if clock is None or as_of > clock:
+            move_clock(conn, as_of)
+    finish_run(engines.target, run_id, "FAILED" if failures else "COMPLETED")
+    if failures:
+        log.error("advance finished with failed batches", failed=len(failures))
+        return Failed(message=f"{len(failures)} unit(s) of work failed; first: {failures[0]}")
+    log.info("advance finished")
+    return {"as_of": as_of.isoformat(), "run_id": run_id}

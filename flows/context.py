@@ -1,0 +1,35 @@
+"""What every flow run needs: its engines, the rule settings and a run id for the audit."""
+
+from __future__ import annotations
+
+import uuid
+
+from prefect.runtime import flow_run
+
+from csa_closure.db import engine_for
+from csa_closure.settings import Settings, rule_settings
+from flows.steps import Engines
+from load.migrate import require_current_schema
+
+
+def current_run_id() -> str:
+    """The Prefect flow run's id, so the audit trail points at the dashboard's run."""
+    return str(flow_run.get_id() or uuid.uuid4())
+
+
+def engines_for_run(run_id: str) -> Engines:
+    """The engines and rules of this process (tasks call it; engines are cached per URL)."""
+    settings = Settings()
+    return Engines(
+        legacy=engine_for(settings.legacy_url),
+        target=engine_for(settings.target_url),
+        rules=rule_settings(),
+        run_id=run_id,
+    )
+
+
+def checked_engines(run_id: str) -> Engines:
+    """``engines_for_run`` after refusing a target that ``init`` has not brought up to date."""
+    engines = engines_for_run(run_id)
+    require_current_schema(engines.target)
+    return engines

@@ -1,0 +1,73 @@
+"""The plan flow: record and show the tranche schedule (RULEBOOK.md section 2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from prefect import flow
+
+from csa_closure.logs import get_logger
+from csa_closure.refusal import Refusal
+from flows.context import checked_engines, current_run_id
+from flows.steps import group_label
+from load.journey import (
+    advanced_to,
+    replace_plan,
+    selected_planned_tranches,
+    tranche_schedule,
+    unselected_snapshot,
+)
+from load.runs import finish_run, start_run
+from transform.segments import classify_segments
+from transform.tranches import plan_tranches
+
+log = get_logger("plan")
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    schedule: pd.DataFrame
+    nothing_to_do: int
+    unplanned: int
+
+
+@flow(name="plan", flow_run_name="plan-from-{start}")
+def plan(
+    start: date, until: date | None = None, capacity: int | None = None, interval_days: int | None = None
+) -> PlanSummary:
+    """Walk the segment groups from ``start`` and record one planned tranche per selection date;
+    the planned tranches not selected yet are replaced."""
+    run_id = current_run_id()
+    engines = checked_engines(run_id)
+    overrides = {"tranche_capacity": capacity, "selection_interval_days": interval_days}
+    rules = engines.rules.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    with engines.target.connect() as conn:
+        clock = advanced_to(conn)
+        if clock is not None and start <= clock:
+            raise Refusal(f"--start {start} is not after {clock}, the date the journey has advanced to")
+        unselected = unselected_snapshot(conn)
+        numbered_from = selected_planned_tranches(conn)
+    start_run(engines.target, run_id, "plan", start, rules)
+    walk = plan_tranches(
+        unselected[["case_ref", "case_start_date"]],
+        lambda on: classify_segments(unselected, on, rules),
+        pd.Timestamp(start),
+        pd.Timestamp(until) if until else None,
+        rules,
+    )
+    numbers = range(numbered_from + 1, numbered_from + len(walk.tranches) + 1)
+    tranches = walk.tranches.assign(
+        tranche_id=[f"T{number:04d}" for number in numbers],
+        kind="PLANNED",
+        segment_group=[group_label(g, rules) for g in walk.tranches["segment_group"]],
+        capacity=rules.tranche_capacity,
+        selected_cases=pd.array([pd.NA] * len(walk.tranches), dtype="Int64"),
+    )
+    with engines.target.begin() as conn:
+        replace_plan(conn, tranches)
+        schedule = tranche_schedule(conn)
+    finish_run(engines.target, run_id, "COMPLETED")
+    log.info("plan recorded", tranches=len(tranches), nothing_to_do=walk.nothing_to_do, unplanned=walk.unplanned)
+    return PlanSummary(schedule, walk.nothing_to_do, walk.unplanned)

@@ -1,0 +1,315 @@
+"""One unit of journey work: read a batch's state, apply the rulebook step, write it at once.
+
+Each function here wires ``load``/``extract`` reads to a pure ``transform.journey`` step and
+writes the result in one transaction. They hold no rules of their own; the advance flow runs
+each as a Prefect task per batch and date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Engine, select
+
+from extract.batches import CaseKeys, KnownDuplicates, extract_date, read_batch
+from extract.cs2 import CS2
+from extract.cscs import CSCS
+from extract.parties import read_parties
+from load.extracted import extract_run_id, record_quarantine
+from load.journey import (
+    accepted_events,
+    batch_outcomes,
+    batch_selection,
+    drop_from_selection,
+    mark_events_applied,
+    planned_tranche,
+    read_frame,
+    record_selection,
+    unselected_snapshot,
+    write_changes,
+)
+from load.schema import case_journey, closure_outcome, legacy_case
+from csa_closure.settings import RuleSettings
+from transform.codes import Choice, JourneyState, ServiceType
+from transform.journey import (
+    JourneyChanges,
+    end_liability,
+    extend_deadlines,
+    record_applications,
+    resolve,
+    send_reminders,
+    settle_choices,
+    start_journeys,
+)
+from transform.letter_text import render_bodies
+from transform.segments import classify_segments
+from transform.tranches import batch_ids, plan_tranches, reactive_closures
+
+SYSTEMS = {CSCS.scheme: CSCS, CS2.scheme: CS2}
+NO_DUPLICATES = KnownDuplicates(frozenset(), frozenset())
+SNAPSHOT_DATES = ["case_start_date", "last_receipt_on", "extracted_on"]
+
+
+@dataclass(frozen=True)
+class Engines:
+    legacy: Engine
+    target: Engine
+    rules: RuleSettings
+    run_id: str
+
+
+@dataclass(frozen=True)
+class LegacyCases:
+    """Canonical cases and ledger of named cases, read fresh from the legacy systems."""
+
+    cases: pd.DataFrame
+    ledger: pd.DataFrame
+
+
+def snapshot_cases(engines: Engines, case_refs: list[str]) -> pd.DataFrame:
+    """The cases' latest clean snapshot: flags and references, no ledger."""
+    with engines.target.connect() as conn:
+        frame = read_frame(
+            conn,
+            select(legacy_case).where(legacy_case.c.case_ref.in_(case_refs)),
+            dates=SNAPSHOT_DATES,
+        )
+    return frame
+
+
+def read_legacy_cases(engines: Engines, label: str, case_refs: list[str]) -> LegacyCases:
+    """Re-read named cases from both legacy systems, validating them as the extract does; the
+    broken ones are quarantined and left out."""
+    snapshot = snapshot_cases(engines, case_refs)
+    cases, ledgers = [], []
+    for scheme, of_scheme in snapshot.groupby("scheme"):
+        system = SYSTEMS[scheme]
+        extracted_on = extract_date(engines.legacy, system)
+        keys = of_scheme[system.case_key_column].tolist()
+        extracted = read_batch(
+            engines.legacy, system, CaseKeys(label, tuple(keys)), NO_DUPLICATES, extracted_on
+        )
+        cases.append(extracted.cases)
+        ledgers.append(extracted.ledger)
+        if extracted.quarantined:
+            with engines.target.begin() as conn:
+                record_quarantine(
+                    conn, extracted.quarantined, extract_run_id(scheme, extracted_on), extracted_on
+                )
+    return LegacyCases(
+        cases=pd.concat(cases, ignore_index=True) if cases else snapshot.iloc[0:0],
+        ledger=pd.concat(ledgers, ignore_index=True) if ledgers else pd.DataFrame(),
+    )
+
+
+def _letters_with_bodies(engines: Engines, changes: JourneyChanges, cases: pd.DataFrame) -> pd.DataFrame:
+    """Render every letter the step created, for its recipient (safeguarding in the text)."""
+    letters = changes.letters
+    if letters.empty:
+        return letters
+    of_letters = cases[cases["case_ref"].isin(letters["case_ref"])]
+    parties = read_parties(engines.legacy, pd.concat([of_letters["nrp_ref"], of_letters["pwc_ref"]]))
+    services = changes.cms_openings.drop_duplicates("case_ref").set_index("case_ref")["service_type"]
+    context = changes.outcomes.merge(
+        of_letters[["case_ref", "nrp_ref", "pwc_ref", "dv_marker"]], on="case_ref"
+    ).assign(cms_service_type=lambda c: services.reindex(c["case_ref"]).to_numpy(dtype=object))
+    return letters.assign(body=render_bodies(letters, context, parties))
+
+
+def _commit(engines: Engines, changes: JourneyChanges, cases: pd.DataFrame, event_ids=()) -> dict:
+    letters = _letters_with_bodies(engines, changes, cases)
+    with engines.target.begin() as conn:
+        write_changes(conn, changes, cases, letters, engines.run_id, engines.rules)
+        mark_events_applied(conn, list(event_ids), engines.run_id)
+    return {
+        "cases": len(changes.outcomes),
+        "letters": len(letters),
+        "write_offs": len(changes.write_offs),
+        "transfers": len(changes.transfers),
+    }
+
+
+def start_batch(engines: Engines, batch_id: str, selected_on: date) -> dict:
+    """Selected cases of a batch join the journey (verification, notices, segment 6 decided)."""
+    with engines.target.connect() as conn:
+        chosen = batch_selection(conn, batch_id)
+    if chosen.empty:
+        return {"cases": 0}
+    legacy = read_legacy_cases(engines, batch_id, list(chosen["case_ref"]))
+    unreadable = chosen.loc[~chosen["case_ref"].isin(legacy.cases["case_ref"]), "case_ref"]
+    if len(unreadable):
+        with engines.target.begin() as conn:
+            drop_from_selection(conn, list(unreadable))
+        chosen = chosen[chosen["case_ref"].isin(legacy.cases["case_ref"])]
+    if chosen.empty:
+        return {"cases": 0, "dropped": len(unreadable)}
+    changes = start_journeys(chosen, legacy.cases, legacy.ledger, engines.rules)
+    return _commit(engines, changes, legacy.cases) | {"dropped": len(unreadable)}
+
+
+def remind_batch(engines: Engines, batch_id: str, due_on: date) -> dict:
+    """Reminder letters for the batch's cases whose reminder falls on ``due_on``."""
+    with engines.target.connect() as conn:
+        outcomes, journeys = batch_outcomes(
+            conn, batch_id, case_journey.c.reminder_on == due_on, case_journey.c.reminded.is_(False),
+            case_journey.c.liability_ended.is_(False),
+        )
+    if outcomes.empty:
+        return {"cases": 0}
+    cases = snapshot_cases(engines, list(outcomes["case_ref"]))
+    return _commit(engines, send_reminders(outcomes, journeys, cases), cases)
+
+
+def end_batch(engines: Engines, batch_id: str, ends_on: date) -> dict:
+    """Liability ends for the batch's cases: re-verified from a fresh read, then decided."""
+    with engines.target.connect() as conn:
+        outcomes, journeys = batch_outcomes(
+            conn, batch_id, closure_outcome.c.liability_end_date == ends_on,
+            case_journey.c.liability_ended.is_(False),
+        )
+    if outcomes.empty:
+        return {"cases": 0}
+    legacy = read_legacy_cases(engines, batch_id, list(outcomes["case_ref"]))
+    cases = _with_snapshot_fallback(engines, legacy, outcomes)
+    changes = end_liability(
+        outcomes, journeys, cases, legacy.ledger, pd.Timestamp(ends_on), engines.rules
+    )
+    return _commit(engines, changes, cases)
+
+
+def _with_snapshot_fallback(engines: Engines, legacy: LegacyCases, outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Cases a later extract broke keep their snapshot: liability still ends on time."""
+    missing = outcomes.loc[~outcomes["case_ref"].isin(legacy.cases["case_ref"]), "case_ref"]
+    if missing.empty:
+        return legacy.cases
+    snapshot = snapshot_cases(engines, list(missing))[legacy.cases.columns]
+    return pd.concat([legacy.cases, snapshot], ignore_index=True)
+
+
+def lapse_batch(engines: Engines, batch_id: str, due_on: date) -> dict:
+    """No answer by the deadline: the PWC part is written off the day after (section 7)."""
+    with engines.target.connect() as conn:
+        outcomes, journeys = batch_outcomes(
+            conn, batch_id, closure_outcome.c.journey_state == JourneyState.AWAITING_CHOICE.value,
+            closure_outcome.c.choice_deadline < due_on,
+        )
+    if outcomes.empty:
+        return {"cases": 0}
+    cases = snapshot_cases(engines, list(outcomes["case_ref"]))
+    no_answers = pd.DataFrame(columns=["case_ref", "choice", "received_on", "channel"])
+    changes = settle_choices(outcomes, journeys, cases, no_answers, pd.Timestamp(due_on))
+    return _commit(engines, changes, cases)
+
+
+EVENT_KINDS = ("APPLICATION", "CHOICE", "EXTENSION", "HOLD_RESOLUTION")
+SERVICES = {"DIRECT_PAY": ServiceType.DIRECT_PAY, "COLLECT_AND_PAY": ServiceType.COLLECT_AND_PAY}
+
+
+def apply_batch_events(engines: Engines, batch_id: str, received_on: date, as_of: date) -> dict:
+    """Operators' events for the batch's cases received on one day, applied in one change."""
+    with engines.target.connect() as conn:
+        events = accepted_events(conn, batch_id, received_on, EVENT_KINDS)
+        outcomes, journeys = batch_outcomes(
+            conn, batch_id, closure_outcome.c.csa_case_ref.in_(list(events["case_ref"]))
+        )
+    if events.empty:
+        return {"events": 0}
+    cases = snapshot_cases(engines, list(outcomes["case_ref"]))
+    changes = JourneyChanges.none(outcomes.iloc[0:0], journeys.iloc[0:0])
+
+    def current(kind: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """The events of a kind, and their cases' rows as the earlier events left them."""
+        of_kind = events[events["kind"] == kind]
+        latest = JourneyChanges.none(outcomes, journeys).then(changes)
+        rows = latest.outcomes[latest.outcomes["case_ref"].isin(of_kind["case_ref"])]
+        return of_kind, rows, latest.journeys[latest.journeys["case_ref"].isin(of_kind["case_ref"])]
+
+    applications, rows, rows_journeys = current("APPLICATION")
+    if len(applications):
+        changes = changes.then(record_applications(rows, rows_journeys, applications.assign(
+            service_type=applications["value"].map(SERVICES).astype("str"))))
+    extensions, rows, rows_journeys = current("EXTENSION")
+    if len(extensions):
+        changes = changes.then(extend_deadlines(rows, rows_journeys, engines.rules))
+    choices, rows, rows_journeys = current("CHOICE")
+    if len(choices):
+        answers = choices.assign(choice=choices["value"].map({c.value: c.value for c in Choice}))
+        changes = changes.then(
+            settle_choices(rows, rows_journeys, cases, answers, pd.Timestamp(as_of))
+        )
+    resolutions, rows, rows_journeys = current("HOLD_RESOLUTION")
+    if len(resolutions):
+        legacy = read_legacy_cases(engines, batch_id, list(resolutions["case_ref"]))
+        held_cases = _with_snapshot_fallback(engines, legacy, rows)
+        changes = changes.then(
+            resolve(
+                rows, rows_journeys, held_cases, legacy.ledger,
+                resolutions.rename(columns={"value": "use", "received_on": "resolved_on"}),
+                pd.Timestamp(as_of), engines.rules,
+            )
+        )
+    return _commit(engines, changes, cases, event_ids=events["event_id"].tolist()) | {
+        "events": len(events)
+    }
+
+
+def _group_position(segment_group: str, rules: RuleSettings) -> int:
+    segments = tuple(int(part) for part in segment_group.split(","))
+    return rules.segment_groups.index(segments)
+
+
+def group_label(position: int, rules: RuleSettings) -> str:
+    """How a segment group is written in the schedule: its segments, e.g. ``3,4``."""
+    return ",".join(str(segment) for segment in rules.segment_groups[position])
+
+
+def select_tranche(engines: Engines, tranche_id: str) -> dict:
+    """A planned tranche's selection on its date: re-classify the unselected cases, take the
+    earlier groups' first, then the planned group's, up to capacity (section 2)."""
+    with engines.target.connect() as conn:
+        planned = planned_tranche(conn, tranche_id)
+        unselected = unselected_snapshot(conn)
+    selected_on = pd.Timestamp(planned["selection_date"])
+    rules = engines.rules.model_copy(update={"tranche_capacity": planned["capacity"]})
+    segments = classify_segments(unselected, selected_on, rules)
+    walk = plan_tranches(
+        unselected[["case_ref", "case_start_date"]], lambda _on: segments, selected_on,
+        selected_on, rules, current_group=_group_position(planned["segment_group"], rules),
+    )
+    chosen = walk.selections.assign(tranche_id=tranche_id, liability_end_date=pd.NaT)
+    chosen = chosen.assign(batch_id=batch_ids(chosen, rules))
+    with engines.target.begin() as conn:
+        record_selection(conn, chosen, planned | {"selected_cases": len(chosen)})
+    return {"cases": len(chosen), "batches": chosen["batch_id"].nunique()}
+
+
+def close_reactively(engines: Engines, received_on: date) -> dict:
+    """New CMS applications received on a day close the NRP's other open cases (section 3)."""
+    with engines.target.connect() as conn:
+        applications = accepted_events(conn, None, received_on, ("NEW_APPLICATION",))
+        unselected = unselected_snapshot(conn)
+    closures = reactive_closures(applications, unselected, engines.rules)
+    segments = classify_segments(unselected, pd.Timestamp(received_on), engines.rules)
+    chosen = closures.assign(
+        segment=segments.set_axis(unselected["case_ref"]).reindex(closures["case_ref"]).to_numpy()
+    )
+    with engines.target.begin() as conn:
+        if len(chosen):
+            tranche_id = chosen["tranche_id"].iloc[0]
+            record_selection(
+                conn,
+                chosen,
+                {
+                    "tranche_id": tranche_id,
+                    "kind": "REACTIVE",
+                    "selection_date": received_on,
+                    "segment_group": ",".join(map(str, sorted(chosen["segment"].unique()))),
+                    "capacity": len(chosen),
+                    "planned_cases": len(chosen),
+                    "selected_cases": len(chosen),
+                },
+            )
+        mark_events_applied(conn, applications["event_id"].tolist(), engines.run_id)
+    return {"applications": len(applications), "cases": len(chosen)}

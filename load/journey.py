@@ -1,0 +1,416 @@
+"""The journey's state in the target database: what is due, a batch's rows, and its changes.
+
+Reads return frames in the shapes ``transform.journey`` works on; ``write_changes`` writes one
+step's ``JourneyChanges`` inside the caller's transaction, keyed so that writing the same
+change twice leaves the tables as once (no duplicate rows, letters, events or CMS lines).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+import pandas as pd
+from sqlalchemy import (
+    Connection,
+    Date,
+    and_,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+    update,
+)
+
+from csa_closure.settings import RuleSettings
+from load.schema import (
+    batch,
+    batch_run,
+    case_journey,
+    closure_outcome,
+    cms_arrears_instalment,
+    cms_case,
+    cms_unpaid_maintenance,
+    held_case,
+    journey_clock,
+    journey_event,
+    legacy_case,
+    operator_event,
+    selection,
+    tranche,
+    write_off,
+)
+from load.letters import insert_letters
+from load.writes import frame_records, upsert_frame, upsert_rows
+from transform.codes import JourneyState
+from transform.instalments import instalment_schedule
+from transform.journey import JOURNEY_COLUMNS, OUTCOME_COLUMNS, JourneyChanges
+
+OUTCOME_DATES = ["selected_on", "liability_end_date", "choice_deadline"]
+JOURNEY_DATES = [
+    "reminder_on", "resolved_on", "pwc_accrued_from", "pwc_accrued_to",
+    "application_received_on", "choice_received_on",
+]
+OUTCOME_MONEY = ["arrears_pwc_pence", "arrears_sos_pence", "cms_case_id"]
+JOURNEY_MONEY = ["ledger_pwc_pence", "ledger_sos_pence", "adjust_pwc_pence", "adjust_sos_pence"]
+
+
+class Step:
+    """The units of work of the journey, in the order they run on one day."""
+
+    EVENTS = "EVENTS"
+    REACTIVE = "REACTIVE"
+    SELECT = "SELECT"
+    START = "START"
+    REMIND = "REMIND"
+    END = "END"
+    DEADLINE = "DEADLINE"
+
+    ORDER = (EVENTS, REACTIVE, SELECT, START, REMIND, END, DEADLINE)
+
+
+def read_frame(conn: Connection, statement, dates: Sequence[str] = (), integers: Sequence[str] = ()) -> pd.DataFrame:
+    """A query's rows as a frame; dates as datetime64, nullable integers as Int64."""
+    result = conn.execute(statement)
+    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    for column in dates:
+        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+    for column in integers:
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+# --- the clock --------------------------------------------------------------------------------
+
+
+def advanced_to(conn: Connection) -> date | None:
+    """The latest as-of date the engine has advanced to (None before the first advance)."""
+    return conn.execute(select(journey_clock.c.advanced_to)).scalar_one_or_none()
+
+
+def move_clock(conn: Connection, as_of: date) -> None:
+    """The clock only moves forward: advancing to an earlier date changes nothing."""
+    upsert_rows(conn, journey_clock, [{"clock_id": 1, "advanced_to": as_of}], key=["clock_id"])
+
+
+# --- what is due ----------------------------------------------------------------------------
+
+
+def due_work(conn: Connection, as_of: date, skip_failed: bool = True) -> pd.DataFrame:
+    """Every unit of work due on or before ``as_of``: ``due_on``, ``step``, ``batch_id``.
+
+    Planned selections are keyed by tranche; everything else by batch. Work whose last attempt
+    failed is left to ``rerun-failed`` unless ``skip_failed`` is false.
+    """
+    o, j, s = closure_outcome, case_journey, selection
+    waiting = operator_event.c.status == "ACCEPTED"
+    units = [
+        select(operator_event.c.received_on.label("due_on"), literal(Step.EVENTS).label("step"),
+               o.c.batch_id.label("batch_id"))
+        .join(o, o.c.csa_case_ref == operator_event.c.csa_case_ref)
+        .where(waiting, operator_event.c.kind != "NEW_APPLICATION"),
+        select(operator_event.c.received_on, literal(Step.REACTIVE), literal("REACTIVE"))
+        .where(waiting, operator_event.c.kind == "NEW_APPLICATION"),
+        select(tranche.c.selection_date, literal(Step.SELECT), tranche.c.tranche_id)
+        .where(tranche.c.kind == "PLANNED", tranche.c.selected_cases.is_(None)),
+        select(s.c.selected_on, literal(Step.START), s.c.batch_id)
+        .outerjoin(o, o.c.csa_case_ref == s.c.csa_case_ref)
+        .where(o.c.csa_case_ref.is_(None)),
+        select(j.c.reminder_on, literal(Step.REMIND), o.c.batch_id)
+        .join(o, o.c.csa_case_ref == j.c.csa_case_ref)
+        .where(j.c.reminded.is_(False), j.c.liability_ended.is_(False), j.c.reminder_on.isnot(None)),
+        select(o.c.liability_end_date, literal(Step.END), o.c.batch_id)
+        .join(j, o.c.csa_case_ref == j.c.csa_case_ref)
+        .where(j.c.liability_ended.is_(False), o.c.liability_end_date.isnot(None)),
+        select(_day_after(conn, o.c.choice_deadline), literal(Step.DEADLINE), o.c.batch_id)
+        .where(o.c.journey_state == JourneyState.AWAITING_CHOICE.value),
+    ]
+    work = union_all(*units).subquery()
+    statement = (
+        select(work.c.due_on, work.c.step, work.c.batch_id)
+        .where(work.c.due_on <= as_of)
+        .group_by(work.c.due_on, work.c.step, work.c.batch_id)
+    )
+    if skip_failed:
+        failed = select(batch_run.c.batch_id).where(
+            batch_run.c.state == "FAILED",
+            batch_run.c.batch_id == work.c.batch_id,
+            batch_run.c.step == work.c.step,
+            batch_run.c.due_on == work.c.due_on,
+        )
+        statement = statement.where(~failed.exists())
+    frame = read_frame(conn, statement, dates=["due_on"])
+    order = {step: position for position, step in enumerate(Step.ORDER)}
+    return frame.assign(position=frame["step"].map(order)).sort_values(
+        ["due_on", "position", "batch_id"], ignore_index=True
+    ).drop(columns="position")
+
+
+def _day_after(conn: Connection, column):
+    if conn.dialect.name == "postgresql":
+        return cast(column + literal(1), Date)
+    return func.date(column, "+1 day")
+
+
+# --- one batch's rows ------------------------------------------------------------------------
+
+
+def batch_outcomes(conn: Connection, batch_id: str, *conditions) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``closure_outcome`` and ``case_journey`` rows of a batch (optionally filtered)."""
+    o, j = closure_outcome, case_journey
+    outcomes = read_frame(
+        conn,
+        select(*(o.c[c if c != "case_ref" else "csa_case_ref"].label(c) for c in OUTCOME_COLUMNS))
+        .join(j, j.c.csa_case_ref == o.c.csa_case_ref)
+        .where(o.c.batch_id == batch_id, *conditions)
+        .order_by(o.c.csa_case_ref),
+        dates=OUTCOME_DATES,
+        integers=OUTCOME_MONEY,
+    )
+    journeys = read_frame(
+        conn,
+        select(*(j.c[c if c != "case_ref" else "csa_case_ref"].label(c) for c in JOURNEY_COLUMNS))
+        .where(j.c.csa_case_ref.in_(list(outcomes["case_ref"])))
+        .order_by(j.c.csa_case_ref),
+        dates=JOURNEY_DATES,
+        integers=JOURNEY_MONEY,
+    )
+    return outcomes, journeys
+
+
+def batch_selection(conn: Connection, batch_id: str) -> pd.DataFrame:
+    """The cases a batch selected that have not started their journey yet."""
+    s, o = selection, closure_outcome
+    return read_frame(
+        conn,
+        select(
+            s.c.csa_case_ref.label("case_ref"), s.c.tranche_id, s.c.batch_id, s.c.segment,
+            s.c.selected_on, s.c.liability_end_date,
+        )
+        .outerjoin(o, o.c.csa_case_ref == s.c.csa_case_ref)
+        .where(s.c.batch_id == batch_id, o.c.csa_case_ref.is_(None))
+        .order_by(s.c.csa_case_ref),
+        dates=["selected_on", "liability_end_date"],
+    )
+
+
+def accepted_events(conn: Connection, batch_id: str | None, on: date, kinds: Sequence[str]) -> pd.DataFrame:
+    """Accepted operators' events received on ``on`` (for a batch's cases, or for no batch)."""
+    e, o = operator_event, closure_outcome
+    statement = select(
+        e.c.event_id, e.c.kind, e.c.csa_case_ref.label("case_ref"), e.c.nrp_ref, e.c.pwc_ref,
+        e.c.value, e.c.pwc_pence, e.c.sos_pence, e.c.channel, e.c.received_on,
+    ).where(e.c.status == "ACCEPTED", e.c.received_on == on, e.c.kind.in_(list(kinds)))
+    if batch_id is not None:
+        statement = statement.join(o, o.c.csa_case_ref == e.c.csa_case_ref).where(o.c.batch_id == batch_id)
+    return read_frame(
+        conn, statement.order_by(e.c.event_id), dates=["received_on"], integers=["pwc_pence", "sos_pence"]
+    )
+
+
+def mark_events_applied(conn: Connection, event_ids: Sequence[int], run_id: str) -> None:
+    if event_ids:
+        conn.execute(
+            update(operator_event)
+            .where(operator_event.c.event_id.in_(list(event_ids)), operator_event.c.status == "ACCEPTED")
+            .values(status="APPLIED", applied_run=run_id)
+        )
+
+
+# --- selection --------------------------------------------------------------------------------
+
+
+def selected_case_refs(conn: Connection) -> set[str]:
+    return set(conn.execute(select(selection.c.csa_case_ref)).scalars())
+
+
+def record_selection(conn: Connection, chosen: pd.DataFrame, tranche_row: dict) -> None:
+    """A tranche's cases and batches, written before any batch is worked."""
+    upsert_rows(conn, tranche, [tranche_row], key=["tranche_id"])
+    batches = chosen.groupby("batch_id").size().reset_index(name="case_count")
+    upsert_frame(conn, batch, batches.assign(tranche_id=tranche_row["tranche_id"]), key=["batch_id"])
+    rows = chosen.rename(columns={"case_ref": "csa_case_ref"})[
+        ["csa_case_ref", "tranche_id", "batch_id", "segment", "selected_on", "liability_end_date"]
+    ]
+    upsert_frame(conn, selection, rows, key=["csa_case_ref"], keep_on_conflict=list(rows.columns[1:]))
+
+
+def drop_from_selection(conn: Connection, case_refs: Sequence[str]) -> None:
+    """Cases found broken when their batch re-read them: out of the tranche until clean."""
+    if case_refs:
+        conn.execute(selection.delete().where(selection.c.csa_case_ref.in_(list(case_refs))))
+
+
+# --- writing a step's changes -------------------------------------------------------------
+
+
+def write_changes(
+    conn: Connection,
+    changes: JourneyChanges,
+    cases: pd.DataFrame,
+    letters: pd.DataFrame,
+    run_id: str,
+    rules: RuleSettings,
+) -> None:
+    """Write one step of one batch: state rows, audit, write-offs, the CMS and letters."""
+    if len(changes.outcomes):
+        upsert_frame(
+            conn,
+            closure_outcome,
+            changes.outcomes.rename(columns={"case_ref": "csa_case_ref"}).drop(columns="cms_case_id"),
+            key=["csa_case_ref"],
+        )
+    if len(changes.journeys):
+        upsert_frame(
+            conn, case_journey, changes.journeys.rename(columns={"case_ref": "csa_case_ref"}),
+            key=["csa_case_ref"],
+        )
+    if len(changes.events):
+        conn.execute(
+            insert(journey_event),
+            frame_records(changes.events.rename(columns={"case_ref": "csa_case_ref"}).assign(run_id=run_id)),
+        )
+    if len(changes.write_offs):
+        upsert_frame(
+            conn, write_off, changes.write_offs.rename(columns={"case_ref": "csa_case_ref"}),
+            key=["csa_case_ref", "creditor", "reason"], keep_on_conflict=["amount_pence", "decided_on"],
+        )
+    _load_cms(conn, changes, cases, rules)
+    if len(letters):
+        insert_letters(conn, letters)
+
+
+def _load_cms(conn: Connection, changes: JourneyChanges, cases: pd.DataFrame, rules: RuleSettings) -> None:
+    """Open CMS cases, attach unpaid maintenance lines and their instalments (section 9)."""
+    if len(changes.cms_openings):
+        outcome = changes.outcomes.set_index("case_ref")
+        refs = cases.set_index("case_ref")
+        openings = changes.cms_openings.drop_duplicates("case_ref")
+        keyed = outcome.reindex(openings["case_ref"])
+        rows = pd.DataFrame(
+            {
+                "csa_case_ref": openings["case_ref"].to_numpy(),
+                "origin_scheme": keyed["scheme"].to_numpy(),
+                "paying_parent_ref": refs["nrp_ref"].reindex(openings["case_ref"]).to_numpy(),
+                "receiving_parent_ref": refs["pwc_ref"].reindex(openings["case_ref"]).to_numpy(),
+                "service_type": openings["service_type"].to_numpy(),
+                "opened_on": openings["opened_on"].to_numpy(dtype="datetime64[ns]"),
+                "tranche_id": keyed["tranche_id"].to_numpy(),
+                "batch_id": keyed["batch_id"].to_numpy(),
+            }
+        )
+        upsert_frame(conn, cms_case, rows, key=["csa_case_ref"], keep_on_conflict=list(rows.columns[1:]))
+    if len(changes.transfers):
+        ids = _cms_case_ids(conn, changes.transfers["case_ref"])
+        outcome = changes.outcomes.set_index("case_ref")
+        lines = pd.DataFrame(
+            {
+                "cms_case_id": ids.reindex(changes.transfers["case_ref"]).to_numpy(),
+                "creditor": changes.transfers["creditor"].to_numpy(),
+                "amount_pence": changes.transfers["amount_pence"].to_numpy(),
+                "origin_scheme": outcome["scheme"].reindex(changes.transfers["case_ref"]).to_numpy(),
+                "accrued_from": changes.transfers["accrued_from"].to_numpy(dtype="datetime64[ns]"),
+                "accrued_to": changes.transfers["accrued_to"].to_numpy(dtype="datetime64[ns]"),
+                "transferred_on": changes.transfers["transferred_on"].to_numpy(dtype="datetime64[ns]"),
+                "batch_id": outcome["batch_id"].reindex(changes.transfers["case_ref"]).to_numpy(),
+            }
+        )
+        upsert_frame(
+            conn, cms_unpaid_maintenance, lines, key=["cms_case_id", "creditor"],
+            keep_on_conflict=list(lines.columns[2:]),
+        )
+        m = cms_unpaid_maintenance
+        loaded = read_frame(
+            conn,
+            select(m.c.id.label("unpaid_maintenance_id"), m.c.amount_pence, m.c.transferred_on)
+            .where(m.c.cms_case_id.in_([int(i) for i in lines["cms_case_id"].unique()])),
+            dates=["transferred_on"],
+        )
+        schedule = instalment_schedule(loaded, rules)
+        upsert_frame(
+            conn, cms_arrears_instalment, schedule,
+            key=["unpaid_maintenance_id", "instalment_no"], keep_on_conflict=["due_on", "amount_pence"],
+        )
+    if len(changes.cms_openings) or len(changes.transfers):
+        o = closure_outcome
+        refs = list(set(changes.cms_openings["case_ref"]) | set(changes.transfers["case_ref"]))
+        conn.execute(
+            update(o)
+            .where(
+                o.c.csa_case_ref == cms_case.c.csa_case_ref,
+                o.c.cms_case_id.is_(None),
+                o.c.csa_case_ref.in_(refs),
+            )
+            .values(cms_case_id=cms_case.c.cms_case_id)
+        )
+
+
+def _cms_case_ids(conn: Connection, case_refs: pd.Series) -> pd.Series:
+    rows = conn.execute(
+        select(cms_case.c.csa_case_ref, cms_case.c.cms_case_id).where(
+            cms_case.c.csa_case_ref.in_(list(case_refs.unique()))
+        )
+    ).all()
+    return pd.Series({ref: cms_id for ref, cms_id in rows}, dtype="int64")
+
+
+# --- batch runs -----------------------------------------------------------------------------
+
+
+def record_batch_run(conn: Connection, unit: dict, state: str, run_id: str, error: str | None = None) -> None:
+    """The outcome of one unit of work; attempts count every try."""
+    existing = conn.execute(
+        select(batch_run.c.attempts).where(
+            and_(*(batch_run.c[k] == unit[k] for k in ("batch_id", "step", "due_on")))
+        )
+    ).scalar_one_or_none()
+    upsert_rows(
+        conn,
+        batch_run,
+        [{**unit, "state": state, "attempts": (existing or 0) + 1, "last_error": error,
+          "run_id": run_id, "updated_at": datetime.now(UTC)}],
+        key=["batch_id", "step", "due_on"],
+    )
+
+
+def unselected_snapshot(conn: Connection) -> pd.DataFrame:
+    """Every clean case not selected yet and not held back: what a selection may take."""
+    return read_frame(
+        conn,
+        select(legacy_case)
+        .where(
+            ~select(selection.c.csa_case_ref)
+            .where(selection.c.csa_case_ref == legacy_case.c.case_ref)
+            .exists(),
+            ~select(held_case.c.case_ref).where(held_case.c.case_ref == legacy_case.c.case_ref).exists(),
+        )
+        .order_by(legacy_case.c.case_ref),
+        dates=["case_start_date", "last_receipt_on", "extracted_on"],
+    )
+
+
+def planned_tranche(conn: Connection, tranche_id: str) -> dict:
+    return dict(conn.execute(select(tranche).where(tranche.c.tranche_id == tranche_id)).mappings().one())
+
+
+def replace_plan(conn: Connection, tranches: pd.DataFrame) -> None:
+    """The planned tranches not selected yet give way to a new plan."""
+    conn.execute(
+        tranche.delete().where(tranche.c.kind == "PLANNED", tranche.c.selected_cases.is_(None))
+    )
+    upsert_frame(conn, tranche, tranches, key=["tranche_id"])
+
+
+def selected_planned_tranches(conn: Connection) -> int:
+    return conn.execute(
+        select(func.count()).select_from(tranche).where(
+            tranche.c.kind == "PLANNED", tranche.c.selected_cases.isnot(None)
+        )
+    ).scalar_one()
+
+
+def tranche_schedule(conn: Connection) -> pd.DataFrame:
+    return read_frame(conn, select(tranche).order_by(tranche.c.selection_date, tranche.c.tranche_id),
+                      dates=["selection_date"])

@@ -1,0 +1,104 @@
+"""Catch-up and idempotence of ``advance`` on a generated estate (issue: the closure journey).
+
+The journey is compressed (2-month notice, 14-day choice window) so a whole journey, from the
+first selection to the last deadline, fits in a few months of weekly runs.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from csa_closure.db import engine_for
+from csa_closure.settings import rule_settings
+from flows.advance import advance
+from flows.extract import extract_legacy
+from flows.plan import plan
+from load.migrate import upgrade_target
+from load.schema import (
+    case_journey,
+    closure_outcome,
+    cms_arrears_instalment,
+    cms_case,
+    cms_unpaid_maintenance,
+    journey_event,
+    letter,
+    write_off,
+)
+from synthetic import generate_estate
+
+START = date(2014, 7, 7)
+END = date(2014, 11, 3)
+COMPRESSED = {
+    "CSA_RULE_LIABILITY_NOTICE_MONTHS": "2",
+    "CSA_RULE_CHOICE_WINDOW_DAYS": "14",
+    "CSA_RULE_TRANCHE_CAPACITY": "400",
+    "CSA_RULE_BATCH_SIZE": "250",
+}
+
+
+def journey_state(target) -> dict[str, list[tuple]]:
+    """Every journey table's content without surrogate keys and run ids."""
+    tables = {
+        "closure_outcome": select(*[c for c in closure_outcome.c if c.name != "cms_case_id"]),
+        "case_journey": select(case_journey),
+        "write_off": select(write_off),
+        "letter": select(*[c for c in letter.c if c.name not in ("letter_id",)]),
+        "journey_event": select(*[c for c in journey_event.c if c.name not in ("event_id", "run_id")]),
+        "cms_case": select(*[c for c in cms_case.c if c.name != "cms_case_id"]),
+        "cms_unpaid_maintenance": select(
+            cms_case.c.csa_case_ref,
+            *[c for c in cms_unpaid_maintenance.c if c.name not in ("id", "cms_case_id")],
+        ).select_from(cms_unpaid_maintenance.join(cms_case)),
+        "cms_arrears_instalment": select(
+            cms_case.c.csa_case_ref, cms_unpaid_maintenance.c.creditor,
+            cms_arrears_instalment.c.instalment_no, cms_arrears_instalment.c.due_on,
+            cms_arrears_instalment.c.amount_pence,
+        ).select_from(cms_arrears_instalment.join(cms_unpaid_maintenance).join(cms_case)),
+    }
+    with target.connect() as conn:
+        return {name: sorted(map(tuple, conn.execute(query).all()), key=repr) for name, query in tables.items()}
+
+
+@pytest.fixture
+def estate(database_url_factory, monkeypatch, prefect_harness):
+    """One legacy estate, and a factory of planned targets reading it."""
+    legacy_url = database_url_factory("legacy")
+    for name, value in COMPRESSED.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CSA_LEGACY_URL", legacy_url)
+    rule_settings.cache_clear()
+    generate_estate(engine_for(legacy_url), 1_500, seed=5)
+
+    def planned_target(name: str):
+        url = database_url_factory(name)
+        monkeypatch.setenv("CSA_TARGET_URL", url)
+        upgrade_target(engine_for(url))
+        extract_legacy()
+        plan(START)
+        return engine_for(url)
+
+    yield planned_target
+    rule_settings.cache_clear()
+
+
+def test_week_by_week_equals_straight_to_the_date_and_a_second_run_changes_nothing(estate, monkeypatch):
+    straight = estate("straight")
+    advance(END)
+    state = journey_state(straight)
+    assert len(state["closure_outcome"]) > 1_200
+    assert {row[5] for row in state["closure_outcome"]} >= {"CLOSED", "ON_HOLD"}
+    assert state["cms_unpaid_maintenance"] and state["write_off"]
+
+    advance(END)
+    assert journey_state(straight) == state  # idempotent: nothing new, nothing doubled
+
+    weekly = estate("weekly")
+    day = START
+    while day < END:
+        advance(day)
+        day += timedelta(days=7)
+    advance(END)
+    assert journey_state(weekly) == state
