@@ -1,0 +1,136 @@
+"""Reconciliation in the database: a batch's rows checked before its transaction commits, and
+totals per tranche, segment, scheme and creditor for reports and artifacts."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Connection, select
+
+from load.journey import read_frame
+from load.schema import (
+    case_journey,
+    closure_outcome,
+    cms_arrears_instalment,
+    cms_case,
+    cms_unpaid_maintenance,
+    legacy_case,
+    letter,
+    write_off,
+)
+from transform.reconciliation import (
+    conservation_breaks,
+    expected_letters,
+    instalment_breaks,
+    letter_breaks,
+    money_by_creditor,
+)
+
+OUTCOME_READ = [
+    closure_outcome.c.csa_case_ref.label("case_ref"),
+    closure_outcome.c.tranche_id,
+    closure_outcome.c.segment,
+    closure_outcome.c.scheme,
+    closure_outcome.c.journey_state,
+    closure_outcome.c.arrears_pwc_pence,
+    closure_outcome.c.arrears_sos_pence,
+    closure_outcome.c.transferred_pence,
+    closure_outcome.c.written_off_pence,
+    closure_outcome.c.pending_pence,
+    closure_outcome.c.on_hold_pence,
+    closure_outcome.c.choice_deadline,
+]
+
+
+class ReconciliationBreak(RuntimeError):
+    """A batch whose pennies do not add up: it fails loudly and loads nothing."""
+
+    def __init__(self, batch_id: str, breaks: list[str]) -> None:
+        shown = "; ".join(breaks[:5]) + (f"; and {len(breaks) - 5} more" if len(breaks) > 5 else "")
+        super().__init__(f"reconciliation of {batch_id} failed: {shown}")
+        self.batch_id = batch_id
+        self.breaks = breaks
+
+
+def _rows(conn: Connection, *where) -> dict[str, pd.DataFrame]:
+    """Every row the reconciliation reads, for the cases ``where`` selects."""
+    o = closure_outcome
+    refs = select(o.c.csa_case_ref).where(*where).scalar_subquery()
+    lines = select(
+        cms_case.c.csa_case_ref.label("case_ref"),
+        cms_unpaid_maintenance.c.id.label("unpaid_maintenance_id"),
+        cms_unpaid_maintenance.c.creditor,
+        cms_unpaid_maintenance.c.amount_pence,
+    ).select_from(cms_unpaid_maintenance.join(cms_case)).where(cms_case.c.csa_case_ref.in_(refs))
+    return {
+        "outcomes": read_frame(conn, select(*OUTCOME_READ).where(*where), dates=["choice_deadline"],
+                               integers=["arrears_pwc_pence", "arrears_sos_pence"]),
+        "journeys": read_frame(
+            conn,
+            select(case_journey.c.csa_case_ref.label("case_ref"), case_journey.c.ledger_pwc_pence,
+                   case_journey.c.ledger_sos_pence).where(case_journey.c.csa_case_ref.in_(refs)),
+            integers=["ledger_pwc_pence", "ledger_sos_pence"],
+        ),
+        "write_offs": read_frame(
+            conn,
+            select(write_off.c.csa_case_ref.label("case_ref"), write_off.c.creditor, write_off.c.reason,
+                   write_off.c.amount_pence).where(write_off.c.csa_case_ref.in_(refs)),
+        ),
+        "lines": read_frame(conn, lines),
+        "instalments": read_frame(
+            conn,
+            select(cms_arrears_instalment.c.unpaid_maintenance_id, cms_arrears_instalment.c.amount_pence)
+            .where(cms_arrears_instalment.c.unpaid_maintenance_id.in_(
+                select(lines.subquery().c.unpaid_maintenance_id)
+            )),
+        ),
+        "letters": read_frame(
+            conn,
+            select(letter.c.csa_case_ref.label("case_ref"), letter.c.template, letter.c.recipient_role,
+                   letter.c.status).where(letter.c.csa_case_ref.in_(refs)),
+        ),
+        "parents": read_frame(
+            conn,
+            select(legacy_case.c.case_ref, legacy_case.c.nrp_deceased, legacy_case.c.pwc_deceased)
+            .where(legacy_case.c.case_ref.in_(refs)),
+        ),
+    }
+
+
+def batch_breaks(conn: Connection, batch_id: str) -> list[str]:
+    """Everything about a batch that does not reconcile, read inside its own transaction."""
+    rows = _rows(conn, closure_outcome.c.batch_id == batch_id)
+    money = money_by_creditor(rows["outcomes"], rows["journeys"], rows["write_offs"], rows["lines"])
+    return (
+        conservation_breaks(rows["outcomes"], money)
+        + instalment_breaks(rows["lines"], rows["instalments"])
+        + letter_breaks(
+            expected_letters(rows["outcomes"], rows["write_offs"], rows["parents"]), rows["letters"]
+        )
+    )
+
+
+def require_reconciled(conn: Connection, batch_id: str) -> None:
+    breaks = batch_breaks(conn, batch_id)
+    if breaks:
+        raise ReconciliationBreak(batch_id, breaks)
+
+
+def money_totals(conn: Connection, tranche_id: str | None = None) -> pd.DataFrame:
+    """Pennies per tranche, segment, scheme and creditor: the arrears figure and where it went
+    (transferred, written off, pending, on hold), with the difference, which must be zero."""
+    where = [closure_outcome.c.tranche_id == tranche_id] if tranche_id else []
+    rows = _rows(conn, *where)
+    money = money_by_creditor(rows["outcomes"], rows["journeys"], rows["write_offs"], rows["lines"])
+    keys = rows["outcomes"][["case_ref", "tranche_id", "segment", "scheme"]]
+    totals = (
+        money.merge(keys, on="case_ref")
+        .groupby(["tranche_id", "segment", "scheme", "creditor"], as_index=False)[
+            ["arrears", "transferred", "written_off", "pending", "on_hold"]
+        ]
+        .sum()
+    )
+    totals["arrears"] += totals["on_hold"]
+    totals["difference"] = totals["arrears"] - totals[
+        ["transferred", "written_off", "pending", "on_hold"]
+    ].sum(axis=1)
+    return totals
