@@ -30,6 +30,7 @@ from load.journey import (
     unselected_snapshot,
     write_changes,
 )
+from load.reconcile import require_reconciled
 from load.schema import case_journey, closure_outcome, legacy_case
 from csa_closure.settings import RuleSettings
 from transform.codes import Choice, JourneyState, ServiceType
@@ -119,10 +120,13 @@ def _letters_with_bodies(engines: Engines, changes: JourneyChanges, cases: pd.Da
 
 
 def _commit(engines: Engines, changes: JourneyChanges, cases: pd.DataFrame, event_ids=()) -> dict:
+    """Write a step's changes in one transaction that commits only if its batch reconciles."""
     letters = _letters_with_bodies(engines, changes, cases)
     with engines.target.begin() as conn:
         write_changes(conn, changes, cases, letters, engines.run_id, engines.rules)
         mark_events_applied(conn, list(event_ids), engines.run_id)
+        for batch_id in changes.outcomes["batch_id"].unique():
+            require_reconciled(conn, batch_id)
     return {
         "cases": len(changes.outcomes),
         "letters": len(letters),
