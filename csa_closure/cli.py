@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "csa_closure")  # our events in run logs
 
 from csa_closure.db import engine_for  # noqa: E402
 from csa_closure.logs import configure_logging  # noqa: E402
@@ -106,14 +107,29 @@ def advance(as_of: str = typer.Option(..., "--as-of", help="the business date, Y
     """Do everything due up to the as-of date; a later date catches up everything in between."""
     from flows.advance import advance as advance_flow
 
-    state = advance_flow(parse_date(as_of, "--as-of"), return_state=True)
-    if not state.is_completed():
-        error = state.result(raise_on_failure=False)
-        if isinstance(error, (Refusal, SchemaNotCurrent)):
-            raise error
-        print(f"failed: {state.message}", file=sys.stderr)
-        raise typer.Exit(1)
+    _run_to_completion(advance_flow, parse_date(as_of, "--as-of"))
     console.print(f"advanced to {as_of}")
+
+
+@app.command("rerun-failed")
+def rerun_failed(tranche: str | None = typer.Option(None, "--tranche", help="e.g. T0007")) -> None:
+    """Run again every batch whose last attempt failed; completed batches are skipped."""
+    from flows.advance import rerun_failed as rerun_flow
+
+    summary = _run_to_completion(rerun_flow, tranche)
+    console.print(f"reran failed work up to {summary['as_of']}")
+
+
+def _run_to_completion(flow_function, *args):
+    """Run a flow; a refusal inside it is a refusal here, any other failure exits 1."""
+    state = flow_function(*args, return_state=True)
+    if state.is_completed():
+        return state.result()
+    error = state.result(raise_on_failure=False)
+    if isinstance(error, (Refusal, SchemaNotCurrent)):
+        raise error
+    print(f"failed: {state.message}", file=sys.stderr)
+    raise typer.Exit(1)
 
 
 def print_extract_summary(summaries: list[dict]) -> None:
@@ -142,7 +158,7 @@ class _progress:
 
 
 # Commands defined beside this module register themselves on ``app`` when imported.
-from csa_closure import cli_letters, cli_record  # noqa: E402,F401
+from csa_closure import cli_letters, cli_record, cli_report  # noqa: E402,F401
 
 
 def main() -> None:

@@ -12,14 +12,24 @@ from datetime import date
 
 import pandas as pd
 from prefect import flow, task
+from prefect.runtime import flow_run
 from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from csa_closure.locks import journey_lock
 from csa_closure.logs import bind_context, get_logger
+from csa_closure.refusal import Refusal
 from csa_closure.retry import retry_on_transient
 from flows import steps
 from flows.context import checked_engines, current_run_id, engines_for_run
-from load.journey import Step, advanced_to, due_work, move_clock, record_batch_run
+from load.journey import (
+    Step,
+    advanced_to,
+    due_work,
+    failed_work,
+    move_clock,
+    record_batch_run,
+)
 from load.runs import finish_run, start_run
 
 log = get_logger("advance")
@@ -100,19 +110,52 @@ def work_through(as_of: date, run_id: str) -> list[str]:
 
 @flow(name="advance", flow_run_name="advance-{as_of}", task_runner=ThreadPoolTaskRunner(max_workers=2))
 def advance(as_of: date):
-    """Do everything due up to ``as_of``; again for the same date, nothing changes."""
+    """Do everything due up to ``as_of``; again for the same date, nothing changes. Retried
+    from the dashboard, it first reruns the units that failed, as ``rerun-failed`` does."""
     run_id = current_run_id()
     engines = checked_engines(run_id)
     bind_context(run_id=run_id, as_of=as_of.isoformat())
-    start_run(engines.target, run_id, "advance", as_of, engines.rules)
-    failures = work_through(as_of, run_id)
-    with engines.target.begin() as conn:
+    with journey_lock(engines.target):
+        start_run(engines.target, run_id, "advance", as_of, engines.rules)
+        failures = rerun_units(None, as_of, run_id) if (flow_run.run_count or 1) > 1 else []
+        failures += work_through(as_of, run_id)
+        with engines.target.begin() as conn:
+            clock = advanced_to(conn)
+            if clock is None or as_of > clock:
+                move_clock(conn, as_of)
+        return _finish(engines, run_id, failures, {"as_of": as_of.isoformat()})
+
+
+@flow(name="rerun-failed", flow_run_name="rerun-failed-{tranche_id}", task_runner=ThreadPoolTaskRunner(max_workers=2))
+def rerun_failed(tranche_id: str | None = None):
+    """Run again every unit of work whose last attempt failed (of one tranche, or all), then
+    whatever their success makes due up to the journey clock; completed units are not touched."""
+    run_id = current_run_id()
+    engines = checked_engines(run_id)
+    with engines.target.connect() as conn:
         clock = advanced_to(conn)
-        if clock is None or as_of > clock:
-            move_clock(conn, as_of)
+    if clock is None:
+        raise Refusal("the journey has not been advanced yet: nothing can have failed")
+    with journey_lock(engines.target):
+        start_run(engines.target, run_id, "rerun-failed", clock, engines.rules)
+        failures = rerun_units(tranche_id, clock, run_id)
+        failures += work_through(clock, run_id)
+        return _finish(engines, run_id, failures, {"as_of": clock.isoformat()})
+
+
+def rerun_units(tranche_id: str | None, as_of: date, run_id: str) -> list[str]:
+    """The failed units, run again in the order they were due."""
+    engines = engines_for_run(run_id)
+    with engines.target.connect() as conn:
+        failed = failed_work(conn, tranche_id)
+    log.info("rerunning failed units", units=len(failed), tranche=tranche_id)
+    return run_units(failed, as_of, run_id) if len(failed) else []
+
+
+def _finish(engines, run_id: str, failures: list[str], summary: dict):
     finish_run(engines.target, run_id, "FAILED" if failures else "COMPLETED")
     if failures:
-        log.error("advance finished with failed batches", failed=len(failures))
+        log.error("run finished with failed units", failed=len(failures))
         return Failed(message=f"{len(failures)} unit(s) of work failed; first: {failures[0]}")
-    log.info("advance finished")
-    return {"as_of": as_of.isoformat(), "run_id": run_id}
+    log.info("run finished")
+    return summary | {"run_id": run_id}

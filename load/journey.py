@@ -414,3 +414,20 @@ def selected_planned_tranches(conn: Connection) -> int:
 def tranche_schedule(conn: Connection) -> pd.DataFrame:
     return read_frame(conn, select(tranche).order_by(tranche.c.selection_date, tranche.c.tranche_id),
                       dates=["selection_date"])
+
+
+def failed_work(conn: Connection, tranche_id: str | None = None) -> pd.DataFrame:
+    """Units of work whose last attempt failed (of one tranche, or all): ``due_on``, ``step``,
+    ``batch_id``, in the order they were due."""
+    statement = select(batch_run.c.due_on, batch_run.c.step, batch_run.c.batch_id).where(
+        batch_run.c.state == "FAILED"
+    )
+    if tranche_id is not None:
+        statement = statement.where(
+            (batch_run.c.batch_id == tranche_id) | batch_run.c.batch_id.like(f"{tranche_id}-B%")
+        )
+    frame = read_frame(conn, statement, dates=["due_on"])
+    order = {step: position for position, step in enumerate(Step.ORDER)}
+    return frame.assign(position=frame["step"].map(order)).sort_values(
+        ["due_on", "position", "batch_id"], ignore_index=True
+    ).drop(columns="position")

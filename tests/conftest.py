@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "csa_closure")
 import uuid
 from collections.abc import Iterator
 from pathlib import Path

@@ -1,0 +1,134 @@
+"""The engine as Prefect citizens: named and tagged runs, retries, failures and reruns, locks.
+
+Asserted through the Prefect client against the session's test server, as the dashboard sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.client.schemas.sorting import TaskRunSort
+from sqlalchemy import select
+
+import flows.steps
+from csa_closure.db import engine_for
+from csa_closure.locks import JourneyBusy, journey_lock
+from csa_closure.retry import TransientFault
+from csa_closure.settings import rule_settings
+from flows.advance import advance, rerun_failed
+from flows.extract import extract_legacy
+from flows.plan import plan
+from load.migrate import upgrade_target
+from load.schema import batch_run, closure_outcome, selection
+from synthetic import generate_estate
+
+START = date(2014, 7, 7)
+
+
+@pytest.fixture
+def planned_target(legacy_url, target_url, monkeypatch, prefect_harness):
+    """A small estate extracted and planned: weekly tranches of up to 200 cases, batches of 25."""
+    for name, value in {
+        "CSA_LEGACY_URL": legacy_url,
+        "CSA_TARGET_URL": target_url,
+        "CSA_RULE_TRANCHE_CAPACITY": "200",
+        "CSA_RULE_BATCH_SIZE": "25",
+    }.items():
+        monkeypatch.setenv(name, value)
+    rule_settings.cache_clear()
+    generate_estate(engine_for(legacy_url), 500, seed=21)
+    upgrade_target(engine_for(target_url))
+    extract_legacy()
+    plan(START)
+    yield engine_for(target_url)
+    rule_settings.cache_clear()
+
+
+def task_runs_of(state) -> list:
+    async def read():
+        async with get_client() as client:
+            flow_run = await client.read_flow_run(state.state_details.flow_run_id)
+            runs = await client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run.id])),
+                sort=TaskRunSort.EXPECTED_START_TIME_ASC,
+                limit=200,
+            )
+            return flow_run, runs
+
+    return asyncio.run(read())
+
+
+def test_units_of_work_are_task_runs_named_and_tagged_like_the_plan(planned_target):
+    state = advance(START, return_state=True)
+    assert state.is_completed()
+    flow_run, runs = task_runs_of(state)
+    assert flow_run.name == f"advance-{START}"
+    by_name = {run.name: run for run in runs}
+    assert {"select-T0001-20140707", "start-T0001-B001-20140707", "start-T0001-B002-20140707"} <= set(by_name)
+    start = by_name["start-T0001-B001-20140707"]
+    assert set(start.tags) >= {"step:start", "tranche:T0001", "batch:T0001-B001", f"as-of:{START}"}
+    assert all(run.state.is_completed() for run in runs)
+
+
+def test_a_transient_fault_in_a_batch_is_retried_to_success(planned_target, monkeypatch):
+    start_batch = flows.steps.start_batch
+    faults = []
+
+    def lose_connection_once(engines, batch_id, selected_on):
+        if batch_id == "T0001-B002" and not faults:
+            faults.append(batch_id)
+            raise TransientFault("connection lost")
+        return start_batch(engines, batch_id, selected_on)
+
+    monkeypatch.setattr(flows.steps, "start_batch", lose_connection_once)
+    state = advance(START, return_state=True)
+    assert state.is_completed() and faults == ["T0001-B002"]
+    _, runs = task_runs_of(state)
+    retried = {run.name: run.run_count for run in runs}
+    assert retried["start-T0001-B002-20140707"] == 2
+    assert retried["start-T0001-B001-20140707"] == 1
+
+
+def test_a_batch_that_fails_for_good_fails_the_flow_alone_and_reruns_once_mended(planned_target, monkeypatch):
+    start_batch = flows.steps.start_batch
+
+    def bad_data_in_one_batch(engines, batch_id, selected_on):
+        if batch_id == "T0001-B001":
+            raise ValueError("bad data in T0001-B001")
+        return start_batch(engines, batch_id, selected_on)
+
+    monkeypatch.setattr(flows.steps, "start_batch", bad_data_in_one_batch)
+    state = advance(START, return_state=True)
+    assert state.is_failed()
+    _, runs = task_runs_of(state)
+    failed = [run for run in runs if run.state.is_failed()]
+    assert [run.name for run in failed] == ["start-T0001-B001-20140707"]
+    assert failed[0].run_count == 1  # bad data is never retried
+    with planned_target.connect() as conn:
+        batches = set(conn.execute(select(selection.c.batch_id).distinct()).scalars())
+        assert len(batches) > 1
+        loaded = set(conn.execute(select(closure_outcome.c.batch_id).distinct()).scalars())
+        assert loaded == batches - {"T0001-B001"}
+
+    monkeypatch.setattr(flows.steps, "start_batch", start_batch)  # the cause is removed
+    state = rerun_failed(return_state=True)
+    assert state.is_completed()
+    _, runs = task_runs_of(state)
+    assert [run.name for run in runs] == ["start-T0001-B001-20140707"]
+    with planned_target.connect() as conn:
+        states = dict(conn.execute(select(batch_run.c.batch_id, batch_run.c.state)).all())
+        assert set(conn.execute(select(closure_outcome.c.batch_id).distinct()).scalars()) == batches
+    assert states == dict.fromkeys(batches | {"T0001"}, "COMPLETED")
+
+
+def test_a_second_run_is_refused_while_one_works_the_journey(planned_target):
+    with journey_lock(planned_target):
+        state = advance(START, return_state=True)
+    assert state.is_failed()
+    assert isinstance(state.result(raise_on_failure=False), JourneyBusy)
+    with planned_target.connect() as conn:
+        assert conn.execute(select(batch_run)).first() is None  # the refused run did nothing
