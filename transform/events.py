@@ -269,7 +269,22 @@ def choice_refusals(
             )
         ],
     )
-    return refusals.fillna(early)
+    # Once the clock passes a deadline the run has closed the case, so a late answer finds it
+    # no longer waiting: refuse it for what it is, late (section 7: "a clear error").
+    case = _case_of(choices, journey.cases)
+    closed_deadline = case["choice_deadline"].where(
+        case["journey_state"] != JourneyState.AWAITING_CHOICE
+    )
+    late = first_refusal(
+        choices.index,
+        [
+            (
+                choices["received_on"] > closed_deadline,
+                "received after the deadline " + _iso(closed_deadline) + ": the case is closed",
+            )
+        ],
+    )
+    return late.fillna(refusals).fillna(early)
 
 
 def awaiting_choice(

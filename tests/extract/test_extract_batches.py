@@ -14,62 +14,9 @@ from extract import legacy_schema as legacy
 from flows.extract import extract_legacy
 from load.migrate import upgrade_target
 from load.schema import held_case, legacy_case, quarantine
+from legacy_rows import cs2_case, cscs_case, cscs_line, party, person, txn
 
 EXTRACTED_ON = date(2014, 6, 30)
-
-
-def person(ref: str, **changes) -> dict:
-    row = dict(
-        person_ref=ref, surname="Testperson", forenames="Alex", date_of_birth=date(1970, 1, 1),
-        nino=None, address_line1="1 High Street", address_line2=None, town="Leeds",
-        postcode="LS1 1AA", date_of_death=None, resides_abroad=0,
-    )
-    return row | changes
-
-
-def cscs_case(ref: str, nrp: str, pwc: str, **changes) -> dict:
-    row = dict(
-        case_ref=ref, nrp_ref=nrp, pwc_ref=pwc, case_start_date=date(2000, 5, 1), case_status="LIVE",
-        assessment_type="FULL", weekly_liability_pence=2500, payment_method="COLLECTION",
-        enforcement_action=None, clerical=0, dv_marker=0, arrears_total_pence=1000,
-        arrears_sos_pence=0,
-    )
-    return row | changes
-
-
-def cscs_line(case_ref: str, seq: int, **changes) -> dict:
-    row = dict(
-        case_ref=case_ref, seq=seq, posted_date=date(2014, 5, 1), txn_type="CHARGE", creditor="PWC",
-        amount_pence=1000, period_from=date(2014, 4, 1), period_to=date(2014, 4, 30),
-    )
-    return row | changes
-
-
-def party(party_id: int, **changes) -> dict:
-    row = dict(
-        party_id=party_id, family_name="Testparty", given_names="Sam", birth_dt="01/02/1975",
-        ni_number=None, addr="2 Low Road|Hull", post_code="HU1 1AA", death_dt=None,
-        overseas_flag="N",
-    )
-    return row | changes
-
-
-def cs2_case(case_id: int, number: str, **changes) -> dict:
-    row = dict(
-        case_id=case_id, case_number=number, paying_party_id=1, receiving_party_id=2,
-        effective_dt="03/03/2008", state_cd="A", rate_cd="BAS", weekly_amt="15.00",
-        collection_cd="CP", enf_cd=None, offline_ind="N", dv_ind="N", debt_amt="400.00",
-        debt_sos_amt="0.00",
-    )
-    return row | changes
-
-
-def txn(txn_id: int, case_id: int, **changes) -> dict:
-    row = dict(
-        txn_id=txn_id, case_id=case_id, posted_dt="01/05/2014", txn_cd="CHG", owed_to="RP",
-        amt="400.00", period_start_dt="01/04/2014", period_end_dt="30/04/2014",
-    )
-    return row | changes
 
 
 @pytest.fixture

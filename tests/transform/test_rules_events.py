@@ -257,6 +257,14 @@ def test_choice_on_the_deadline_day_accepted_and_the_day_after_refused():
     assert refusal(choice(received="2015-07-02")) == "received after the deadline 2015-07-01"
 
 
+def test_choice_after_the_deadline_of_a_case_the_lapse_closed_refused_as_late():
+    lapsed = snapshot(**{CHOOSING: dict(journey_state="CLOSED")})
+    assert refusal(choice(received="2015-07-02"), lapsed) == (
+        "received after the deadline 2015-07-01: the case is closed"
+    )
+    assert refusal(choice(received="2015-07-01"), lapsed) == "the case is not awaiting a choice"
+
+
 def test_choice_on_the_decision_day_accepted_and_the_day_before_refused():
     assert refusal(choice(received="2015-06-01")) is None
     assert refusal(choice(received="2015-05-31")) == "received before the arrears decision on 2015-06-01"
