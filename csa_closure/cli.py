@@ -120,6 +120,29 @@ def rerun_failed(tranche: str | None = typer.Option(None, "--tranche", help="e.g
     console.print(f"reran failed work up to {summary['as_of']}")
 
 
+@app.command()
+def simulate(
+    cases: int = typer.Option(..., "--cases", help="how many cases, both schemes together"),
+    start: str = typer.Option(..., "--start", help="first selection date, YYYY-MM-DD"),
+    end: str = typer.Option(..., "--end", help="the last day simulated, YYYY-MM-DD"),
+    seed: int = typer.Option(1, "--seed"),
+) -> None:
+    """The whole journey on a synthetic estate with simulated parents' responses, day by day."""
+    from flows.simulate import simulate as simulate_flow
+
+    first, last = parse_date(start, "--start"), parse_date(end, "--end")
+    if last < first:
+        raise Refusal(f"--end {last} is before --start {first}")
+    if cases <= 0:
+        raise Refusal(f"--cases must be a positive number, not {cases}")
+    with _progress("simulating days", (last - first).days) as advance_to:
+        summary = simulate_flow(cases, first, last, seed, progress=lambda done, _total: advance_to(done))
+    console.print(
+        f"simulated {summary['journey_days']} journey days to {summary['advanced_to']}; "
+        f"{summary['responses']:,} parents' responses recorded"
+    )
+
+
 def _run_to_completion(flow_function, *args):
     """Run a flow; a refusal inside it is a refusal here, any other failure exits 1."""
     state = flow_function(*args, return_state=True)

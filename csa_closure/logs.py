@@ -37,6 +37,18 @@ PERSONAL_FIELDS = frozenset(
 _configured = False
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is now, not the one open when logging was set up."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def drop_personal_data(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
     for field in PERSONAL_FIELDS.intersection(event):
         event[field] = "[withheld]"
@@ -48,7 +60,7 @@ def configure_logging(level: str = "INFO") -> None:
     global _configured
     if _configured:
         return
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(message)s"))
     engine_logger = logging.getLogger("csa_closure")
     engine_logger.handlers[:] = [handler]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from prefect import flow, task
+from prefect import flow, get_client, task
 from prefect.runtime import flow_run
 from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -29,14 +29,37 @@ from load.journey import (
     failed_work,
     move_clock,
     record_batch_run,
+    segment_groups,
 )
 from load.runs import finish_run, start_run
 
 log = get_logger("advance")
 
 
-def _tranche_of(batch_id: str) -> str:
-    return batch_id.split("-B")[0]
+def _unit_tags(unit, groups: dict[str, str]) -> list[str]:
+    """Tags that read like the operations plan: step, tranche, batch, segments.
+
+    The vocabulary stays small and stable on purpose: every new set of tags costs Prefect a
+    concurrency-slot service of its own, so the as-of date is the flow run's tag and the unit's
+    name carries its due date.
+    """
+    tranche = unit.batch_id.split("-B")[0]
+    tags = [f"step:{unit.step.lower()}", f"tranche:{tranche}"]
+    if unit.batch_id != tranche:
+        tags.append(f"batch:{unit.batch_id}")
+    if tranche in groups:
+        tags.append(f"segments:{groups[tranche]}")
+    return tags
+
+
+def tag_flow_run(*tags: str) -> None:
+    """Add tags to the running flow run, so the dashboard can filter runs by them."""
+    run = flow_run.get_id()
+    if run is None:
+        return
+    with get_client(sync_client=True) as client:
+        current = client.read_flow_run(run).tags
+        client.update_flow_run(run, tags=sorted(set(current) | set(tags)))
 
 
 @task(retries=3, retry_delay_seconds=[1, 5, 15], retry_condition_fn=retry_on_transient)
@@ -61,17 +84,13 @@ def journey_step(step: str, batch_id: str, due_on: date, as_of: date, run_id: st
 def run_units(units: pd.DataFrame, as_of: date, run_id: str) -> list[str]:
     """Run units of work as tasks, record each one's outcome; returns the failures."""
     engines = engines_for_run(run_id)
+    with engines.target.connect() as conn:
+        groups = segment_groups(conn)
     futures = []
     for unit in units.itertuples(index=False):
         due_on = unit.due_on.date()
         name = f"{unit.step.lower()}-{unit.batch_id}-{due_on:%Y%m%d}"
-        tags = [
-            f"step:{unit.step.lower()}",
-            f"tranche:{_tranche_of(unit.batch_id)}",
-            f"batch:{unit.batch_id}",
-            f"as-of:{as_of:%Y-%m-%d}",
-        ]
-        options = journey_step.with_options(task_run_name=name, tags=tags)
+        options = journey_step.with_options(task_run_name=name, tags=_unit_tags(unit, groups))
         futures.append((unit, due_on, options.submit(unit.step, unit.batch_id, due_on, as_of, run_id)))
     failures = []
     for unit, due_on, future in futures:
@@ -115,15 +134,23 @@ def advance(as_of: date):
     run_id = current_run_id()
     engines = checked_engines(run_id)
     bind_context(run_id=run_id, as_of=as_of.isoformat())
+    tag_flow_run(f"as-of:{as_of:%Y-%m-%d}")
     with journey_lock(engines.target):
         start_run(engines.target, run_id, "advance", as_of, engines.rules)
         failures = rerun_units(None, as_of, run_id) if (flow_run.run_count or 1) > 1 else []
-        failures += work_through(as_of, run_id)
-        with engines.target.begin() as conn:
-            clock = advanced_to(conn)
-            if clock is None or as_of > clock:
-                move_clock(conn, as_of)
+        failures += advance_journey(as_of, run_id)
         return _finish(engines, run_id, failures, {"as_of": as_of.isoformat()})
+
+
+def advance_journey(as_of: date, run_id: str) -> list[str]:
+    """Work through what is due up to ``as_of`` and move the clock there; the caller holds the
+    journey lock. Returns the units that failed."""
+    failures = work_through(as_of, run_id)
+    with engines_for_run(run_id).target.begin() as conn:
+        clock = advanced_to(conn)
+        if clock is None or as_of > clock:
+            move_clock(conn, as_of)
+    return failures
 
 
 @flow(name="rerun-failed", flow_run_name="rerun-failed-{tranche_id}", task_runner=ThreadPoolTaskRunner(max_workers=2))

@@ -431,3 +431,8 @@ def failed_work(conn: Connection, tranche_id: str | None = None) -> pd.DataFrame
     return frame.assign(position=frame["step"].map(order)).sort_values(
         ["due_on", "position", "batch_id"], ignore_index=True
     ).drop(columns="position")
+
+
+def segment_groups(conn: Connection) -> dict[str, str]:
+    """Each tranche's segment group as the schedule writes it (``3,4``)."""
+    return dict(conn.execute(select(tranche.c.tranche_id, tranche.c.segment_group)).all())

@@ -1,0 +1,124 @@
+"""The simulate flow: a synthetic estate taken through the whole journey, with simulated
+parents' answers recorded as operations would record them (CSV imports), day by day.
+
+Only days on which something is due or a parent acts are visited: every other day would
+advance nothing. Responses received on a day are imported after advancing to it (an event may
+not be dated after the journey clock) and applied, dated that day, by the next advance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+from prefect import flow
+from prefect.task_runners import ThreadPoolTaskRunner
+from sqlalchemy import select
+
+from csa_closure.db import engine_for
+from csa_closure.logs import get_logger
+from csa_closure.settings import Settings, rule_settings
+from csa_closure.locks import journey_lock
+from flows.advance import advance_journey
+from flows.context import current_run_id
+from flows.estate import generate_estate_flow
+from flows.extract import extract_legacy
+from flows.plan import plan
+from flows.record import read_responses, store_events
+from load.journey import due_work, read_frame
+from load.runs import finish_run, start_run
+from load.migrate import upgrade_target
+from load.schema import closure_outcome
+from synthetic import parents
+from transform.codes import JourneyState
+
+log = get_logger("simulate")
+RESPONSE_COLUMNS = ["event", "case", "service", "choice", "received"]
+
+
+def _newly(target, state_filter, seen: set[str], columns) -> pd.DataFrame:
+    o = closure_outcome
+    with target.connect() as conn:
+        rows = read_frame(
+            conn,
+            select(o.c.csa_case_ref.label("case_ref"), *columns).where(state_filter),
+            dates=[c.name for c in columns],
+        )
+    fresh = rows[~rows["case_ref"].isin(seen)]
+    seen.update(fresh["case_ref"])
+    return fresh
+
+
+@flow(name="simulate", validate_parameters=False, task_runner=ThreadPoolTaskRunner(max_workers=2))
+def simulate(
+    cases: int,
+    start: date,
+    end: date,
+    seed: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict:
+    """Generate, extract, plan from ``start`` and advance to ``end`` with simulated parents."""
+    settings = Settings()
+    target = engine_for(settings.target_url)
+    upgrade_target(target)
+    generate_estate_flow(cases=cases, seed=seed, extract_date=date(2014, 6, 30))
+    extract_legacy()
+    plan(start)
+    responses_dir = Path(settings.letters_dir).parent / "simulation"
+    responses_dir.mkdir(parents=True, exist_ok=True)
+    run_id = current_run_id()
+    rules = rule_settings()
+    with journey_lock(target):
+        start_run(target, run_id, "simulate", end, rules)
+        summary = _simulate_days(target, start, end, seed, run_id, responses_dir, progress)
+        finish_run(target, run_id, "FAILED" if summary["failed_units"] else "COMPLETED")
+    log.info("simulation finished", **summary)
+    return summary
+
+
+def _simulate_days(target, start, end, seed, run_id, responses_dir, progress) -> dict:
+    """Advance the journey day by day, parents acting on the days they were drawn to."""
+    rules = rule_settings()
+    waiting = pd.DataFrame(
+        {column: pd.Series(dtype="str") for column in RESPONSE_COLUMNS}
+    ).astype({"received": "datetime64[ns]"})
+    applied, asked = set(), set()
+    o = closure_outcome
+    day, days, imported, failed = start, 0, 0, 0
+    while True:
+        failed += len(advance_journey(day, run_id))
+        days += 1
+        selected = _newly(target, o.c.liability_end_date.isnot(None), applied, [o.c.selected_on, o.c.liability_end_date])
+        awaiting = _newly(target, o.c.journey_state == JourneyState.AWAITING_CHOICE.value, asked, [o.c.choice_deadline])
+        drawn = [parents.applications(selected, seed), parents.answers(awaiting, rules.choice_window_days, seed)]
+        waiting = pd.concat([waiting, *(frame for frame in drawn if len(frame))], ignore_index=True)
+        today = waiting[waiting["received"] == pd.Timestamp(day)]
+        if len(today):
+            path = responses_dir / f"responses-{day:%Y%m%d}.csv"
+            today.assign(received=today["received"].dt.strftime("%Y-%m-%d")).to_csv(path, index=False)
+            imported += len(store_events(read_responses(path)).events)
+        waiting = waiting[waiting["received"] > pd.Timestamp(day)]
+        if progress:
+            progress((day - start).days, (end - start).days)
+        if day >= end:
+            break
+        day = _next_day(target, day, end, waiting)
+    return {"journey_days": days, "responses": imported, "failed_units": failed, "advanced_to": end.isoformat()}
+
+
+def _next_day(target, day: date, end: date, waiting: pd.DataFrame) -> date:
+    """The next day on which something is due or a parent acts (the end date at the latest);
+    events just imported, waiting to be applied, make it the very next day."""
+    with target.connect() as conn:
+        due = due_work(conn, end)
+    later = due.loc[due["due_on"] > pd.Timestamp(day), "due_on"]
+    candidates = [pd.Timestamp(end)]
+    if (due["due_on"] <= pd.Timestamp(day)).any():
+        candidates.append(pd.Timestamp(day + timedelta(days=1)))
+    if len(later):
+        candidates.append(later.min())
+    if len(waiting):
+        candidates.append(waiting["received"].min())
+    return min(candidates).date()
