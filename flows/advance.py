@@ -21,6 +21,7 @@ from csa_closure.logs import bind_context, get_logger
 from csa_closure.refusal import Refusal
 from csa_closure.retry import retry_on_transient
 from flows import steps
+from flows.artifacts import RunProgress, publish_holds_and_quarantine, publish_tranche
 from flows.context import checked_engines, current_run_id, engines_for_run
 from load.journey import (
     Step,
@@ -30,6 +31,7 @@ from load.journey import (
     move_clock,
     record_batch_run,
     segment_groups,
+    tranches_worked,
 )
 from load.runs import finish_run, start_run
 
@@ -107,7 +109,7 @@ def run_units(units: pd.DataFrame, as_of: date, run_id: str) -> list[str]:
     return failures
 
 
-def work_through(as_of: date, run_id: str) -> list[str]:
+def work_through(as_of: date, run_id: str, progress: RunProgress | None = None) -> list[str]:
     """Run what is due, earliest date first and in step order within a day, until nothing is
     left; work a unit creates for the same day (a selection's batches) runs in the same pass."""
     engines = engines_for_run(run_id)
@@ -118,6 +120,8 @@ def work_through(as_of: date, run_id: str) -> list[str]:
             due = due_work(conn, as_of)
         if due.empty:
             return failures
+        if progress:
+            progress.reached(due["due_on"].min().date())
         first = due[due["due_on"] == due["due_on"].min()]
         units = first[first["step"] == first["step"].iloc[0]]
         keys = set(units.itertuples(index=False, name=None))
@@ -137,15 +141,18 @@ def advance(as_of: date):
     tag_flow_run(f"as-of:{as_of:%Y-%m-%d}")
     with journey_lock(engines.target):
         start_run(engines.target, run_id, "advance", as_of, engines.rules)
+        with engines.target.connect() as conn:
+            progress = RunProgress(advanced_to(conn) or as_of, as_of)
         failures = rerun_units(None, as_of, run_id) if (flow_run.run_count or 1) > 1 else []
-        failures += advance_journey(as_of, run_id)
+        failures += advance_journey(as_of, run_id, progress)
+        progress.reached(as_of)
         return _finish(engines, run_id, failures, {"as_of": as_of.isoformat()})
 
 
-def advance_journey(as_of: date, run_id: str) -> list[str]:
+def advance_journey(as_of: date, run_id: str, progress: RunProgress | None = None) -> list[str]:
     """Work through what is due up to ``as_of`` and move the clock there; the caller holds the
     journey lock. Returns the units that failed."""
-    failures = work_through(as_of, run_id)
+    failures = work_through(as_of, run_id, progress)
     with engines_for_run(run_id).target.begin() as conn:
         clock = advanced_to(conn)
         if clock is None or as_of > clock:
@@ -179,7 +186,17 @@ def rerun_units(tranche_id: str | None, as_of: date, run_id: str) -> list[str]:
     return run_units(failed, as_of, run_id) if len(failed) else []
 
 
+def publish_artifacts(engines, run_id: str) -> None:
+    """Refresh the artifacts of every tranche the run worked, and the holds and quarantine."""
+    with engines.target.connect() as conn:
+        worked = tranches_worked(conn, run_id)
+    for tranche_id in worked:
+        publish_tranche(engines.target, tranche_id)
+    publish_holds_and_quarantine(engines.target)
+
+
 def _finish(engines, run_id: str, failures: list[str], summary: dict):
+    publish_artifacts(engines, run_id)
     finish_run(engines.target, run_id, "FAILED" if failures else "COMPLETED")
     if failures:
         log.error("run finished with failed units", failed=len(failures))

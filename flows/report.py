@@ -33,10 +33,8 @@ def checked_target(tranche_id: str | None) -> Engine:
     return target
 
 
-@flow(name="report")
-def report(tranche_id: str | None = None) -> Report:
-    """The report of every tranche, or of one."""
-    target = checked_target(tranche_id)
+def build_report_model(target: Engine, tranche_id: str | None) -> Report:
+    """Every figure of the report, read in one snapshot, as the report's model."""
     with reads.one_snapshot(target) as conn:
         rows = ReportRows(
             tranches=reads.tranches(conn, tranche_id),
@@ -51,7 +49,13 @@ def report(tranche_id: str | None = None) -> Report:
             reconciliation=money_totals(conn, tranche_id),
         )
         clock = advanced_to(conn)
-    model = build_report(rows, tranche_id, clock)
+    return build_report(rows, tranche_id, clock)
+
+
+@flow(name="report")
+def report(tranche_id: str | None = None) -> Report:
+    """The report of every tranche, or of one."""
+    model = build_report_model(checked_target(tranche_id), tranche_id)
     log.info("report built", tranche_id=tranche_id, tranches=len(model.progress), cases=model.totals.cases,
              reconciled=model.totals.reconciled)
     return model

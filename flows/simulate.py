@@ -21,8 +21,9 @@ from csa_closure.db import engine_for
 from csa_closure.logs import get_logger
 from csa_closure.settings import Settings, rule_settings
 from csa_closure.locks import journey_lock
-from flows.advance import advance_journey
-from flows.context import current_run_id
+from flows.advance import advance_journey, publish_artifacts
+from flows.artifacts import RunProgress
+from flows.context import current_run_id, engines_for_run
 from flows.estate import generate_estate_flow
 from flows.extract import extract_legacy
 from flows.plan import plan
@@ -73,6 +74,7 @@ def simulate(
     with journey_lock(target):
         start_run(target, run_id, "simulate", end, rules)
         summary = _simulate_days(target, start, end, seed, run_id, responses_dir, progress)
+        publish_artifacts(engines_for_run(run_id), run_id)
         finish_run(target, run_id, "FAILED" if summary["failed_units"] else "COMPLETED")
     log.info("simulation finished", **summary)
     return summary
@@ -87,8 +89,10 @@ def _simulate_days(target, start, end, seed, run_id, responses_dir, progress) ->
     applied, asked = set(), set()
     o = closure_outcome
     day, days, imported, failed = start, 0, 0, 0
+    run_progress = RunProgress(start, end)
     while True:
         failed += len(advance_journey(day, run_id))
+        run_progress.reached(day)
         days += 1
         selected = _newly(target, o.c.liability_end_date.isnot(None), applied, [o.c.selected_on, o.c.liability_end_date])
         awaiting = _newly(target, o.c.journey_state == JourneyState.AWAITING_CHOICE.value, asked, [o.c.choice_deadline])

@@ -436,3 +436,9 @@ def failed_work(conn: Connection, tranche_id: str | None = None) -> pd.DataFrame
 def segment_groups(conn: Connection) -> dict[str, str]:
     """Each tranche's segment group as the schedule writes it (``3,4``)."""
     return dict(conn.execute(select(tranche.c.tranche_id, tranche.c.segment_group)).all())
+
+
+def tranches_worked(conn: Connection, run_id: str) -> list[str]:
+    """The tranches whose units of work a run touched, in order."""
+    batches = conn.execute(select(batch_run.c.batch_id).where(batch_run.c.run_id == run_id).distinct()).scalars()
+    return sorted({batch_id.split("-B")[0] for batch_id in batches})

@@ -397,6 +397,21 @@ def reconciliation_section(report: Report) -> Section:
     return Section("reconciliation", "Reconciliation to the penny", headers, "llll" + "r" * 6 + "l", rows, total)
 
 
+def section_records(section: Section) -> list[dict[str, str]]:
+    """A section as rows keyed by its headers (a Prefect table artifact), total row last."""
+    rows = section.rows + ([section.total] if section.total else [])
+    return [dict(zip(section.headers, row)) for row in rows]
+
+
+def section_markdown(section: Section) -> str:
+    """A section as a markdown table under its title (a Prefect markdown artifact)."""
+    rule = ["---:" if a == "r" else "---" for a in section.align]
+    lines = [f"### {section.title}", "", "| " + " | ".join(section.headers) + " |", "| " + " | ".join(rule) + " |"]
+    rows = section.rows + ([tuple(f"**{cell}**" if cell else "" for cell in section.total)] if section.total else [])
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
 # --- JSON -------------------------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ Asserted through the Prefect client against the session's test server, as the da
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import date
 
 import pytest
@@ -73,6 +74,38 @@ def test_units_of_work_are_task_runs_named_and_tagged_like_the_plan(planned_targ
     assert set(start.tags) == {"step:start", "tranche:T0001", "batch:T0001-B001", "segments:1"}
     assert f"as-of:{START}" in flow_run.tags
     assert all(run.state.is_completed() for run in runs)
+
+
+def artifacts(key: str) -> list[dict]:
+    """Every version of an artifact key, newest first, straight from the REST API (this
+    client's ``read_artifacts`` sends filters that this server version refuses or misreads)."""
+
+    async def read():
+        async with get_client() as client:
+            response = await client._client.post(
+                "/artifacts/filter",
+                json={"artifacts": {"key": {"any_": [key]}}, "sort": "CREATED_DESC", "limit": 50, "offset": 0},
+            )
+            response.raise_for_status()
+            return response.json()
+
+    return asyncio.run(read())
+
+
+def test_a_run_leaves_artifacts_under_stable_keys(planned_target):
+    before = {key: len(artifacts(key)) for key in ("holds-and-quarantine", "tranche-t0001")}
+    advance(START)
+    advance(START)  # works no tranche, but refreshes the holds and quarantine under its key
+    assert len(artifacts("holds-and-quarantine")) == before["holds-and-quarantine"] + 2
+    table = artifacts("tranche-t0001")
+    assert len(table) == before["tranche-t0001"] + 1
+    rows = json.loads(table[0]["data"])
+    assert rows[0]["tranche"] == "T0001" and rows[-1]["outcome"] == "all"
+    reconciliation = artifacts("tranche-t0001-reconciliation")[0]["data"]
+    assert "reconciliation PASS" in reconciliation and "| creditor |" in reconciliation
+    holds = json.loads(artifacts("holds-and-quarantine")[0]["data"])
+    assert any("source table" in row for row in holds)
+    assert artifacts(f"progress-{START:%Y%m%d}")[0]["data"] == 100.0
 
 
 def test_a_transient_fault_in_a_batch_is_retried_to_success(planned_target, monkeypatch):

@@ -1,0 +1,76 @@
+"""Prefect artifacts with stable keys, so the dashboard always shows the latest figures:
+per tranche a table (cases by state, money by outcome) and its reconciliation in markdown;
+one holds-and-quarantine table; and a progress artifact while a long run works."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
+from sqlalchemy import Engine
+
+from flows.report import build_report_model
+from transform.report import (
+    BREAK,
+    PASS,
+    holds_section,
+    money_section,
+    progress_section,
+    quarantine_section,
+    reconciliation_section,
+    section_markdown,
+    section_records,
+)
+
+
+def artifact_key(*parts: str) -> str:
+    """Artifact keys allow lower-case letters, digits and dashes only."""
+    return "-".join(part.lower() for part in parts)
+
+
+def publish_tranche(target: Engine, tranche_id: str) -> None:
+    """The tranche's table (cases by state, money by outcome) and its reconciliation."""
+    report = build_report_model(target, tranche_id)
+    status = PASS if report.totals.reconciled else BREAK
+    create_table_artifact(
+        key=artifact_key("tranche", tranche_id),
+        table=section_records(progress_section(report)) + section_records(money_section(report)),
+        description=f"Tranche {tranche_id}: cases by journey state and money by outcome",
+    )
+    create_markdown_artifact(
+        key=artifact_key("tranche", tranche_id, "reconciliation"),
+        markdown=f"## Tranche {tranche_id}: reconciliation {status}\n\n"
+        + section_markdown(reconciliation_section(report)),
+        description=f"Tranche {tranche_id} reconciled to the penny: {status}",
+    )
+
+
+def publish_holds_and_quarantine(target: Engine) -> None:
+    report = build_report_model(target, None)
+    create_table_artifact(
+        key="holds-and-quarantine",
+        table=section_records(holds_section(report)) + section_records(quarantine_section(report)),
+        description="Cases on hold by reason, and quarantined records by table and check",
+    )
+
+
+class RunProgress:
+    """A progress artifact for a long run: the share of the days between its start and its
+    as-of date that it has worked through."""
+
+    def __init__(self, first_day: date, as_of: date) -> None:
+        self.first_day, self.as_of = first_day, as_of
+        self.artifact_id = create_progress_artifact(
+            progress=0.0, key=artifact_key("progress", f"{as_of:%Y%m%d}"),
+            description=f"Working through the journey to {as_of:%Y-%m-%d}",
+        )
+
+    def reached(self, day: date) -> None:
+        span = (self.as_of - self.first_day).days
+        done = min(max((day - self.first_day).days, 0), span)
+        update_progress_artifact(self.artifact_id, progress=100.0 * done / span if span else 100.0)
