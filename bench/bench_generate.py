@@ -27,13 +27,13 @@ PG_ADMIN_URL = os.environ.get("CSA_BENCH_PG_URL", "postgresql+psycopg://postgres
 
 
 @contextmanager
-def legacy_database(backend: str) -> Iterator[str]:
+def legacy_database(backend: str, role: str = "legacy") -> Iterator[str]:
     """A fresh database URL for one run, removed afterwards."""
     if backend == "sqlite":
         with tempfile.TemporaryDirectory(prefix="csa_bench_") as folder:
-            yield f"sqlite:///{Path(folder) / 'legacy.db'}"
+            yield f"sqlite:///{Path(folder) / f'{role}.db'}"
         return
-    name = f"csa_bench_{os.getpid()}"
+    name = f"csa_bench_{role}_{os.getpid()}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))

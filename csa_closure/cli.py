@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -141,6 +142,25 @@ def simulate(
         f"simulated {summary['journey_days']} journey days to {summary['advanced_to']}; "
         f"{summary['responses']:,} parents' responses recorded"
     )
+    print_summary_and_write_report(Settings().letters_dir.parent / "report.html")
+
+
+def print_summary_and_write_report(html_path: Path) -> None:
+    """The headline figures and where the money went; the whole report as one HTML page."""
+    from csa_closure.cli_report import print_whole, rich_table, write_atomically
+    from flows.report import report as report_flow
+    from transform.report import headline, money_section, progress_section, render_html
+
+    model = report_flow(None)
+    figures = Table(show_header=False, box=None, title="summary")
+    for label, value in headline(model):
+        figures.add_row(label, value)
+    console.print(figures)
+    print_whole(console, rich_table(progress_section(model)))
+    print_whole(console, rich_table(money_section(model)))
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(html_path, render_html(model))
+    console.print(f"report written to {html_path}")
 
 
 def _run_to_completion(flow_function, *args):

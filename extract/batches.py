@@ -285,10 +285,8 @@ def _member_reasons(
     frame: pd.DataFrame, contract: RawContract, case_column: str, case_keys: set[str]
 ) -> dict:
     """A child or ledger line: its own contract, a unique key in the batch, a case that exists."""
-    keys = pd.Series(
-        list(zip(*(normalise_key(frame[column]) for column in contract.key))), index=frame.index, dtype=object
-    ) if not frame.empty else pd.Series(dtype=object)
-    repeated = keys.duplicated(keep=False) if not frame.empty else pd.Series(dtype=bool)
+    keys = pd.DataFrame({column: normalise_key(frame[column]) for column in contract.key})
+    repeated = keys.duplicated(keep=False).to_numpy(dtype=bool)
     unique = {
         row: [reason(contract.key[-1], "unique", frame.at[row, contract.key[-1]])]
         for row in frame.index[repeated]

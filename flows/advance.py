@@ -39,16 +39,14 @@ log = get_logger("advance")
 
 
 def _unit_tags(unit, groups: dict[str, str]) -> list[str]:
-    """Tags that read like the operations plan: step, tranche, batch, segments.
+    """Tags that read like the operations plan: step, tranche and its segments.
 
     The vocabulary stays small and stable on purpose: every new set of tags costs Prefect a
-    concurrency-slot service of its own, so the as-of date is the flow run's tag and the unit's
-    name carries its due date.
+    concurrency-slot service of its own (slow on the local SQLite-backed server), so the batch
+    and due date are in the unit's name and the as-of date is the flow run's tag.
     """
     tranche = unit.batch_id.split("-B")[0]
     tags = [f"step:{unit.step.lower()}", f"tranche:{tranche}"]
-    if unit.batch_id != tranche:
-        tags.append(f"batch:{unit.batch_id}")
     if tranche in groups:
         tags.append(f"segments:{groups[tranche]}")
     return tags

@@ -15,12 +15,15 @@ from prefect.artifacts import (
 from sqlalchemy import Engine
 
 from flows.report import build_report_model
+from load import report as reads
 from transform.report import (
     BREAK,
     PASS,
+    hold_summary,
     holds_section,
     money_section,
     progress_section,
+    quarantine_by_check,
     quarantine_section,
     reconciliation_section,
     section_markdown,
@@ -51,10 +54,15 @@ def publish_tranche(target: Engine, tranche_id: str) -> None:
 
 
 def publish_holds_and_quarantine(target: Engine) -> None:
-    report = build_report_model(target, None)
+    """Cases on hold by reason and quarantined records: read on their own, not the whole report."""
+    with reads.one_snapshot(target) as conn:
+        holds = hold_summary(reads.holds(conn, None))
+        quarantine = quarantine_section(
+            quarantine_by_check(reads.quarantined_records(conn)), reads.held_cases(conn)
+        )
     create_table_artifact(
         key="holds-and-quarantine",
-        table=section_records(holds_section(report)) + section_records(quarantine_section(report)),
+        table=section_records(holds_section(holds)) + section_records(quarantine),
         description="Cases on hold by reason, and quarantined records by table and check",
     )
 

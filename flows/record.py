@@ -2,16 +2,20 @@
 
 Each flow reads where the journey stands, validates and stores in one transaction: accepted
 events wait as ``ACCEPTED``, refused answers are kept as ``REFUSED``, and nothing else changes.
+``record_event`` takes the ``record`` commands' words; the typed ``record_<event>`` flows are
+the same events as dashboard forms (``flows/deployments.py``), whose refusal fails the run.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 from prefect import flow
+from prefect.states import Completed, Failed, State
 
 from csa_closure.db import engine_for
 from csa_closure.logs import get_logger
@@ -34,6 +38,7 @@ from transform.events import (
 )
 
 log = get_logger("record")
+
 
 @dataclass(frozen=True)
 class Recorded:
@@ -58,7 +63,100 @@ class Recorded:
 @flow(name="record-event", validate_parameters=False)
 def record_event(event: dict[str, str]) -> Recorded:
     """One event from a ``record`` command: ``event`` names it, the other keys are its options."""
-    return store_events(pd.DataFrame([event], index=[1]))
+    return store_event(event)
+
+
+@flow(name="record-application", flow_run_name="record-application-{case}")
+def record_application(case: str, service: Literal["direct-pay", "collect-and-pay"], received: date) -> State:
+    """A CMS application for a case, before its liability ends.
+
+    Args:
+        case: the CSA case reference
+        service: the CMS service applied for
+        received: the day the application was received
+    """
+    return dashboard_outcome(event="application", case=case, service=service, received=received.isoformat())
+
+
+@flow(name="record-new-application", flow_run_name="record-new-application-{nrp}")
+def record_new_application(nrp: str, pwc: str, received: date) -> State:
+    """A new CMS application that may close a case reactively.
+
+    Args:
+        nrp: the paying parent named by the application
+        pwc: the receiving parent who applied
+        received: the day the application was received
+    """
+    return dashboard_outcome(event="new-application", nrp=nrp, pwc=pwc, received=received.isoformat())
+
+
+@flow(name="record-choice", flow_run_name="record-choice-{case}")
+def record_choice(
+    case: str, choice: Literal["collect", "write-off"], received: date, channel: str = "post"
+) -> State:
+    """The receiving parent's answer to the arrears choice.
+
+    Args:
+        case: the CSA case reference
+        choice: collect the arrears through CMS, or write them off
+        received: the day the answer was received
+        channel: how the answer came, up to 40 characters
+    """
+    return dashboard_outcome(
+        event="choice", case=case, choice=choice, received=received.isoformat(), channel=channel
+    )
+
+
+@flow(name="record-extension", flow_run_name="record-extension-{case}")
+def record_extension(case: str, received: date) -> State:
+    """A request for more time to answer the arrears choice.
+
+    Args:
+        case: the CSA case reference
+        received: the day the request was received
+    """
+    return dashboard_outcome(event="extension", case=case, received=received.isoformat())
+
+
+@flow(name="record-hold-resolution", flow_run_name="record-hold-resolution-{case}")
+def record_hold_resolution(
+    case: str,
+    use: Literal["ledger", "recorded", "amount"],
+    reason: str,
+    by: str,
+    pwc_pence: int | None = None,
+    sos_pence: int | None = None,
+) -> State:
+    """A caseworker resolves a verification hold, dated the day the journey has advanced to.
+
+    Args:
+        case: the CSA case reference
+        use: the ledger's balance, the legacy recorded figures, or the amounts given here
+        reason: why, for the audit trail
+        by: the caseworker
+        pwc_pence: the receiving parent's part in whole pence, with use amount
+        sos_pence: the Secretary of State's part in whole pence, with use amount
+    """
+    return dashboard_outcome(
+        event="hold-resolution",
+        case=case,
+        use=use,
+        reason=reason,
+        by=by,
+        pwc_pence="" if pwc_pence is None else str(pwc_pence),
+        sos_pence="" if sos_pence is None else str(sos_pence),
+    )
+
+
+def dashboard_outcome(**event: str) -> State:
+    """Store one event as ``record_event`` does; a refusal fails the run with its one-line
+    reason, so the dashboard shows it where the caseworker looks."""
+    recorded = store_event(event)
+    if not recorded.refused.empty:
+        reason = recorded.refused["refusal"].iloc[0]
+        return Failed(message=f"refused: {reason}")
+    reference = recorded.events["reference"].iloc[0]
+    return Completed(message=f"accepted: {event['event']} for {reference}; the next advance applies it")
 
 
 @flow(name="import-responses")
@@ -85,6 +183,11 @@ def read_responses(path: Path) -> pd.DataFrame:
     if "event" not in raw.columns:
         raise Refusal(f"{path.name} has no 'event' column")
     return raw.set_axis(raw.index + 2)  # line 1 is the header
+
+
+def store_event(event: dict[str, str]) -> Recorded:
+    """One event, stored as line 1 of a batch of one."""
+    return store_events(pd.DataFrame([event], index=[1]))
 
 
 def store_events(raw: pd.DataFrame) -> Recorded:

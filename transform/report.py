@@ -322,8 +322,8 @@ def sections(report: Report) -> list[Section]:
     return [
         progress_section(report),
         money_section(report),
-        holds_section(report),
-        quarantine_section(report),
+        holds_section(report.holds),
+        quarantine_section(report.quarantine, report.held_cases),
         letters_section(report),
         reconciliation_section(report),
     ]
@@ -354,8 +354,8 @@ def money_section(report: Report) -> Section:
                    rows, total)
 
 
-def holds_section(report: Report) -> Section:
-    h = report.holds
+def holds_section(h: pd.DataFrame) -> Section:
+    """``hold_summary`` rows as a table."""
     rows = [
         (_label(r.hold_reason), f"{r.on_hold_cases:,}", pounds(r.on_hold_pence), f"{r.resolved_cases:,}")
         for r in h.itertuples(index=False)
@@ -366,9 +366,8 @@ def holds_section(report: Report) -> Section:
                    "lrrr", rows, total)
 
 
-def quarantine_section(report: Report) -> Section:
+def quarantine_section(q: pd.DataFrame, held: pd.DataFrame) -> Section:
     """Quarantined records by table and check, then the cases they hold back (whole estate)."""
-    q, held = report.quarantine, report.held_cases
     rows = [(r.source_table, r.check, f"{r.records:,}") for r in q.itertuples(index=False)]
     rows += [(f"cases held back ({r.scheme})", "", f"{r.cases:,}") for r in held.itertuples(index=False)]
     return Section("quarantine", "Quarantine (latest extract, whole estate)", ("source table", "check", "records"),

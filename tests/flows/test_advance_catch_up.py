@@ -1,7 +1,7 @@
 """Catch-up and idempotence of ``advance`` on a generated estate (issue: the closure journey).
 
-The journey is compressed (2-month notice, 14-day choice window) so a whole journey, from the
-first selection to the last deadline, fits in a few months of weekly runs.
+The journey is compressed (one month's notice, a 7-day choice window) so a whole journey, from
+the first selection to the last deadline, fits in ten weekly runs.
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ from load.migrate import upgrade_target
 from synthetic import generate_estate
 
 START = date(2014, 7, 7)
-END = date(2014, 11, 3)
+END = date(2014, 9, 15)
 COMPRESSED = {
-    "CSA_RULE_LIABILITY_NOTICE_MONTHS": "2",
-    "CSA_RULE_CHOICE_WINDOW_DAYS": "14",
-    "CSA_RULE_TRANCHE_CAPACITY": "400",
+    "CSA_RULE_LIABILITY_NOTICE_MONTHS": "1",
+    "CSA_RULE_REMINDER_MONTHS_BEFORE_END": "0",
+    "CSA_RULE_CHOICE_WINDOW_DAYS": "7",
+    "CSA_RULE_EXTENSION_DAYS": "7",
     "CSA_RULE_BATCH_SIZE": "250",
 }
 
@@ -36,7 +37,7 @@ def estate(database_url_factory, monkeypatch, prefect_harness):
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("CSA_LEGACY_URL", legacy_url)
     rule_settings.cache_clear()
-    generate_estate(engine_for(legacy_url), 1_500, seed=5)
+    generate_estate(engine_for(legacy_url), 700, seed=5)
 
     def planned_target(name: str):
         url = database_url_factory(name)
@@ -54,7 +55,7 @@ def test_week_by_week_equals_straight_to_the_date_and_a_second_run_changes_nothi
     straight = estate("straight")
     advance(END)
     state = journey_state(straight)
-    assert len(state["closure_outcome"]) > 1_200
+    assert len(state["closure_outcome"]) > 550
     assert {row[5] for row in state["closure_outcome"]} >= {"CLOSED", "ON_HOLD"}
     assert state["cms_unpaid_maintenance"] and state["write_off"]
 
