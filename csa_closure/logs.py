@@ -63,7 +63,9 @@ def configure_logging(level: str = "INFO") -> None:
     handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(message)s"))
     engine_logger = logging.getLogger("csa_closure")
-    engine_logger.handlers[:] = [handler]
+    # Keep handlers Prefect attached (PREFECT_LOGGING_EXTRA_LOGGERS): they ship to run logs.
+    engine_logger.handlers = [h for h in engine_logger.handlers if not isinstance(h, _StderrHandler)]
+    engine_logger.addHandler(handler)
     engine_logger.setLevel(level)
     engine_logger.propagate = False
     structlog.configure(

@@ -248,7 +248,9 @@ def _selected(table: Table, column: str, batch: CaseSelector):
 
 
 def _frame(conn: Connection, statement, table: Table, **params) -> pd.DataFrame:
-    rows = conn.execute(statement, params).all()
+    """The rows as text columns, fetched as the driver's plain tuples (every column is cast to
+    text in SQL, so no type processing is lost, and framing tuples is several times faster)."""
+    rows = conn.execute(statement, params).cursor.fetchall()
     columns = [column.name for column in table.columns]
     return pd.DataFrame.from_records(rows, columns=columns).astype("str")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from prefect import flow, task
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from csa_closure.db import engine_for
 from csa_closure.logs import get_logger
@@ -62,7 +63,7 @@ def extract_batch(scheme: str, batch: BatchRange, duplicates: KnownDuplicates, r
     return extracted.cases_read
 
 
-@flow(name="extract-legacy")
+@flow(name="extract-legacy", task_runner=ThreadPoolTaskRunner(max_workers=2))
 def extract_legacy(schemes: tuple[str, ...] = ("1993", "2003")) -> list[dict]:
     """Extract every case of each legacy system; returns a summary per scheme."""
     settings = Settings()

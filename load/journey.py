@@ -74,7 +74,7 @@ class Step:
 def read_frame(conn: Connection, statement, dates: Sequence[str] = (), integers: Sequence[str] = ()) -> pd.DataFrame:
     """A query's rows as a frame; dates as datetime64, nullable integers as Int64."""
     result = conn.execute(statement)
-    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    frame = pd.DataFrame.from_records(list(map(tuple, result.all())), columns=list(result.keys()))
     for column in dates:
         frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
     for column in integers:

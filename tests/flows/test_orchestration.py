@@ -108,6 +108,24 @@ def test_a_run_leaves_artifacts_under_stable_keys(planned_target):
     assert artifacts(f"progress-{START:%Y%m%d}")[0]["data"] == 100.0
 
 
+def test_structlog_events_appear_in_the_prefect_run_logs(planned_target):
+    state = advance(START, return_state=True)
+
+    async def read_logs():
+        async with get_client() as client:
+            response = await client._client.post(
+                "/logs/filter",
+                json={"logs": {"flow_run_id": {"any_": [str(state.state_details.flow_run_id)]}},
+                      "sort": "TIMESTAMP_ASC", "limit": 200, "offset": 0},
+            )
+            response.raise_for_status()
+            return [entry["message"] for entry in response.json()]
+
+    events = [json.loads(m) for m in asyncio.run(read_logs()) if m.startswith("{")]
+    done = [e for e in events if e["event"] == "unit of work done"]
+    assert done and {"run_id", "step", "batch_id", "due_on", "cases"} <= set(done[0])
+
+
 def test_a_transient_fault_in_a_batch_is_retried_to_success(planned_target, monkeypatch):
     start_batch = flows.steps.start_batch
     faults = []
