@@ -36,13 +36,20 @@ def artifact_key(*parts: str) -> str:
     return "-".join(part.lower() for part in parts)
 
 
+def one_table(*parts: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Rows of several sections under every column any of them has: the dashboard takes a
+    table's columns from its first row."""
+    columns = list(dict.fromkeys(column for rows in parts for row in rows for column in row))
+    return [{column: row.get(column, "") for column in columns} for rows in parts for row in rows]
+
+
 def publish_tranche(target: Engine, tranche_id: str) -> None:
     """The tranche's table (cases by state, money by outcome) and its reconciliation."""
     report = build_report_model(target, tranche_id)
     status = PASS if report.totals.reconciled else BREAK
     create_table_artifact(
         key=artifact_key("tranche", tranche_id),
-        table=section_records(progress_section(report)) + section_records(money_section(report)),
+        table=one_table(section_records(progress_section(report)), section_records(money_section(report))),
         description=f"Tranche {tranche_id}: cases by journey state and money by outcome",
     )
     create_markdown_artifact(
@@ -62,7 +69,7 @@ def publish_holds_and_quarantine(target: Engine) -> None:
         )
     create_table_artifact(
         key="holds-and-quarantine",
-        table=section_records(holds_section(holds)) + section_records(quarantine),
+        table=one_table(section_records(holds_section(holds)), section_records(quarantine)),
         description="Cases on hold by reason, and quarantined records by table and check",
     )
 
