@@ -51,7 +51,9 @@ def estate(database_url_factory, monkeypatch, prefect_harness):
     rule_settings.cache_clear()
 
 
+@pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_week_by_week_equals_straight_to_the_date_and_a_second_run_changes_nothing(estate, monkeypatch):
+    """On PostgreSQL, the production target; the scenarios walk SQLite through the same steps."""
     straight = estate("straight")
     advance(END)
     state = journey_state(straight)
