@@ -22,16 +22,12 @@ from sqlalchemy import select
 import flows.deployments
 from csa_closure.db import engine_for
 from csa_closure.locks import journey_lock
-from csa_closure.settings import rule_settings
 from flows.advance import advance
 from flows.deployments import advance_daily, build_deployments
-from flows.extract import extract_legacy
-from flows.plan import plan
 from flows.record import record_application, record_hold_resolution
 from load.journey import tranche_schedule
 from load.migrate import upgrade_target
 from load.schema import operator_event, selection
-from synthetic import generate_estate
 from transform.events import CHOICE_NAMES, SERVICE_NAMES, USE_NAMES
 
 START = date(2014, 7, 7)
@@ -39,28 +35,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def planned(legacy_url, target_url, monkeypatch, prefect_harness):
-    """A small estate planned in weekly tranches of up to 200 cases from ``START``."""
-    for name, value in {
-        "CSA_LEGACY_URL": legacy_url,
-        "CSA_TARGET_URL": target_url,
-        "CSA_RULE_TRANCHE_CAPACITY": "200",
-    }.items():
-        monkeypatch.setenv(name, value)
-    rule_settings.cache_clear()
-    generate_estate(engine_for(legacy_url), 500, seed=21)
-    upgrade_target(engine_for(target_url))
-    extract_legacy()
-    plan(START)
-    yield engine_for(target_url)
-    rule_settings.cache_clear()
-
-
-@pytest.fixture
-def selected(planned):
+def selected(planned_target):
     """The plan with its first tranche selected on ``START``."""
     advance(START)
-    return planned
+    return planned_target
 
 
 @pytest.fixture
@@ -97,18 +75,18 @@ def subflow_runs(state) -> list:
     return asyncio.run(read())
 
 
-def test_the_daily_run_advances_to_its_scheduled_day_in_london(backend, planned, monkeypatch):
+def test_the_daily_run_advances_to_its_scheduled_day_in_london(backend, planned_target, monkeypatch):
     half_past_midnight_in_london = datetime(2014, 7, 6, 23, 30, tzinfo=UTC)
     daily = daily_run_scheduled_at(monkeypatch, half_past_midnight_in_london)
     assert daily.is_completed()
     [run] = subflow_runs(daily)
     assert (run.name, run.parameters) == (f"advance-{START}", {"as_of": START.isoformat()})
-    with planned.connect() as conn:
+    with planned_target.connect() as conn:
         assert conn.execute(select(selection.c.selected_on).distinct()).scalars().all() == [START]
 
 
-def test_a_daily_run_that_cannot_advance_fails_with_the_reason(backend, planned, monkeypatch):
-    with journey_lock(planned):
+def test_a_daily_run_that_cannot_advance_fails_with_the_reason(backend, planned_target, monkeypatch):
+    with journey_lock(planned_target):
         daily = daily_run_scheduled_at(monkeypatch, datetime(2014, 7, 7, 5, tzinfo=UTC))
     assert daily.is_failed()
     assert daily.message.startswith(f"advance-{START}: ")

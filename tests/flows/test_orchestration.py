@@ -9,44 +9,18 @@ import asyncio
 import json
 from datetime import date
 
-import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.sorting import TaskRunSort
 from sqlalchemy import select
 
 import flows.steps
-from csa_closure.db import engine_for
 from csa_closure.locks import JourneyBusy, journey_lock
 from csa_closure.retry import TransientFault
-from csa_closure.settings import rule_settings
 from flows.advance import advance, rerun_failed
-from flows.extract import extract_legacy
-from flows.plan import plan
-from load.migrate import upgrade_target
 from load.schema import batch_run, closure_outcome, selection
-from synthetic import generate_estate
 
 START = date(2014, 7, 7)
-
-
-@pytest.fixture
-def planned_target(legacy_url, target_url, monkeypatch, prefect_harness):
-    """A small estate extracted and planned: weekly tranches of up to 200 cases, batches of 25."""
-    for name, value in {
-        "CSA_LEGACY_URL": legacy_url,
-        "CSA_TARGET_URL": target_url,
-        "CSA_RULE_TRANCHE_CAPACITY": "200",
-        "CSA_RULE_BATCH_SIZE": "25",
-    }.items():
-        monkeypatch.setenv(name, value)
-    rule_settings.cache_clear()
-    generate_estate(engine_for(legacy_url), 500, seed=21)
-    upgrade_target(engine_for(target_url))
-    extract_legacy()
-    plan(START)
-    yield engine_for(target_url)
-    rule_settings.cache_clear()
 
 
 def task_runs_of(state) -> list:
