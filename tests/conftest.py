@@ -13,12 +13,13 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "csa_closure")
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from csa_closure.db import make_engine
+from csa_closure.db import engine_for, make_engine
 
 PG_ADMIN_URL = os.environ.get(
     "CSA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -96,3 +97,29 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture
+def planned_target(legacy_url, target_url, monkeypatch, prefect_harness):
+    """A small estate extracted and planned from 2014-07-07: weekly tranches of up to 200
+    cases, batches of 25."""
+    from csa_closure.settings import rule_settings
+    from flows.extract import extract_legacy
+    from flows.plan import plan
+    from load.migrate import upgrade_target
+    from synthetic import generate_estate
+
+    for name, value in {
+        "CSA_LEGACY_URL": legacy_url,
+        "CSA_TARGET_URL": target_url,
+        "CSA_RULE_TRANCHE_CAPACITY": "200",
+        "CSA_RULE_BATCH_SIZE": "25",
+    }.items():
+        monkeypatch.setenv(name, value)
+    rule_settings.cache_clear()
+    generate_estate(engine_for(legacy_url), 500, seed=21)
+    upgrade_target(engine_for(target_url))
+    extract_legacy()
+    plan(date(2014, 7, 7))
+    yield engine_for(target_url)
+    rule_settings.cache_clear()
