@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     legacy_url: str = "sqlite:///var/legacy.db"
     target_url: str = "sqlite:///var/cms.db"
     letters_dir: Path = Path("var/letters")
+    extract_batch_size: int = Field(20_000, gt=0)
+    """Cases per extract batch: a unit of work's fixed costs (a Prefect task, a validation
+    pass per table) spread over more cases; its memory grows with it (~25 MB per 1,000)."""
     log_level: str = "INFO"
 
 

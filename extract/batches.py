@@ -13,10 +13,13 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, Text, and_, bindparam, cast, func, or_, select, true
+from sqlalchemy import Connection, Engine, Table, Text, and_, cast, func, or_, select, true, union
 
+from extract.reader import LegacyReader, legacy_reader, raw_select
 from extract.systems import LegacySystem
-from validate.reasons import Reason, contract_reasons, merge_reasons, reason
+from validate.reasons import Reason, contract_reasons, merge_reasons, reasons_at
+from validate.canonical import check_canonical
+from validate.checks import is_in, recode, repeated
 from validate.raw import RawContract
 
 Bound = Any  # a key of the case table: text for CSCS, an integer for CS2
@@ -157,11 +160,11 @@ def duplicate_person_records(
         return []
     table = system.person_table
     key = system.person.key[0]
-    statement = _raw_select(table).where(
-        func.upper(func.trim(_as_text(table.c[key]))).in_(bindparam("keys", expanding=True))
+    statement = raw_select(table).where(
+        func.upper(func.trim(_as_text(table.c[key]))).in_(sorted(duplicates.person_keys))
     )
-    with legacy.connect() as conn:
-        persons = _frame(conn, statement, table, keys=sorted(duplicates.person_keys))
+    with legacy_reader(legacy) as reader:
+        persons = reader.frame(statement)
     reasons = merge_reasons(
         contract_reasons(persons, system.person),
         _unique_reasons(persons, key, duplicates.person_keys),
@@ -181,11 +184,11 @@ def read_batch(
     A range of the whole estate (the extract run) checks keys against ``duplicates`` found
     across the tables; a re-read of named cases checks them within what it reads.
     """
-    with legacy.connect() as conn:
-        cases = _frame(conn, _selected(system.case_table, system.case_page_key, batch), system.case_table)
-        children = _frame(conn, _selected(system.child_table, system.member_case_column, batch), system.child_table)
-        ledger = _frame(conn, _selected(system.ledger_table, system.member_case_column, batch), system.ledger_table)
-        persons = _referenced_persons(conn, system, cases)
+    with legacy_reader(legacy) as reader:
+        cases = _selected(reader, system.case_table, system.case_page_key, batch)
+        children = _selected(reader, system.child_table, system.member_case_column, batch)
+        ledger = _selected(reader, system.ledger_table, system.member_case_column, batch)
+        persons = _referenced_persons(reader, system, batch)
 
     person_key = system.person.key[0]
     person_reasons = merge_reasons(
@@ -197,35 +200,36 @@ def read_batch(
         _unique_reasons(cases, system.case_ref_column, duplicates.case_refs),
         _parent_reasons(cases, persons, system),
     )
-    member_case_keys = set(cases[system.member_case_column].dropna())
+    member_case_keys = cases[system.member_case_column].dropna()
     child_reasons = _member_reasons(children, system.child, system.member_case_column, member_case_keys)
     ledger_reasons = _member_reasons(ledger, system.ledger, system.member_case_column, member_case_keys)
 
-    case_ref_of = dict(zip(cases[system.member_case_column], _case_labels(cases, system)))
+    case_ref_of = pd.Series(_case_labels(cases, system).array, index=cases[system.member_case_column])
     bad_persons = set(persons.loc[list(person_reasons), person_key]) if person_reasons else set()
     held_rows = set(case_reasons)
     for column in system.parent_columns:
-        held_rows |= set(cases.index[cases[column].isin(bad_persons)])
-    held_case_keys = {cases.at[row, system.member_case_column] for row in held_rows}
+        held_rows |= set(cases.index[is_in(cases[column], bad_persons)])
+    held_case_keys = set(cases.loc[list(held_rows), system.member_case_column])
     for frame, reasons in ((children, child_reasons), (ledger, ledger_reasons)):
-        held_case_keys |= {frame.at[row, system.member_case_column] for row in reasons}
-    held_mask = cases[system.member_case_column].isin(held_case_keys) | cases.index.isin(held_rows)
+        held_case_keys |= set(frame.loc[list(reasons), system.member_case_column])
+    held_mask = is_in(cases[system.member_case_column], held_case_keys) | cases.index.isin(held_rows)
 
     labels = _case_labels(cases, system)
     quarantined = (
         _records(cases, system.case, case_reasons, labels)
         + _records(persons, system.person, person_reasons, None)
-        + _records(children, system.child, child_reasons, children[system.member_case_column].map(case_ref_of))
-        + _records(ledger, system.ledger, ledger_reasons, ledger[system.member_case_column].map(case_ref_of))
+        + _records(children, system.child, child_reasons, recode(children[system.member_case_column], case_ref_of))
+        + _records(ledger, system.ledger, ledger_reasons, recode(ledger[system.member_case_column], case_ref_of))
     )
     clean_cases = cases[~held_mask]
-    clean_keys = set(clean_cases[system.member_case_column])
+    clean_keys = clean_cases[system.member_case_column]
     canonical = system.to_canonical(
         clean_cases,
-        persons[persons[person_key].isin(_parent_values(clean_cases, system))],
-        ledger[ledger[system.member_case_column].isin(clean_keys)],
+        persons[is_in(persons[person_key], _parent_values(clean_cases, system))],
+        ledger[is_in(ledger[system.member_case_column], clean_keys)],
         pd.Timestamp(extracted_on),
     )
+    check_canonical(canonical.cases, canonical.ledger, canonical.parties, batch.label)
     return ExtractedBatch(
         scheme=system.scheme,
         label=batch.label,
@@ -238,28 +242,17 @@ def read_batch(
     )
 
 
-def _raw_select(table: Table):
-    """Every column as text, so a value that breaks the contract is read, not lost."""
-    return select(*(_as_text(column).label(column.name) for column in table.columns))
+def _selected(reader: LegacyReader, table: Table, column: str, batch: CaseSelector) -> pd.DataFrame:
+    return reader.frame(raw_select(table).where(batch.where(table.c[column])))
 
 
-def _selected(table: Table, column: str, batch: CaseSelector):
-    return _raw_select(table).where(batch.where(table.c[column]))
-
-
-def _frame(conn: Connection, statement, table: Table, **params) -> pd.DataFrame:
-    """The rows as text columns, fetched as the driver's plain tuples (every column is cast to
-    text in SQL, so no type processing is lost, and framing tuples is several times faster)."""
-    rows = conn.execute(statement, params).cursor.fetchall()
-    columns = [column.name for column in table.columns]
-    return pd.DataFrame.from_records(rows, columns=columns).astype("str")
-
-
-def _referenced_persons(conn: Connection, system: LegacySystem, cases: pd.DataFrame) -> pd.DataFrame:
-    refs = system.person_lookup_keys(_parent_values(cases, system))
-    key = system.person_table.c[system.person.key[0]]
-    statement = _raw_select(system.person_table).where(key.in_(bindparam("refs", expanding=True)))
-    return _frame(conn, statement, system.person_table, refs=refs)
+def _referenced_persons(reader: LegacyReader, system: LegacySystem, batch: CaseSelector) -> pd.DataFrame:
+    """The person rows the batch's cases name as parents, found by the database."""
+    cases = system.case_table
+    in_batch = batch.where(cases.c[system.case_page_key])
+    parents = union(*(select(cases.c[column]).where(in_batch) for column in system.parent_columns))
+    persons = system.person_table
+    return reader.frame(raw_select(persons).where(persons.c[system.person.key[0]].in_(parents)))
 
 
 def _parent_values(cases: pd.DataFrame, system: LegacySystem) -> list[str]:
@@ -269,33 +262,35 @@ def _parent_values(cases: pd.DataFrame, system: LegacySystem) -> list[str]:
 
 def _unique_reasons(frame: pd.DataFrame, column: str, duplicated: frozenset[str]) -> dict:
     keys = normalise_key(frame[column])
-    repeated = keys.isin(duplicated) | (keys.duplicated(keep=False) & keys.notna())
-    return {row: [reason(column, "unique", frame.at[row, column])] for row in frame.index[repeated]}
+    return _reasons(frame, (is_in(keys, duplicated) | repeated(keys)) & keys.notna(), column, "unique")
 
 
 def _parent_reasons(cases: pd.DataFrame, persons: pd.DataFrame, system: LegacySystem) -> dict:
-    known = set(persons[system.person.key[0]])
-    found: dict[Any, list[Reason]] = {}
-    for column in system.parent_columns:
-        missing = cases[column].notna() & ~cases[column].isin(known)
-        for row in cases.index[missing]:
-            found.setdefault(row, []).append(reason(column, "parent_exists", cases.at[row, column]))
-    return found
+    known = persons[system.person.key[0]]
+    return merge_reasons(
+        *(
+            _reasons(cases, cases[column].notna() & ~is_in(cases[column], known), column, "parent_exists")
+            for column in system.parent_columns
+        )
+    )
 
 
 def _member_reasons(
-    frame: pd.DataFrame, contract: RawContract, case_column: str, case_keys: set[str]
+    frame: pd.DataFrame, contract: RawContract, case_column: str, case_keys: pd.Series
 ) -> dict:
     """A child or ledger line: its own contract, a unique key in the batch, a case that exists."""
-    keys = pd.DataFrame({column: normalise_key(frame[column]) for column in contract.key})
-    repeated = keys.duplicated(keep=False).to_numpy(dtype=bool)
-    unique = {
-        row: [reason(contract.key[-1], "unique", frame.at[row, contract.key[-1]])]
-        for row in frame.index[repeated]
-    }
-    orphan = frame[case_column].notna() & ~frame[case_column].isin(case_keys)
-    orphans = {row: [reason(case_column, "case_exists", frame.at[row, case_column])] for row in frame.index[orphan]}
-    return merge_reasons(contract_reasons(frame, contract), unique, orphans)
+    duplicate = repeated(*(normalise_key(frame[column]) for column in contract.key))
+    orphan = frame[case_column].notna() & ~is_in(frame[case_column], case_keys)
+    return merge_reasons(
+        contract_reasons(frame, contract),
+        _reasons(frame, duplicate, contract.key[-1], "unique"),
+        _reasons(frame, orphan, case_column, "case_exists"),
+    )
+
+
+def _reasons(frame: pd.DataFrame, failing, column: str, check: str) -> dict:
+    """One ``check`` reason on ``column`` for each row where ``failing`` holds."""
+    return reasons_at(frame, ((row, column, check) for row in frame.index[failing]))
 
 
 def _case_labels(cases: pd.DataFrame, system: LegacySystem) -> pd.Series:
@@ -307,13 +302,22 @@ def _case_labels(cases: pd.DataFrame, system: LegacySystem) -> pd.Series:
 def _records(
     frame: pd.DataFrame, contract: RawContract, reasons: dict, case_refs: pd.Series | None
 ) -> list[QuarantineRecord]:
-    records = []
-    for row, row_reasons in reasons.items():
-        raw = {column: (None if pd.isna(value) else value) for column, value in frame.loc[row].items()}
-        source_key = "/".join("" if raw[column] is None else str(raw[column]) for column in contract.key)
-        case_ref = None if case_refs is None or pd.isna(case_refs.get(row)) else case_refs.get(row)
-        records.append(QuarantineRecord(contract.table, source_key, row_reasons, raw, case_ref))
-    return records
+    if not reasons:
+        return []
+    rows = list(reasons)
+    failing = frame.loc[rows]
+    raws = failing.astype(object).where(failing.notna(), None).to_dict("records")
+    refs = [None] * len(rows) if case_refs is None else case_refs.loc[rows].astype(object).tolist()
+    return [
+        QuarantineRecord(
+            contract.table,
+            "/".join("" if raw[column] is None else str(raw[column]) for column in contract.key),
+            reasons[row],
+            raw,
+            None if pd.isna(case_ref) else case_ref,
+        )
+        for row, raw, case_ref in zip(rows, raws, refs)
+    ]
 
 
 def _one_record_per_key(records: list[QuarantineRecord]) -> list[QuarantineRecord]:

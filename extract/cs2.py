@@ -17,7 +17,7 @@ from extract.systems import (
     parent_flags,
 )
 from validate import raw
-from validate.checks import CS2_DATE, parse_dates, parse_ids, parse_pounds
+from validate.checks import CS2_DATE, is_in, parse_dates, recode, to_int64
 
 CREDIT_CODES = ("RCP", "ADJ-")
 PARTY_PREFIX = "CS2-"
@@ -33,7 +33,8 @@ def _dates(values: pd.Series) -> pd.Series:
 
 
 def _pence(values: pd.Series) -> pd.Series:
-    return parse_pounds(values).astype("int64")
+    """Pounds with two decimals, validated, as pence: '23.50' -> 2350."""
+    return to_int64(values, strip=".")
 
 
 def parties_to_canonical(parties: pd.DataFrame) -> pd.DataFrame:
@@ -61,15 +62,15 @@ def to_canonical(
         {
             "case_ref": cases["case_number"],
             "scheme": "2003",
-            "legacy_case_id": parse_ids(cases["case_id"]).astype("int64"),
+            "legacy_case_id": to_int64(cases["case_id"]),
             "nrp_ref": party_ref(cases["paying_party_id"]),
             "pwc_ref": party_ref(cases["receiving_party_id"]),
             "case_start_date": _dates(cases["effective_dt"]),
-            "status": cases["state_cd"].map(raw.CS2_STATES),
-            "assessment_type": cases["rate_cd"].map(raw.CS2_RATES),
+            "status": recode(cases["state_cd"], raw.CS2_STATES),
+            "assessment_type": recode(cases["rate_cd"], raw.CS2_RATES),
             "weekly_liability_pence": _pence(cases["weekly_amt"]),
-            "payment_method": cases["collection_cd"].map(raw.CS2_COLLECTIONS),
-            "enforcement_action": cases["enf_cd"].map(raw.CS2_ENFORCEMENTS),
+            "payment_method": recode(cases["collection_cd"], raw.CS2_COLLECTIONS),
+            "enforcement_action": recode(cases["enf_cd"], raw.CS2_ENFORCEMENTS),
             "clerical": flags(cases["offline_ind"], "Y"),
             "dv_marker": flags(cases["dv_ind"], "Y"),
             "recorded_total_pence": _pence(cases["debt_amt"]),
@@ -78,16 +79,16 @@ def to_canonical(
         }
     )
     canonical_cases["extracted_on"] = canonical_cases["extracted_on"].astype("datetime64[ns]")
-    case_numbers = dict(zip(cases["case_id"], cases["case_number"]))
+    case_numbers = pd.Series(cases["case_number"].array, index=cases["case_id"])
     unsigned = _pence(txns["amt"])
     canonical_ledger = pd.DataFrame(
         {
-            "case_ref": txns["case_id"].map(case_numbers),
-            "line_ref": parse_ids(txns["txn_id"]).astype("int64"),
+            "case_ref": recode(txns["case_id"], case_numbers),
+            "line_ref": to_int64(txns["txn_id"]),
             "posted_date": _dates(txns["posted_dt"]),
-            "kind": txns["txn_cd"].map(raw.CS2_TXN_CODES),
-            "creditor": txns["owed_to"].map(raw.CS2_CREDITORS),
-            "amount_pence": unsigned.where(~txns["txn_cd"].isin(CREDIT_CODES), -unsigned),
+            "kind": recode(txns["txn_cd"], raw.CS2_TXN_CODES),
+            "creditor": recode(txns["owed_to"], raw.CS2_CREDITORS),
+            "amount_pence": unsigned.where(~is_in(txns["txn_cd"], CREDIT_CODES), -unsigned),
             "period_from": _dates(txns["period_start_dt"]),
             "period_to": _dates(txns["period_end_dt"]),
         }

@@ -17,7 +17,7 @@ from extract.systems import (
     parent_flags,
 )
 from validate import raw
-from validate.checks import ISO_DATE, parse_dates, parse_pence
+from validate.checks import ISO_DATE, parse_dates, to_int64
 
 
 def _dates(values: pd.Series) -> pd.Series:
@@ -25,7 +25,7 @@ def _dates(values: pd.Series) -> pd.Series:
 
 
 def _pence(values: pd.Series) -> pd.Series:
-    return parse_pence(values).astype("int64")
+    return to_int64(values)
 
 
 def persons_to_canonical(persons: pd.DataFrame) -> pd.DataFrame:
@@ -78,7 +78,7 @@ def to_canonical(
     canonical_ledger = pd.DataFrame(
         {
             "case_ref": ledger["case_ref"],
-            "line_ref": parse_pence(ledger["seq"]).astype("int64"),
+            "line_ref": to_int64(ledger["seq"]),
             "posted_date": _dates(ledger["posted_date"]),
             "kind": ledger["txn_type"],
             "creditor": ledger["creditor"],

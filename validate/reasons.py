@@ -30,28 +30,53 @@ def _plain(value: Any) -> Any:
 
 def contract_reasons(raw: pd.DataFrame, contract: RawContract) -> dict[Any, list[Reason]]:
     """Reasons per row label of ``raw`` for every check of the contract it fails (lazily)."""
+    found = _schema_reasons(raw, contract.table, contract.schema, raw, reported_column=None)
+    for row_check in contract.row_checks:
+        narrow = raw[list(row_check.columns)]
+        found = merge_reasons(found, _schema_reasons(raw, contract.table, row_check.schema, narrow, row_check.reported_column))
+    return found
+
+
+def _schema_reasons(
+    raw: pd.DataFrame, table: str, schema: pa.DataFrameSchema, checked: pd.DataFrame, reported_column: str | None
+) -> dict[Any, list[Reason]]:
     try:
-        contract.schema.validate(raw, lazy=True)
+        schema.validate(checked, lazy=True)
     except pa.errors.SchemaErrors as errors:
-        return _reasons_from_failures(raw, contract, errors.failure_cases)
+        return _reasons_from_failures(raw, table, errors.failure_cases, reported_column)
     return {}
 
 
 def _reasons_from_failures(
-    raw: pd.DataFrame, contract: RawContract, failures: pd.DataFrame
+    raw: pd.DataFrame, table: str, failures: pd.DataFrame, reported_column: str | None
 ) -> dict[Any, list[Reason]]:
+    if failures["index"].isna().any():
+        failure = failures[failures["index"].isna()].iloc[0].to_dict()
+        raise ValueError(f"{table}: schema failure without a row: {failure}")
+    checks = failures["check"].astype(object).map(lambda check: _PANDERA_CHECK_NAMES.get(check, check))
+    columns = failures["column"].astype(object) if reported_column is None else reported_column
+    found = pd.DataFrame({"row": failures["index"].to_numpy(), "column": columns, "check": checks})
+    found = found.drop_duplicates()
+    return reasons_at(raw, zip(found["row"], found["column"], found["check"]))
+
+
+def reasons_at(raw: pd.DataFrame, places) -> dict[Any, list[Reason]]:
+    """Reasons per row for ``(row, column, check)`` places, each with the raw value there.
+
+    The values are looked up a column at a time: label lookups one value at a time cost more
+    than the rest of a batch's validation.
+    """
+    places = list(places)
+    rows_of: dict[str, list] = {}
+    for row, column, _check in places:
+        rows_of.setdefault(column, []).append(row)
+    values = {
+        column: dict(zip(rows, raw[column].loc[rows].astype(object)))
+        for column, rows in rows_of.items()
+    }
     found: dict[Any, list[Reason]] = {}
-    seen: set[tuple[Any, str, str]] = set()
-    for failure in failures.itertuples(index=False):
-        if pd.isna(failure.index):
-            raise ValueError(f"{contract.table}: schema failure without a row: {failure}")
-        check = _PANDERA_CHECK_NAMES.get(failure.check, failure.check)
-        column = contract.row_check_columns.get(check) or failure.column
-        row = failure.index
-        if (row, column, check) in seen:
-            continue
-        seen.add((row, column, check))
-        found.setdefault(row, []).append(reason(column, check, raw.at[row, column]))
+    for row, column, check in places:
+        found.setdefault(row, []).append(reason(column, check, values[column][row]))
     return found
 
 

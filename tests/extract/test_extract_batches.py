@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import insert, select
 
 from csa_closure.db import engine_for
-from csa_closure.settings import rule_settings
 from extract import legacy_schema as legacy
 from flows.extract import extract_legacy
 from load.migrate import upgrade_target
@@ -80,12 +79,10 @@ def target_engine(target_url, legacy_url, monkeypatch, prefect_harness):
     """A migrated target; the flows read both URLs from the environment, as in production."""
     monkeypatch.setenv("CSA_LEGACY_URL", legacy_url)
     monkeypatch.setenv("CSA_TARGET_URL", target_url)
-    monkeypatch.setenv("CSA_RULE_BATCH_SIZE", "3")
-    rule_settings.cache_clear()
+    monkeypatch.setenv("CSA_EXTRACT_BATCH_SIZE", "3")
     engine = engine_for(target_url)
     upgrade_target(engine)
     yield engine
-    rule_settings.cache_clear()
 
 
 def extract_all() -> dict[str, dict]:

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import func, select
 
 from csa_closure.db import engine_for
-from csa_closure.settings import rule_settings
 from flows.extract import extract_legacy
 from load.migrate import upgrade_target
 from load.schema import extract_run, held_case, legacy_case, quarantine
@@ -24,12 +23,10 @@ CASES = 4_000
 def generated(legacy_url, target_url, monkeypatch, prefect_harness):
     monkeypatch.setenv("CSA_LEGACY_URL", legacy_url)
     monkeypatch.setenv("CSA_TARGET_URL", target_url)
-    monkeypatch.setenv("CSA_RULE_BATCH_SIZE", "1500")
-    rule_settings.cache_clear()
+    monkeypatch.setenv("CSA_EXTRACT_BATCH_SIZE", "1500")
     upgrade_target(engine_for(target_url))
     manifest = generate_estate(engine_for(legacy_url), CASES, seed=11)
     yield manifest, engine_for(target_url)
-    rule_settings.cache_clear()
 
 
 def quarantine_reasons(target) -> dict[tuple[str, str], set[tuple[str, str]]]:

@@ -1,0 +1,76 @@
+"""Reads legacy rows as text, straight into Arrow-backed frames, through ADBC.
+
+The legacy tables are read-only to the engine and their rows are read by the hundred thousand,
+so they skip the DBAPI's row tuples: ADBC hands the driver's columns to Arrow in C, several
+times faster than fetching and framing Python tuples. Every column is cast to text in SQL, so a
+value that breaks the contract is read, not lost (the validation stage decides what it is).
+SQLAlchemy still builds the statements; they reach the driver with their values inlined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+import adbc_driver_postgresql.dbapi as adbc_postgresql
+import adbc_driver_sqlite.dbapi as adbc_sqlite
+import pandas as pd
+import pyarrow as pa
+from sqlalchemy import Engine, Select, Table, Text, cast, select
+
+from csa_closure.retry import transient_retry
+
+# One Arrow batch per result: SQLite's driver infers each column's type from the rows of a
+# batch, so a text column whose first rows are all NULL would otherwise come back as integers.
+_SQLITE_WHOLE_RESULT = {"adbc.sqlite.query.batch_rows": str(2**30)}
+
+
+def raw_select(table: Table):
+    """Every column as text, so a value that breaks the contract is read, not lost."""
+    return select(*(cast(column, Text).label(column.name) for column in table.columns))
+
+
+class LegacyReader:
+    """One ADBC connection to a legacy database, reading statements into text frames."""
+
+    def __init__(self, engine: Engine, connection) -> None:
+        self._dialect = engine.dialect
+        self._connection = connection
+
+    def frame(self, statement: Select) -> pd.DataFrame:
+        """The statement's rows as a frame of its selected columns, each of pandas ``str``."""
+        columns = list(statement.selected_columns.keys())
+        sql = str(statement.compile(dialect=self._dialect, compile_kwargs={"literal_binds": True}))
+        with self._connection.cursor() as cursor:
+            if self._dialect.name == "sqlite":
+                cursor.adbc_statement.set_options(**_SQLITE_WHOLE_RESULT)
+            cursor.execute(sql)
+            table = cursor.fetch_arrow_table()
+        text = pa.schema([(name, pa.large_string()) for name in columns])  # pandas' own text
+        return table.rename_columns(columns).cast(text).to_pandas()
+
+
+@contextmanager
+def legacy_reader(engine: Engine) -> Iterator[LegacyReader]:
+    """A reader on ``engine``'s database, read-only on SQLite; closed on leaving."""
+    connection = _connect(engine)
+    try:
+        yield LegacyReader(engine, connection)
+    finally:
+        connection.close()
+
+
+@transient_retry
+def _connect(engine: Engine):
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise ValueError("the legacy database must be a SQLite file, not an in-memory database")
+        path = quote(str(Path(url.database).resolve()))
+        return adbc_sqlite.connect(f"file:{path}?mode=ro", autocommit=True)
+    if url.get_backend_name() == "postgresql":
+        libpq_url = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return adbc_postgresql.connect(libpq_url, autocommit=True)
+    raise ValueError(f"unsupported legacy database: {url.get_backend_name()}")
