@@ -81,9 +81,10 @@ class Settings(BaseSettings):
     legacy_url: str = "sqlite:///var/legacy.db"
     target_url: str = "sqlite:///var/cms.db"
     letters_dir: Path = Path("var/letters")
-    extract_batch_size: int = Field(20_000, gt=0)
-    """Cases per extract batch: a unit of work's fixed costs (a Prefect task, a validation
-    pass per table) spread over more cases; its memory grows with it (~25 MB per 1,000)."""
+    extract_batch_size: int = Field(10_000, gt=0)
+    """Cases per extract batch: its fixed costs (a Prefect task, a validation pass per table)
+    spread over more cases, but a worker holds ~30 MB per 1,000 at its peak (on ~200 MB of its
+    own), and there is a worker per core."""
     log_level: str = "INFO"
 
 

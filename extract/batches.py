@@ -19,7 +19,7 @@ from extract.reader import LegacyReader, legacy_reader, raw_select
 from extract.systems import LegacySystem
 from validate.reasons import Reason, contract_reasons, merge_reasons, reasons_at
 from validate.canonical import check_canonical
-from validate.checks import is_in, recode, repeated
+from validate.checks import is_in, normalise_key, recode, repeated
 from validate.raw import RawContract
 
 Bound = Any  # a key of the case table: text for CSCS, an integer for CS2
@@ -95,11 +95,6 @@ class ExtractedBatch:
     @property
     def case_refs(self) -> list[str]:
         return list(self.cases["case_ref"]) + self.held_case_refs
-
-
-def normalise_key(values: pd.Series) -> pd.Series:
-    """The business key as the legacy systems mean it: blanks trimmed, upper case."""
-    return values.str.strip().str.upper()
 
 
 def extract_date(legacy: Engine, system: LegacySystem) -> date:
@@ -255,9 +250,8 @@ def _referenced_persons(reader: LegacyReader, system: LegacySystem, batch: CaseS
     return reader.frame(raw_select(persons).where(persons.c[system.person.key[0]].in_(parents)))
 
 
-def _parent_values(cases: pd.DataFrame, system: LegacySystem) -> list[str]:
-    values = pd.concat([cases[column] for column in system.parent_columns])
-    return list(values.dropna().unique())
+def _parent_values(cases: pd.DataFrame, system: LegacySystem) -> pd.Series:
+    return pd.concat([cases[column] for column in system.parent_columns]).dropna()
 
 
 def _unique_reasons(frame: pd.DataFrame, column: str, duplicated: frozenset[str]) -> dict:

@@ -52,6 +52,13 @@ def is_in(values: pd.Series, allowed: Iterable[str] | pd.Series) -> pd.Series:
     return pd.Series(_numpy(found), index=values.index, name=values.name)
 
 
+def normalise_key(values: pd.Series) -> pd.Series:
+    """The business key as the legacy systems mean it, as SQL's ``upper(trim(key))`` has it for
+    the whole-table duplicate query: blanks trimmed, ASCII letters in upper case."""
+    key = pc.ascii_upper(pc.utf8_trim(_arrow_text(values), " "))
+    return pd.Series(key.to_pandas().array, index=values.index, name=values.name)
+
+
 def repeated(*keys: pd.Series) -> np.ndarray:
     """Rows whose key (the ``keys`` columns together) occurs more than once, as pandas'
     ``duplicated(keep=False)`` has it (NA counts as a value).

@@ -1,0 +1,93 @@
+"""The Arrow-backed checks against pandas' own answers and the contract's edge cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from validate.checks import (
+    CS2_DATE,
+    ISO_DATE,
+    PENCE_PATTERN,
+    is_in,
+    normalise_key,
+    parse_dates,
+    parse_pence,
+    parse_pounds,
+    recode,
+    repeated,
+    text_matches,
+    to_int64,
+)
+
+
+def text(values, index=None) -> pd.Series:
+    return pd.Series(values, index=index, dtype="str")
+
+
+keys = st.lists(st.one_of(st.none(), st.sampled_from(["1", "2", "01", "10", "a", "A", " 1", "C930000001"])))
+
+
+@given(keys, keys)
+def test_repeated_is_duplicated_keep_false_with_na_as_a_value(first, second):
+    size = min(len(first), len(second))
+    a, b = text(first[:size]), text(second[:size])
+    expected = pd.DataFrame({"a": a.astype(object), "b": b.astype(object)}).duplicated(keep=False)
+    assert repeated(a, b).tolist() == expected.tolist()
+    assert repeated(a).tolist() == a.astype(object).duplicated(keep=False).tolist()
+
+
+def test_repeated_tells_numbers_from_their_zero_padded_text():
+    assert repeated(text(["7", "007", "7"])).tolist() == [True, False, True]
+    assert repeated(text([])).tolist() == []
+
+
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["A", "R", "X", "Q", ""]))))
+def test_is_in_and_recode_agree_with_pandas(values):
+    series = text(values, index=np.arange(len(values)) * 3)
+    codes = {"A": "LIVE", "R": "ARREARS_ONLY", "X": "CLOSED"}
+    assert is_in(series, codes).tolist() == series.astype(object).isin(list(codes)).tolist()
+    recoded = recode(series, codes)
+    assert recoded.index.equals(series.index)
+    assert recoded.astype(object).where(recoded.notna(), None).tolist() == [codes.get(v) for v in values]
+
+
+def test_recode_from_a_series_and_is_in_another_series():
+    numbers = pd.Series(["S030000002", "S030000001"], index=pd.Index(["2", "1"], dtype="str"), dtype="str")
+    assert recode(text(["1", "2", "3"]), numbers).tolist()[:2] == ["S030000001", "S030000002"]
+    assert is_in(text(["1", None, "9"]), text(["1", "9"])).tolist() == [True, False, True]
+
+
+def test_dates_parse_in_one_exact_format_and_anything_else_is_nat():
+    iso = parse_dates(text(["2014-06-30", "2014-02-30", "30/06/2014", None, "2014-06-30"], index=[5, 6, 7, 8, 9]), ISO_DATE)
+    assert iso.index.tolist() == [5, 6, 7, 8, 9]
+    assert iso.dtype == "datetime64[ns]"
+    assert iso.tolist()[0] == pd.Timestamp("2014-06-30") and iso.tolist()[4] == pd.Timestamp("2014-06-30")
+    assert iso.iloc[1:4].isna().all()
+    dmy = parse_dates(text(["31/02/2009", "01/06/2014", "2014-06-01", "unknown"]), CS2_DATE)
+    assert dmy.isna().tolist() == [True, False, True, True]
+    assert parse_dates(text([]), ISO_DATE).dtype == "datetime64[ns]"
+
+
+def test_amounts_parse_to_whole_pence_never_through_floats():
+    assert parse_pounds(text(["23.50", "0.05", "1,000.00", "3.0O", "2.5", None, "999999999.99"])).tolist() == [
+        2350, 5, pd.NA, pd.NA, pd.NA, pd.NA, 99_999_999_999
+    ]
+    assert parse_pence(text(["-500", "12", "1.5", "٣", "1\n"])).tolist() == [-500, 12, pd.NA, pd.NA, pd.NA]
+    assert text_matches(text(["-500", "x", None]), PENCE_PATTERN).tolist() == [True, False, False]
+
+
+def test_validated_integers_map_exactly_and_a_bad_one_is_a_fault():
+    assert to_int64(text(["23.50", "0.07"]), strip=".").tolist() == [2350, 7]
+    assert to_int64(text(["9007199254740993"])).tolist() == [9_007_199_254_740_993]  # beyond a double
+    with pytest.raises(ValueError, match="missing"):
+        to_int64(text(["1", None]))
+
+
+def test_keys_are_normalised_as_the_whole_table_query_does():
+    assert normalise_key(text([" p000000006 ", "P000000006", None], index=[3, 4, 5])).tolist() == [
+        "P000000006", "P000000006", np.nan
+    ]
