@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import adbc_driver_manager as adbc
 from sqlalchemy.exc import DBAPIError, OperationalError
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
@@ -15,6 +16,10 @@ TRANSIENT_PG_CODES = {
 }
 
 
+ADBC_TRANSIENT_STATUSES = {adbc.AdbcStatusCode.IO, adbc.AdbcStatusCode.TIMEOUT}
+"""ADBC's lost connection (or one refused) and timeout, as the legacy reader meets them."""
+
+
 class TransientFault(RuntimeError):
     """A fault that the same work, tried again shortly, is expected to get past."""
 
@@ -22,6 +27,8 @@ class TransientFault(RuntimeError):
 def is_transient(error: BaseException) -> bool:
     if isinstance(error, TransientFault):
         return True
+    if isinstance(error, adbc.Error):
+        return error.sqlstate in TRANSIENT_PG_CODES or error.status_code in ADBC_TRANSIENT_STATUSES
     if isinstance(error, DBAPIError):
         if error.connection_invalidated:
             return True

@@ -17,10 +17,10 @@ from sqlalchemy import Connection, Engine, Table, Text, and_, cast, func, or_, s
 
 from extract.reader import LegacyReader, legacy_reader, raw_select
 from extract.systems import LegacySystem
-from validate.reasons import Reason, contract_reasons, merge_reasons, reasons_at
 from validate.canonical import check_canonical
 from validate.checks import is_in, normalise_key, recode, repeated
 from validate.raw import RawContract
+from validate.reasons import Reason, contract_reasons, merge_reasons, reasons_at
 
 Bound = Any  # a key of the case table: text for CSCS, an integer for CS2
 

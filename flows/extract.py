@@ -72,6 +72,11 @@ def extract_batch(scheme: str, batch: BatchRange, duplicates: KnownDuplicates, r
     return extracted.cases_read
 
 
+INLINE_BATCHES = 2
+"""Up to this many batches in all run in the flow's own process: starting worker processes
+(seconds each) would cost a small extract more than it saves."""
+
+
 def _configure_worker() -> None:
     configure_logging(Settings().log_level)
 
@@ -90,31 +95,51 @@ def extract_legacy(schemes: tuple[str, ...] = ("1993", "2003")) -> list[dict]:
     settings = Settings()
     legacy, target = engine_for(settings.legacy_url), engine_for(settings.target_url)
     require_current_schema(target)
-    _share_api_with_workers()
-    submitted = {scheme: _submit_scheme(legacy, target, scheme, settings.extract_batch_size) for scheme in schemes}
+    opened = [_open_scheme(legacy, target, scheme, settings.extract_batch_size) for scheme in schemes]
+    if sum(len(scheme.batches) for scheme in opened) <= INLINE_BATCHES:
+        cases_read = {scheme.run: sum(_run_batch(scheme, batch) for batch in scheme.batches) for scheme in opened}
+    else:
+        _share_api_with_workers()
+        futures = {scheme.run: [_submit_batch(scheme, batch) for batch in scheme.batches] for scheme in opened}
+        cases_read = {run: sum(future.result() for future in batches) for run, batches in futures.items()}
     summaries = []
-    for scheme, (run, futures) in submitted.items():
-        cases_read = sum(future.result() for future in futures)
-        counts = finish_extract_run(target, run, cases_read)
-        summary = SchemeSummary(scheme=scheme, extract_run=run, **counts)
+    for scheme in opened:
+        counts = finish_extract_run(target, scheme.run, cases_read[scheme.run])
+        summary = SchemeSummary(scheme=scheme.scheme, extract_run=scheme.run, **counts)
         log.info("extract finished", **asdict(summary))
         summaries.append(asdict(summary))
     return summaries
 
 
-def _submit_scheme(legacy, target, scheme: str, batch_size: int) -> tuple[str, list]:
-    """Open the scheme's extract run, quarantine its duplicated persons and submit its batches;
-    both schemes' batches share the worker pool, so neither waits for the other's last batch."""
+@dataclass(frozen=True)
+class OpenedScheme:
+    """A scheme's extract run, opened, with the keys its batches check and its batches."""
+
+    scheme: str
+    run: str
+    duplicates: KnownDuplicates
+    batches: list[BatchRange]
+
+
+def _open_scheme(legacy, target, scheme: str, batch_size: int) -> OpenedScheme:
+    """Open the scheme's extract run, quarantine its duplicated persons, cut its batches."""
     system = SYSTEMS[scheme]
     extracted_on = extract_date(legacy, system)
     run = start_extract_run(target, scheme, extracted_on)
     duplicates = known_duplicates(legacy, system)
     with target.begin() as conn:
         record_quarantine(conn, duplicate_person_records(legacy, system, duplicates), run, extracted_on)
-    futures = [
-        extract_batch.with_options(task_run_name=f"extract-{scheme}-B{batch.number:03d}").submit(
-            scheme, batch, duplicates, run
-        )
-        for batch in batch_ranges(legacy, system, batch_size)
-    ]
-    return run, futures
+    return OpenedScheme(scheme, run, duplicates, batch_ranges(legacy, system, batch_size))
+
+
+def _batch_task(scheme: OpenedScheme, batch: BatchRange):
+    return extract_batch.with_options(task_run_name=f"extract-{scheme.scheme}-B{batch.number:03d}")
+
+
+def _run_batch(scheme: OpenedScheme, batch: BatchRange) -> int:
+    return _batch_task(scheme, batch)(scheme.scheme, batch, scheme.duplicates, scheme.run)
+
+
+def _submit_batch(scheme: OpenedScheme, batch: BatchRange):
+    """Both schemes' batches share the worker pool, so neither waits for the other's last."""
+    return _batch_task(scheme, batch).submit(scheme.scheme, batch, scheme.duplicates, scheme.run)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import Column, MetaData, Table, Text, insert, select
 
 from extract import legacy_schema as legacy
 from extract.reader import legacy_reader, raw_select
@@ -57,3 +57,17 @@ def test_values_are_inlined_safely(ledger_estate):
     assert len(found) == 0
     with ledger_estate.connect() as conn:
         assert conn.execute(select(legacy.cscs_person.c.person_ref)).scalars().all() == ["P000000001"]
+
+
+def test_a_lost_connection_is_transient_and_bad_sql_is_not(ledger_estate):
+    import adbc_driver_manager
+    import adbc_driver_postgresql.dbapi
+
+    from csa_closure.retry import is_transient
+
+    with pytest.raises(adbc_driver_manager.OperationalError) as refused:
+        adbc_driver_postgresql.dbapi.connect("postgresql://postgres@127.0.0.1:1/nowhere")
+    assert is_transient(refused.value)
+    with legacy_reader(ledger_estate) as reader, pytest.raises(adbc_driver_manager.Error) as bad_sql:
+        reader.frame(raw_select(Table("no_such_table", MetaData(), Column("x", Text))))
+    assert not is_transient(bad_sql.value)
