@@ -3,9 +3,10 @@ the peak memory of the extracting processes (the flow and its batch workers, tog
 
     python bench/bench_extract.py [--cases 100000 1200000] [--backend sqlite postgres]
 
-Each estate is generated in a child process first, so the peak is the extract's own. The
-target is a second database beside the legacy one (dropped afterwards, as bench_generate does).
-Prefect's local server is started before the clock and is not counted in the memory.
+Each estate is generated in a child process, and extracted in another, so each run's peak is
+that extract's own. The target is a second database beside the legacy one (dropped afterwards,
+as bench_generate does). Prefect's local server is started before the clock and is not counted
+in the memory.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from prefect import flow  # noqa: E402
 
 from csa_closure.db import make_engine  # noqa: E402
 from csa_closure.logs import configure_logging  # noqa: E402
-from flows.extract import extract_legacy  # noqa: E402
+from flows.extraction import extract_legacy  # noqa: E402
 from load.migrate import upgrade_target  # noqa: E402
 from synthetic import generate_estate  # noqa: E402
 
@@ -89,17 +90,15 @@ def _rss_kb(pid: int) -> int:
         return 0
 
 
-def run(backend: str, cases: int) -> None:
-    with legacy_database(backend) as legacy_url, legacy_database(backend, "target") as target_url:
-        child = multiprocessing.get_context("spawn").Process(target=_generate, args=(legacy_url, cases))
-        child.start()
-        child.join()
-        os.environ.update(CSA_LEGACY_URL=legacy_url, CSA_TARGET_URL=target_url)
-        upgrade_target(make_engine(target_url))
-        with TreeMemory() as memory:
-            started = time.perf_counter()
-            summaries = extract_legacy()
-            seconds = time.perf_counter() - started
+def _extract(legacy_url: str, target_url: str, backend: str, cases: int) -> None:
+    os.environ.update(CSA_LEGACY_URL=legacy_url, CSA_TARGET_URL=target_url)
+    configure_logging("WARNING")
+    _warm_up()
+    upgrade_target(make_engine(target_url))
+    with TreeMemory() as memory:
+        started = time.perf_counter()
+        summaries = extract_legacy()
+        seconds = time.perf_counter() - started
     extracted = sum(s["cases_extracted"] for s in summaries)
     held = sum(s["cases_held"] for s in summaries)
     print(
@@ -109,13 +108,20 @@ def run(backend: str, cases: int) -> None:
     )
 
 
+def run(backend: str, cases: int) -> None:
+    spawn = multiprocessing.get_context("spawn")
+    with legacy_database(backend) as legacy_url, legacy_database(backend, "target") as target_url:
+        for target, args in ((_generate, (legacy_url, cases)), (_extract, (legacy_url, target_url, backend, cases))):
+            child = spawn.Process(target=target, args=args)
+            child.start()
+            child.join()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, nargs="+", default=[100_000, 1_200_000])
     parser.add_argument("--backend", nargs="+", choices=["sqlite", "postgres"], default=["sqlite", "postgres"])
     args = parser.parse_args()
-    configure_logging("WARNING")
-    _warm_up()
     for cases in args.cases:
         for backend in args.backend:
             run(backend, cases)

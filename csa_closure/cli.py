@@ -70,7 +70,7 @@ def generate(
 @app.command()
 def extract() -> None:
     """Extract and validate both legacy systems: clean cases snapshotted, bad records quarantined."""
-    from flows.extract import extract_legacy
+    from flows.extraction import extract_legacy
 
     print_extract_summary(extract_legacy())
 

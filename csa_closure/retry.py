@@ -28,7 +28,11 @@ def is_transient(error: BaseException) -> bool:
     if isinstance(error, TransientFault):
         return True
     if isinstance(error, adbc.Error):
-        return error.sqlstate in TRANSIENT_PG_CODES or error.status_code in ADBC_TRANSIENT_STATUSES
+        return (
+            error.sqlstate in TRANSIENT_PG_CODES
+            or error.status_code in ADBC_TRANSIENT_STATUSES
+            or _sqlite_lock(str(error).split("\n", 1)[0])  # not the query it quotes
+        )
     if isinstance(error, DBAPIError):
         if error.connection_invalidated:
             return True
@@ -36,8 +40,12 @@ def is_transient(error: BaseException) -> bool:
         if code in TRANSIENT_PG_CODES:
             return True
         if isinstance(error, OperationalError) and isinstance(error.orig, sqlite3.OperationalError):
-            return "locked" in str(error.orig) or "busy" in str(error.orig)
+            return _sqlite_lock(str(error.orig))
     return False
+
+
+def _sqlite_lock(message: str) -> bool:
+    return "locked" in message or "busy" in message
 
 
 transient_retry = retry(

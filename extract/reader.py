@@ -22,6 +22,8 @@ from sqlalchemy import Engine, Select, Table, Text, cast, select
 
 from csa_closure.retry import transient_retry
 
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+
 # One Arrow batch per result: SQLite's driver infers each column's type from the rows of a
 # batch, so a text column whose first rows are all NULL would otherwise come back as integers.
 _SQLITE_WHOLE_RESULT = {"adbc.sqlite.query.batch_rows": str(2**30)}
@@ -69,7 +71,10 @@ def _connect(engine: Engine):
         if not url.database or url.database == ":memory:":
             raise ValueError("the legacy database must be a SQLite file, not an in-memory database")
         path = quote(str(Path(url.database).resolve()))
-        return adbc_sqlite.connect(f"file:{path}?mode=ro", autocommit=True)
+        connection = adbc_sqlite.connect(f"file:{path}?mode=ro", autocommit=True)
+        with connection.cursor() as cursor:  # wait out a writer's lock, as the engines do
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        return connection
     if url.get_backend_name() == "postgresql":
         libpq_url = url.set(drivername="postgresql").render_as_string(hide_password=False)
         return adbc_postgresql.connect(libpq_url, autocommit=True)

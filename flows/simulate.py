@@ -25,7 +25,7 @@ from flows.advance import advance_journey, publish_artifacts
 from flows.artifacts import RunProgress
 from flows.context import current_run_id, engines_for_run
 from flows.estate import generate_estate_flow
-from flows.extract import extract_legacy
+from flows.extraction import extract_legacy
 from flows.plan import plan
 from flows.record import read_responses, store_events
 from load.journey import due_work, read_frame

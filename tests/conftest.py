@@ -104,7 +104,7 @@ def planned_target(legacy_url, target_url, monkeypatch, prefect_harness):
     """A small estate extracted and planned from 2014-07-07: weekly tranches of up to 200
     cases, batches of 25."""
     from csa_closure.settings import rule_settings
-    from flows.extract import extract_legacy
+    from flows.extraction import extract_legacy
     from flows.plan import plan
     from load.migrate import upgrade_target
     from synthetic import generate_estate

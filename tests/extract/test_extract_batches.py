@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, select
 
+import flows
 from csa_closure.db import engine_for
 from extract import legacy_schema as legacy
-from flows.extract import extract_legacy
+from flows.extraction import extract_legacy
 from load.migrate import upgrade_target
 from load.schema import held_case, legacy_case, quarantine
 from legacy_rows import cs2_case, cscs_case, cscs_line, party, person, txn
@@ -122,6 +124,14 @@ EXPECTED_QUARANTINE = {
 def test_every_defect_is_quarantined_with_every_reason_and_no_clean_record_is(
     defective_estate, target_engine
 ):
+    extract_all()
+    assert quarantined(target_engine) == EXPECTED_QUARANTINE
+
+
+def test_batch_workers_start_with_the_flows_folder_first_on_the_path(defective_estate, target_engine, monkeypatch):
+    """Prefect puts a deployment's entrypoint folder (``flows/``) first on the path; the batch
+    workers it then spawns must still find the engine's packages, not a module of that folder."""
+    monkeypatch.syspath_prepend(str(Path(flows.__file__).parent))
     extract_all()
     assert quarantined(target_engine) == EXPECTED_QUARANTINE
 

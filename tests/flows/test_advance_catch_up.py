@@ -12,7 +12,7 @@ import pytest
 from csa_closure.db import engine_for
 from csa_closure.settings import rule_settings
 from flows.advance import advance
-from flows.extract import extract_legacy
+from flows.extraction import extract_legacy
 from flows.plan import plan
 from journey_tables import journey_state
 from load.migrate import upgrade_target

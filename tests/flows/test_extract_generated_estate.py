@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from csa_closure.db import engine_for
-from flows.extract import extract_legacy
+from flows.extraction import extract_legacy
 from load.migrate import upgrade_target
 from load.schema import extract_run, held_case, legacy_case, quarantine
 from synthetic import generate_estate

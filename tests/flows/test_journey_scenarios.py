@@ -39,7 +39,7 @@ from csa_closure.logs import configure_logging
 from csa_closure.settings import rule_settings
 from extract import legacy_schema as legacy
 from flows.advance import advance
-from flows.extract import extract_legacy
+from flows.extraction import extract_legacy
 from flows.plan import plan
 from legacy_rows import (
     cs2_case,

@@ -20,7 +20,7 @@ from csa_closure.cli import console, main
 from csa_closure.db import engine_for
 from csa_closure.settings import rule_settings
 from flows.advance import advance
-from flows.extract import extract_legacy
+from flows.extraction import extract_legacy
 from flows.plan import plan
 from load.migrate import upgrade_target
 from load.schema import (

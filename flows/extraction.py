@@ -1,5 +1,8 @@
 """The extract flow: stream both legacy systems in batches, validate, quarantine, snapshot.
 
+(Not ``flows/extract.py``: Prefect puts a deployment's entrypoint folder, ``flows/``, first on
+the path, where such a module would hide the ``extract`` package from the batch workers.)
+
 Validating a batch is CPU-bound Python, so batches run in a pool of worker processes (one per
 core unless ``PREFECT_TASKS_RUNNER_PROCESS_POOL_MAX_WORKERS`` says otherwise), not threads.
 """
