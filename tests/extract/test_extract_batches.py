@@ -81,7 +81,7 @@ def target_engine(target_url, legacy_url, monkeypatch, prefect_harness):
     """A migrated target; the flows read both URLs from the environment, as in production."""
     monkeypatch.setenv("CSA_LEGACY_URL", legacy_url)
     monkeypatch.setenv("CSA_TARGET_URL", target_url)
-    monkeypatch.setenv("CSA_EXTRACT_BATCH_SIZE", "3")
+    monkeypatch.setenv("CSA_EXTRACT_BATCH_SIZE", "10")  # a batch a scheme: run in the flow's process
     engine = engine_for(target_url)
     upgrade_target(engine)
     yield engine
@@ -131,6 +131,7 @@ def test_every_defect_is_quarantined_with_every_reason_and_no_clean_record_is(
 def test_batch_workers_start_with_the_flows_folder_first_on_the_path(defective_estate, target_engine, monkeypatch):
     """Prefect puts a deployment's entrypoint folder (``flows/``) first on the path; the batch
     workers it then spawns must still find the engine's packages, not a module of that folder."""
+    monkeypatch.setenv("CSA_EXTRACT_BATCH_SIZE", "3")  # batches enough for the worker pool
     monkeypatch.syspath_prepend(str(Path(flows.__file__).parent))
     extract_all()
     assert quarantined(target_engine) == EXPECTED_QUARANTINE
