@@ -199,7 +199,8 @@ def read_batch(
     child_reasons = _member_reasons(children, system.child, system.member_case_column, member_case_keys)
     ledger_reasons = _member_reasons(ledger, system.ledger, system.member_case_column, member_case_keys)
 
-    case_ref_of = pd.Series(_case_labels(cases, system).array, index=cases[system.member_case_column])
+    labels = _case_labels(cases, system)
+    case_ref_of = pd.Series(labels.array, index=cases[system.member_case_column])
     bad_persons = set(persons.loc[list(person_reasons), person_key]) if person_reasons else set()
     held_rows = set(case_reasons)
     for column in system.parent_columns:
@@ -209,7 +210,6 @@ def read_batch(
         held_case_keys |= set(frame.loc[list(reasons), system.member_case_column])
     held_mask = is_in(cases[system.member_case_column], held_case_keys) | cases.index.isin(held_rows)
 
-    labels = _case_labels(cases, system)
     quarantined = (
         _records(cases, system.case, case_reasons, labels)
         + _records(persons, system.person, person_reasons, None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import asdict, dataclass
+from datetime import date
 
 from prefect import flow, get_client, task
 from prefect.settings import PREFECT_API_URL
@@ -52,13 +53,14 @@ class SchemeSummary:
 
 
 @task(name="extract-batch", retries=3, retry_delay_seconds=[1, 5, 15], retry_condition_fn=retry_on_transient)
-def extract_batch(scheme: str, batch: BatchRange, duplicates: KnownDuplicates, run: str) -> int:
+def extract_batch(
+    scheme: str, batch: BatchRange, duplicates: KnownDuplicates, run: str, extracted_on: date
+) -> int:
     """Read, validate and record one batch of cases in one transaction; returns cases read."""
     started = time.perf_counter()
     settings = Settings()
     system = SYSTEMS[scheme]
     legacy, target = engine_for(settings.legacy_url), engine_for(settings.target_url)
-    extracted_on = extract_date(legacy, system)
     extracted = read_batch(legacy, system, batch, duplicates, extracted_on)
     receipts = last_receipt_on(extracted.ledger, extracted.cases.set_index("case_ref")["extracted_on"])
     record_batch(target, extracted, receipts, run, extracted_on)
@@ -120,6 +122,7 @@ class OpenedScheme:
 
     scheme: str
     run: str
+    extracted_on: date
     duplicates: KnownDuplicates
     batches: list[BatchRange]
 
@@ -132,17 +135,21 @@ def _open_scheme(legacy, target, scheme: str, batch_size: int) -> OpenedScheme:
     duplicates = known_duplicates(legacy, system)
     with target.begin() as conn:
         record_quarantine(conn, duplicate_person_records(legacy, system, duplicates), run, extracted_on)
-    return OpenedScheme(scheme, run, duplicates, batch_ranges(legacy, system, batch_size))
+    return OpenedScheme(scheme, run, extracted_on, duplicates, batch_ranges(legacy, system, batch_size))
 
 
 def _batch_task(scheme: OpenedScheme, batch: BatchRange):
     return extract_batch.with_options(task_run_name=f"extract-{scheme.scheme}-B{batch.number:03d}")
 
 
+def _batch_arguments(scheme: OpenedScheme, batch: BatchRange) -> tuple:
+    return scheme.scheme, batch, scheme.duplicates, scheme.run, scheme.extracted_on
+
+
 def _run_batch(scheme: OpenedScheme, batch: BatchRange) -> int:
-    return _batch_task(scheme, batch)(scheme.scheme, batch, scheme.duplicates, scheme.run)
+    return _batch_task(scheme, batch)(*_batch_arguments(scheme, batch))
 
 
 def _submit_batch(scheme: OpenedScheme, batch: BatchRange):
     """Both schemes' batches share the worker pool, so neither waits for the other's last."""
-    return _batch_task(scheme, batch).submit(scheme.scheme, batch, scheme.duplicates, scheme.run)
+    return _batch_task(scheme, batch).submit(*_batch_arguments(scheme, batch))

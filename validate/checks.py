@@ -34,7 +34,7 @@ def parse_dates(values: pd.Series, date_format: str) -> pd.Series:
         pd.Series(encoded.dictionary.to_pylist(), dtype=object), format=date_format, errors="coerce"
     )
     parsed = pa.array(distinct.to_numpy(dtype="datetime64[ns]"), pa.timestamp("ns")).take(encoded.indices)
-    return pd.Series(_numpy(parsed).astype("datetime64[ns]"), index=values.index, name=values.name, copy=False)
+    return _aligned(values, parsed)
 
 
 def _arrow_text(values: pd.Series) -> pa.Array:
@@ -49,19 +49,25 @@ def _numpy(values: pa.Array):
     return values.to_numpy(zero_copy_only=False)
 
 
+def _aligned(values: pd.Series, result: pa.Array) -> pd.Series:
+    """An Arrow result computed from ``values`` as a Series on their index: text stays
+    Arrow-backed (pandas' ``str``), anything else becomes numpy."""
+    text = pa.types.is_large_string(result.type) or pa.types.is_string(result.type)
+    data = result.to_pandas().array if text else _numpy(result)
+    return pd.Series(data, index=values.index, name=values.name, copy=False)
+
+
 def is_in(values: pd.Series, allowed: Iterable[str] | pd.Series) -> pd.Series:
     """``values.isin(allowed)`` for text, as one Arrow hash lookup."""
     text = _arrow_text(values)
     value_set = _arrow_text(allowed) if isinstance(allowed, pd.Series) else pa.array(list(allowed))
-    found = pc.is_in(text, value_set=value_set.cast(text.type))
-    return pd.Series(_numpy(found), index=values.index, name=values.name)
+    return _aligned(values, pc.is_in(text, value_set=value_set.cast(text.type)))
 
 
 def normalise_key(values: pd.Series) -> pd.Series:
     """The business key as the legacy systems mean it, as SQL's ``upper(trim(key))`` has it for
     the whole-table duplicate query: blanks trimmed, ASCII letters in upper case."""
-    key = pc.ascii_upper(pc.utf8_trim(_arrow_text(values), " "))
-    return pd.Series(key.to_pandas().array, index=values.index, name=values.name)
+    return _aligned(values, pc.ascii_upper(pc.utf8_trim(_arrow_text(values), " ")))
 
 
 def repeated(*keys: pd.Series) -> np.ndarray:
@@ -90,11 +96,12 @@ def _codes(text: pa.Array) -> np.ndarray:
 def recode(values: pd.Series, codes: dict[str, str] | pd.Series) -> pd.Series:
     """``values.map(codes)`` for text (a dict, or a Series from its index to its values): one
     Arrow hash lookup, where pandas' ``map`` builds an index of the codes for every call."""
-    if not isinstance(codes, pd.Series):
-        codes = pd.Series(list(codes.values()), index=list(codes), dtype="str")
+    if isinstance(codes, pd.Series):
+        keys, coded = _arrow_text(codes.index.to_series()), _arrow_text(codes)
+    else:
+        keys, coded = pa.array(list(codes)), pa.array(list(codes.values()), pa.large_string())
     text = _arrow_text(values)
-    positions = pc.index_in(text, value_set=_arrow_text(codes.index.to_series()).cast(text.type))
-    return pd.Series(_arrow_text(codes).take(positions).to_pandas().array, index=values.index, name=values.name)
+    return _aligned(values, coded.take(pc.index_in(text, value_set=keys.cast(text.type))))
 
 
 def code(allowed: Iterable[str]) -> Check:
@@ -108,8 +115,7 @@ def date(date_format: str) -> Check:
 
 def text_matches(values: pd.Series, pattern: str) -> pd.Series:
     """Whether each text matches ``pattern`` (anchored, RE2 syntax, ASCII ``\\d``); NA is False."""
-    matched = pc.match_substring_regex(_arrow_text(values), pattern).fill_null(False)
-    return pd.Series(_numpy(matched), index=values.index, name=values.name)
+    return _aligned(values, pc.match_substring_regex(_arrow_text(values), pattern).fill_null(False))
 
 
 def matches(pattern: str, name: str) -> Check:
@@ -160,7 +166,7 @@ def to_int64(values: pd.Series, strip: str | None = None) -> pd.Series:
     integers = _integers(_arrow_text(values), strip)
     if integers.null_count:
         raise ValueError(f"{values.name}: {integers.null_count} missing values in validated rows")
-    return pd.Series(_numpy(integers), index=values.index, name=values.name, copy=False)
+    return _aligned(values, integers)
 
 
 def parse_pence(values: pd.Series) -> pd.Series:
