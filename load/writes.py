@@ -2,7 +2,9 @@
 
 Rows go in as lists of dicts or frames, never one ORM object at a time. On PostgreSQL a frame is
 copied into a temporary table and merged with one INSERT .. ON CONFLICT; on SQLite it is an
-executemany of the same statement. Either way it runs inside the caller's transaction.
+executemany of the same statement, its rows handed to the driver as tuples built a column at a
+time (SQLAlchemy's own handling of each row's parameters costs more than SQLite's insert at
+thousands of rows). Either way it runs inside the caller's transaction.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Table, delete, text
+from sqlalchemy import Connection, Insert, Table, delete, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -33,16 +36,22 @@ def upsert_rows(
         frame = pd.DataFrame(list(rows))
         _copy_merge(conn, table, frame, key, _update_action(frame.columns, key, keep_on_conflict))
         return
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(table)
-    columns = [c for c in rows[0] if c not in key and c not in keep_on_conflict]
-    if columns:
-        statement = statement.on_conflict_do_update(
-            index_elements=list(key), set_={c: statement.excluded[c] for c in columns}
+    if conn.dialect.name == "postgresql":
+        conn.execute(_upsert(pg_insert(table), rows[0], key, keep_on_conflict), list(rows))
+        return
+    columns = {name: [row[name] for row in rows] for name in rows[0]}
+    _sqlite_execute_many(conn, _upsert(sqlite_insert(table), columns, key, keep_on_conflict), columns)
+
+
+def _upsert(statement, columns: Sequence[str], key: Sequence[str], keep_on_conflict: Sequence[str]):
+    """``statement`` (an INSERT) overwriting every column but the key and ``keep_on_conflict``
+    where the key exists."""
+    updates = [c for c in columns if c not in key and c not in keep_on_conflict]
+    if updates:
+        return statement.on_conflict_do_update(
+            index_elements=list(key), set_={c: statement.excluded[c] for c in updates}
         )
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=list(key))
-    conn.execute(statement, list(rows))
+    return statement.on_conflict_do_nothing(index_elements=list(key))
 
 
 def upsert_frame(
@@ -58,7 +67,8 @@ def upsert_frame(
     if conn.dialect.name == "postgresql":
         _copy_merge(conn, table, frame, key, _update_action(frame.columns, key, keep_on_conflict))
     else:
-        upsert_rows(conn, table, frame_records(frame), key, keep_on_conflict)
+        columns = _sqlite_columns(frame)
+        _sqlite_execute_many(conn, _upsert(sqlite_insert(table), columns, key, keep_on_conflict), columns)
 
 
 def insert_new_frame(
@@ -73,8 +83,43 @@ def insert_new_frame(
         return 0
     if conn.dialect.name != "postgresql":
         statement = sqlite_insert(table).on_conflict_do_nothing(index_elements=list(key))
-        return conn.execute(statement, frame_records(frame)).rowcount
+        return _sqlite_execute_many(conn, statement, _sqlite_columns(frame))
     return _copy_merge(conn, table, frame, key, "DO NOTHING")
+
+
+def _sqlite_execute_many(conn: Connection, statement: Insert, columns: dict[str, list]) -> int:
+    """Run ``statement`` once per row of ``columns`` (name to values); returns rows written.
+
+    The values reach the driver as SQLAlchemy would bind them: each column's own bind
+    processing (dates to ISO text) is applied to values not already in the stored form.
+    """
+    compiled = statement.compile(dialect=conn.dialect, column_keys=list(columns))
+    table = statement.table
+    bound = [_bound(table.c[name].type.bind_processor(conn.dialect), columns[name]) for name in compiled.positiontup]
+    return conn.exec_driver_sql(compiled.string, list(zip(*bound))).rowcount
+
+
+def _bound(processor, values: list) -> list:
+    if processor is None:
+        return values
+    return [value if value is None or isinstance(value, str | bool) else processor(value) for value in values]
+
+
+def _sqlite_columns(frame: pd.DataFrame) -> dict[str, list]:
+    """A frame's columns as lists of plain Python values, NA as None and datetimes as the ISO
+    dates SQLite's date columns store."""
+    columns = {}
+    for name in frame.columns:
+        series = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            days = np.datetime_as_string(series.to_numpy(dtype="datetime64[D]"), unit="D").astype(object)
+            days[series.isna().to_numpy()] = None
+            columns[name] = days.tolist()
+        elif series.isna().any():
+            columns[name] = series.astype(object).where(series.notna(), None).tolist()
+        else:
+            columns[name] = series.tolist()
+    return columns
 
 
 def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:

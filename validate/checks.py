@@ -20,21 +20,29 @@ ISO_DATE = "%Y-%m-%d"
 CS2_DATE = "%d/%m/%Y"
 POUNDS_PATTERN = r"^\d{1,9}\.\d{2}$"
 PENCE_PATTERN = r"^-?\d{1,12}$"
-CANONICAL_NUMBER = r"^(0|[1-9]\d{0,17})$"
+MAX_ID_DIGITS = 18
 
 
 def parse_dates(values: pd.Series, date_format: str) -> pd.Series:
-    """Dates from text in one exact format; anything else becomes NaT.
+    """Dates from text in one exact format; anything else (a day that does not exist, a missing
+    zero, a stray blank, a year pandas cannot hold) becomes NaT.
 
-    Each distinct text is parsed once: a batch's hundreds of thousands of ledger dates hold a
-    few thousand distinct days, and parsing is the dear part.
+    Each distinct text is parsed once, by Arrow, and must print back as itself: a batch's
+    hundreds of thousands of ledger dates hold a few thousand distinct days.
     """
     encoded = pc.dictionary_encode(_arrow_text(values))
-    distinct = pd.to_datetime(
-        pd.Series(encoded.dictionary.to_pylist(), dtype=object), format=date_format, errors="coerce"
+    days = encoded.dictionary
+    parsed = pc.strptime(days, format=date_format, unit="s", error_is_null=True)
+    exact = pc.and_kleene(
+        pc.equal(pc.strftime(parsed, format=date_format), days),
+        pc.and_kleene(pc.greater_equal(parsed, _FIRST_DAY), pc.less_equal(parsed, _LAST_DAY)),
     )
-    parsed = pa.array(distinct.to_numpy(dtype="datetime64[ns]"), pa.timestamp("ns")).take(encoded.indices)
-    return _aligned(values, parsed)
+    parsed = pc.if_else(exact, parsed, pa.scalar(None, parsed.type)).cast(pa.timestamp("ns"))
+    return _aligned(values, parsed.take(encoded.indices))
+
+
+_FIRST_DAY = pa.scalar(pd.Timestamp.min.ceil("D").to_pydatetime(), pa.timestamp("s"))
+_LAST_DAY = pa.scalar(pd.Timestamp.max.floor("D").to_pydatetime(), pa.timestamp("s"))
 
 
 def _arrow_text(values: pd.Series) -> pa.Array:
@@ -87,10 +95,16 @@ def repeated(*keys: pd.Series) -> np.ndarray:
 def _codes(text: pa.Array) -> np.ndarray:
     """Integer codes of text values, NA included: canonical numbers (no sign, no leading zero)
     are their own value, anything else is dictionary-encoded."""
-    if pc.all(pc.match_substring_regex(text, CANONICAL_NUMBER)).as_py() is not False:
+    if pc.all(_canonical_numbers(text)).as_py() is not False:
         numbers = _numpy(pc.cast(text, pa.int64()).fill_null(-1))
         return pd.factorize(numbers)[0].astype(np.int64)
     return _numpy(pc.dictionary_encode(text, null_encoding="encode").indices).astype(np.int64)
+
+
+def _canonical_numbers(text: pa.Array) -> pa.Array:
+    """Whether each text is a number written as its own value: digits, no leading zero."""
+    no_leading_zero = pc.or_kleene(pc.invert(pc.starts_with(text, "0")), pc.equal(pc.binary_length(text), 1))
+    return pc.and_kleene(_digits(text, MAX_ID_DIGITS), no_leading_zero)
 
 
 def recode(values: pd.Series, codes: dict[str, str] | pd.Series) -> pd.Series:
@@ -111,6 +125,19 @@ def code(allowed: Iterable[str]) -> Check:
 
 def date(date_format: str) -> Check:
     return Check(lambda s: parse_dates(s, date_format).notna(), name="date", ignore_na=True)
+
+
+def _digits(text: pa.Array, most: int) -> pa.Array:
+    """Whether each text is 1 to ``most`` ASCII digits: the regex ``^\\d{1,most}$`` at a
+    fifth of its cost."""
+    return pc.and_kleene(pc.ascii_is_decimal(text), pc.less_equal(pc.binary_length(text), most))
+
+
+def identifier() -> Check:
+    """An integer key read as text: 1 to 18 digits."""
+    return Check(
+        lambda s: _aligned(s, _digits(_arrow_text(s), MAX_ID_DIGITS).fill_null(False)), name="format", ignore_na=True
+    )
 
 
 def text_matches(values: pd.Series, pattern: str) -> pd.Series:

@@ -49,7 +49,6 @@ FLAGS_YN = ("Y", "N")
 CSCS_CASE_REF = r"^C93\d{7}$"
 CSCS_PERSON_REF = r"^P\d{9}$"
 CS2_CASE_NUMBER = r"^S03\d{7}$"
-INTEGER_ID = r"^\d{1,18}$"
 
 
 @dataclass(frozen=True)
@@ -168,7 +167,7 @@ CSCS_CHILD = RawContract(
     _schema(
         {
             "case_ref": _required(checks.ref(CSCS_CASE_REF)),
-            "child_seq": _required(checks.matches(INTEGER_ID, "format")),
+            "child_seq": _required(checks.identifier()),
             "date_of_birth": _optional(checks.date(ISO)),
         }
     ),
@@ -180,7 +179,7 @@ CSCS_LEDGER = RawContract(
     _schema(
         {
             "case_ref": _required(checks.ref(CSCS_CASE_REF)),
-            "seq": _required(checks.matches(INTEGER_ID, "format")),
+            "seq": _required(checks.identifier()),
             "posted_date": _required(checks.date(ISO)),
             "txn_type": _required(checks.code(CSCS_TXN_TYPES)),
             "creditor": _required(checks.code(CREDITORS)),
@@ -197,7 +196,7 @@ CS2_PARTY = RawContract(
     "cs2_party",
     _schema(
         {
-            "party_id": _required(checks.matches(INTEGER_ID, "format")),
+            "party_id": _required(checks.identifier()),
             "birth_dt": _optional(checks.date(DMY)),
             "death_dt": _optional(checks.date(DMY)),
             "overseas_flag": _required(checks.code(FLAGS_YN)),
@@ -210,10 +209,10 @@ CS2_CASE = RawContract(
     "cs2_case",
     _schema(
         {
-            "case_id": _required(checks.matches(INTEGER_ID, "format")),
+            "case_id": _required(checks.identifier()),
             "case_number": _required(checks.ref(CS2_CASE_NUMBER)),
-            "paying_party_id": _required(checks.matches(INTEGER_ID, "format")),
-            "receiving_party_id": _required(checks.matches(INTEGER_ID, "format")),
+            "paying_party_id": _required(checks.identifier()),
+            "receiving_party_id": _required(checks.identifier()),
             "effective_dt": _required(checks.date(DMY)),
             "state_cd": _required(checks.code(CS2_STATES)),
             "rate_cd": _required(checks.code(CS2_RATES)),
@@ -234,8 +233,8 @@ CS2_CHILD = RawContract(
     "cs2_child",
     _schema(
         {
-            "case_id": _required(checks.matches(INTEGER_ID, "format")),
-            "child_no": _required(checks.matches(INTEGER_ID, "format")),
+            "case_id": _required(checks.identifier()),
+            "child_no": _required(checks.identifier()),
             "birth_dt": _optional(checks.date(DMY)),
         }
     ),
@@ -246,8 +245,8 @@ CS2_TXN = RawContract(
     "cs2_txn",
     _schema(
         {
-            "txn_id": _required(checks.matches(INTEGER_ID, "format")),
-            "case_id": _required(checks.matches(INTEGER_ID, "format")),
+            "txn_id": _required(checks.identifier()),
+            "case_id": _required(checks.identifier()),
             "posted_dt": _required(checks.date(DMY)),
             "txn_cd": _required(checks.code(CS2_TXN_CODES)),
             "owed_to": _required(checks.code(CS2_CREDITORS)),

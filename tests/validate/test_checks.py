@@ -12,6 +12,7 @@ from validate.checks import (
     CS2_DATE,
     ISO_DATE,
     PENCE_PATTERN,
+    identifier,
     is_in,
     normalise_key,
     parse_dates,
@@ -69,6 +70,9 @@ def test_dates_parse_in_one_exact_format_and_anything_else_is_nat():
     assert iso.iloc[1:4].isna().all()
     dmy = parse_dates(text(["31/02/2009", "01/06/2014", "2014-06-01", "unknown"]), CS2_DATE)
     assert dmy.isna().tolist() == [True, False, True, True]
+    inexact = ["1/6/2014", " 01/06/2014", "01/06/2014 ", "01/06/14", "01/06/0014", "01/06/+2014", "01/06/3000"]
+    assert parse_dates(text(inexact), CS2_DATE).isna().all()
+    assert parse_dates(text(["1678-01-01", "2262-04-01"]), ISO_DATE).notna().all()  # pandas' limits hold
     assert parse_dates(text([]), ISO_DATE).dtype == "datetime64[ns]"
 
 
@@ -78,6 +82,11 @@ def test_amounts_parse_to_whole_pence_never_through_floats():
     ]
     assert parse_pence(text(["-500", "12", "1.5", "٣", "1\n"])).tolist() == [-500, 12, pd.NA, pd.NA, pd.NA]
     assert text_matches(text(["-500", "x", None]), PENCE_PATTERN).tolist() == [True, False, False]
+
+
+def test_an_identifier_is_one_to_eighteen_ascii_digits():
+    ids = text(["0", "007", "123456789012345678", "1234567890123456789", "", "12a", "-1", " 1", "٣", "1\n"])
+    assert identifier()(ids).check_output.tolist() == [True, True, True] + [False] * 7
 
 
 def test_validated_integers_map_exactly_and_a_bad_one_is_a_fault():
