@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, Text, and_, cast, func, or_, select, true, union
+from sqlalchemy import CompoundSelect, Connection, Engine, Select, Table, Text, cast, func, select, union, union_all
 
 from extract.reader import LegacyReader, legacy_reader, raw_select
 from extract.systems import LegacySystem
@@ -38,13 +38,18 @@ class BatchRange:
     def label(self) -> str:
         return f"B{self.number:03d}"
 
-    def where(self, key):
-        condition = true()
-        if self.upper is not None:
-            condition = key <= self.upper
+    def rows(self, statement: Select, key) -> Select | CompoundSelect:
+        """``statement`` narrowed to the batch's rows by ``key``. The first batch's NULL keys
+        are a second lookup, not an ``OR`` (SQLite answers ``key <= x OR key IS NULL`` by
+        scanning the whole table), and only where the key may be NULL."""
         if self.lower is not None:
-            return and_(condition, key > self.lower)
-        return or_(condition, key.is_(None)) if self.upper is not None else condition
+            statement = statement.where(key > self.lower)
+        if self.upper is None:
+            return statement
+        bounded = statement.where(key <= self.upper)
+        if self.lower is not None or not key.nullable:
+            return bounded
+        return union_all(bounded, statement.where(key.is_(None)))
 
 
 @dataclass(frozen=True)
@@ -55,8 +60,8 @@ class CaseKeys:
     label: str
     keys: tuple[Bound, ...]
 
-    def where(self, key):
-        return key.in_(self.keys)
+    def rows(self, statement: Select, key) -> Select:
+        return statement.where(key.in_(self.keys))
 
 
 CaseSelector = BatchRange | CaseKeys
@@ -201,13 +206,13 @@ def read_batch(
 
     labels = _case_labels(cases, system)
     case_ref_of = pd.Series(labels.array, index=cases[system.member_case_column])
-    bad_persons = set(persons.loc[list(person_reasons), person_key]) if person_reasons else set()
+    bad_persons = _values_at(persons, person_reasons, person_key)
     held_rows = set(case_reasons)
     for column in system.parent_columns:
         held_rows |= set(cases.index[is_in(cases[column], bad_persons)])
-    held_case_keys = set(cases.loc[list(held_rows), system.member_case_column])
+    held_case_keys = _values_at(cases, held_rows, system.member_case_column)
     for frame, reasons in ((children, child_reasons), (ledger, ledger_reasons)):
-        held_case_keys |= set(frame.loc[list(reasons), system.member_case_column])
+        held_case_keys |= _values_at(frame, reasons, system.member_case_column)
     held_mask = is_in(cases[system.member_case_column], held_case_keys) | cases.index.isin(held_rows)
 
     quarantined = (
@@ -237,15 +242,21 @@ def read_batch(
     )
 
 
+def _values_at(frame: pd.DataFrame, rows, column: str) -> set[str]:
+    """The values of ``column`` in ``rows`` of ``frame``, without NULLs (a line with no case
+    holds no case back)."""
+    return set(frame.loc[list(rows), column].dropna())
+
+
 def _selected(reader: LegacyReader, table: Table, column: str, batch: CaseSelector) -> pd.DataFrame:
-    return reader.frame(raw_select(table).where(batch.where(table.c[column])))
+    return reader.frame(batch.rows(raw_select(table), table.c[column]))
 
 
 def _referenced_persons(reader: LegacyReader, system: LegacySystem, batch: CaseSelector) -> pd.DataFrame:
     """The person rows the batch's cases name as parents, found by the database."""
     cases = system.case_table
-    in_batch = batch.where(cases.c[system.case_page_key])
-    parents = union(*(select(cases.c[column]).where(in_batch) for column in system.parent_columns))
+    in_batch = batch.rows(select(cases), cases.c[system.case_page_key]).subquery()
+    parents = union(*(select(in_batch.c[column]) for column in system.parent_columns))
     persons = system.person_table
     return reader.frame(raw_select(persons).where(persons.c[system.person.key[0]].in_(parents)))
 

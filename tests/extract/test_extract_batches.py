@@ -72,6 +72,7 @@ def defective_estate(legacy_engine):
                 period_end_dt=None),
             txn(102, 99),  # no such case
             txn(103, 13, amt="1,234.00", txn_cd="ADJ?"),
+            txn(104, None),  # no case at all: read once, by the first batch
         ])
     return legacy_engine
 
@@ -118,6 +119,7 @@ EXPECTED_QUARANTINE = {
     ("cs2_party", "3"): [("death_dt", "date")],
     ("cs2_txn", "102"): [("case_id", "case_exists")],
     ("cs2_txn", "103"): [("amt", "amount"), ("txn_cd", "code")],
+    ("cs2_txn", "104"): [("case_id", "not_null")],
 }
 
 
