@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from datetime import date
 
 from prefect.client.orchestration import get_client
@@ -23,16 +24,24 @@ from load.schema import batch_run, closure_outcome, selection
 START = date(2014, 7, 7)
 
 
-def task_runs_of(state) -> list:
+def task_runs_of(state, settle_seconds: float = 60) -> tuple:
+    """The flow run and its task runs as the server has them, once it has recorded a final state
+    for each: it records task-run states from their events, a moment after the run (longer on a
+    loaded machine), so an early read can still see a run Running."""
+
     async def read():
+        deadline = time.monotonic() + settle_seconds
         async with get_client() as client:
-            flow_run = await client.read_flow_run(state.state_details.flow_run_id)
-            runs = await client.read_task_runs(
-                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run.id])),
-                sort=TaskRunSort.EXPECTED_START_TIME_ASC,
-                limit=200,
-            )
-            return flow_run, runs
+            while True:
+                flow_run = await client.read_flow_run(state.state_details.flow_run_id)
+                runs = await client.read_task_runs(
+                    flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run.id])),
+                    sort=TaskRunSort.EXPECTED_START_TIME_ASC,
+                    limit=200,
+                )
+                if all(run.state and run.state.is_final() for run in runs) or time.monotonic() > deadline:
+                    return flow_run, runs
+                await asyncio.sleep(0.5)
 
     return asyncio.run(read())
 
