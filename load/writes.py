@@ -46,7 +46,7 @@ def upsert_rows(
 def _upsert(statement, columns: Sequence[str], key: Sequence[str], keep_on_conflict: Sequence[str]):
     """``statement`` (an INSERT) overwriting every column but the key and ``keep_on_conflict``
     where the key exists."""
-    updates = [c for c in columns if c not in key and c not in keep_on_conflict]
+    updates = _updated_columns(columns, key, keep_on_conflict)
     if updates:
         return statement.on_conflict_do_update(
             index_elements=list(key), set_={c: statement.excluded[c] for c in updates}
@@ -164,8 +164,13 @@ def _copy_merge(
     ).rowcount
 
 
+def _updated_columns(columns: Sequence[str], key: Sequence[str], keep: Sequence[str]) -> list[str]:
+    """The columns an upsert overwrites where the key exists: all but the key and ``keep``."""
+    return [c for c in columns if c not in key and c not in keep]
+
+
 def _update_action(columns: Sequence[str], key: Sequence[str], keep: Sequence[str]) -> str:
-    updates = [c for c in columns if c not in key and c not in keep]
+    updates = _updated_columns(columns, key, keep)
     if not updates:
         return "DO NOTHING"
     return "DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in updates)
