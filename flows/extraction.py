@@ -9,6 +9,7 @@ core unless ``PREFECT_TASKS_RUNNER_PROCESS_POOL_MAX_WORKERS`` says otherwise), n
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -83,7 +84,11 @@ INLINE_BATCHES = 2
 
 
 def _configure_worker() -> None:
+    """Set up a batch worker. Its imports' objects (a few hundred thousand) are frozen out of
+    the garbage collector's reach: its full collections during batches, and the one as it
+    exits, would otherwise walk them all, for nothing, and the flow waits for its exit."""
     configure_logging(Settings().log_level)
+    gc.freeze()
 
 
 def _share_api_with_workers() -> None:
