@@ -11,6 +11,7 @@ import os
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "csa_closure")
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -50,6 +51,27 @@ def drop_database_url(url: str) -> None:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
     admin.dispose()
+
+
+_BACKEND_PARAMETER = re.compile(r"\[(?:[^\]]*-)?(sqlite|postgres)(?:-[^\]]*)?\]$")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """With ``--dist loadscope`` (``./dev test``) a scope is a test file on one backend: its
+    tests share the file's module fixtures (a journey run once per backend) on one worker,
+    while its SQLite and PostgreSQL halves can run side by side. (``loadgroup`` would say
+    this with marks, but xdist 3.8 cannot rename pytest 9's node ids, which it relies on.)"""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileAndBackendScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            backend = _BACKEND_PARAMETER.search(nodeid)
+            file = nodeid.split("::")[0]
+            return f"{file}:{backend.group(1)}" if backend else file
+
+    return FileAndBackendScheduling(config, log)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
