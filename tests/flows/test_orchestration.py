@@ -97,18 +97,25 @@ def test_a_run_leaves_artifacts_under_stable_keys(planned_target):
 def test_structlog_events_appear_in_the_prefect_run_logs(planned_target):
     state = advance(START, return_state=True)
 
-    async def read_logs():
+    async def units_done(settle_seconds: float = 60) -> list[dict]:
+        """The run's "unit of work done" events, once the server has them: run logs reach it in
+        batches, after the run, so an early read can come back empty."""
+        deadline = time.monotonic() + settle_seconds
         async with get_client() as client:
-            response = await client._client.post(
-                "/logs/filter",
-                json={"logs": {"flow_run_id": {"any_": [str(state.state_details.flow_run_id)]}},
-                      "sort": "TIMESTAMP_ASC", "limit": 200, "offset": 0},
-            )
-            response.raise_for_status()
-            return [entry["message"] for entry in response.json()]
+            while True:
+                response = await client._client.post(
+                    "/logs/filter",
+                    json={"logs": {"flow_run_id": {"any_": [str(state.state_details.flow_run_id)]}},
+                          "sort": "TIMESTAMP_ASC", "limit": 200, "offset": 0},
+                )
+                response.raise_for_status()
+                events = [json.loads(entry["message"]) for entry in response.json() if entry["message"].startswith("{")]
+                done = [event for event in events if event["event"] == "unit of work done"]
+                if done or time.monotonic() > deadline:
+                    return done
+                await asyncio.sleep(0.5)
 
-    events = [json.loads(m) for m in asyncio.run(read_logs()) if m.startswith("{")]
-    done = [e for e in events if e["event"] == "unit of work done"]
+    done = asyncio.run(units_done())
     assert done and {"run_id", "step", "batch_id", "due_on", "cases"} <= set(done[0])
 
 
