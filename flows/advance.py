@@ -57,8 +57,9 @@ def tag_flow_run(*tags: str) -> None:
     if run is None:
         return
     with get_client(sync_client=True) as client:
-        current = client.read_flow_run(run).tags
-        client.update_flow_run(run, tags=sorted(set(current) | set(tags)))
+        current = set(client.read_flow_run(run).tags)
+        if not current.issuperset(tags):  # a run works the same tranches day after day
+            client.update_flow_run(run, tags=sorted(current | set(tags)))
 
 
 @task(retries=3, retry_delay_seconds=[1, 5, 15], retry_condition_fn=retry_on_transient)

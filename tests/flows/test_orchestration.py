@@ -24,26 +24,32 @@ from load.schema import batch_run, closure_outcome, selection
 START = date(2014, 7, 7)
 
 
-def task_runs_of(state, settle_seconds: float = 60) -> tuple:
-    """The flow run and its task runs as the server has them, once it has recorded a final state
-    for each: it records task-run states from their events, a moment after the run (longer on a
-    loaded machine), so an early read can still see a run Running."""
+async def settled(read, ready, settle_seconds: float = 60):
+    """What ``read()`` returns once ``ready`` of it holds, or at the deadline: the server records
+    task-run states from their events and takes run logs in batches, both a moment after the run
+    (longer on a loaded machine), so an early read can be stale."""
+    deadline = time.monotonic() + settle_seconds
+    while True:
+        found = await read()
+        if ready(found) or time.monotonic() > deadline:
+            return found
+        await asyncio.sleep(0.5)
+
+
+def task_runs_of(state) -> tuple:
+    """The flow run and its task runs, once the server has a final state for each."""
 
     async def read():
-        deadline = time.monotonic() + settle_seconds
         async with get_client() as client:
-            while True:
-                flow_run = await client.read_flow_run(state.state_details.flow_run_id)
-                runs = await client.read_task_runs(
-                    flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run.id])),
-                    sort=TaskRunSort.EXPECTED_START_TIME_ASC,
-                    limit=200,
-                )
-                if all(run.state and run.state.is_final() for run in runs) or time.monotonic() > deadline:
-                    return flow_run, runs
-                await asyncio.sleep(0.5)
+            flow_run = await client.read_flow_run(state.state_details.flow_run_id)
+            runs = await client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run.id])),
+                sort=TaskRunSort.EXPECTED_START_TIME_ASC,
+                limit=200,
+            )
+            return flow_run, runs
 
-    return asyncio.run(read())
+    return asyncio.run(settled(read, lambda found: all(run.state and run.state.is_final() for run in found[1])))
 
 
 def test_units_of_work_are_task_runs_named_like_the_plan_and_their_run_is_tagged_with_it(planned_target):
@@ -97,25 +103,19 @@ def test_a_run_leaves_artifacts_under_stable_keys(planned_target):
 def test_structlog_events_appear_in_the_prefect_run_logs(planned_target):
     state = advance(START, return_state=True)
 
-    async def units_done(settle_seconds: float = 60) -> list[dict]:
-        """The run's "unit of work done" events, once the server has them: run logs reach it in
-        batches, after the run, so an early read can come back empty."""
-        deadline = time.monotonic() + settle_seconds
+    async def units_done() -> list[dict]:
+        """The run's "unit of work done" events."""
         async with get_client() as client:
-            while True:
-                response = await client._client.post(
-                    "/logs/filter",
-                    json={"logs": {"flow_run_id": {"any_": [str(state.state_details.flow_run_id)]}},
-                          "sort": "TIMESTAMP_ASC", "limit": 200, "offset": 0},
-                )
-                response.raise_for_status()
-                events = [json.loads(entry["message"]) for entry in response.json() if entry["message"].startswith("{")]
-                done = [event for event in events if event["event"] == "unit of work done"]
-                if done or time.monotonic() > deadline:
-                    return done
-                await asyncio.sleep(0.5)
+            response = await client._client.post(
+                "/logs/filter",
+                json={"logs": {"flow_run_id": {"any_": [str(state.state_details.flow_run_id)]}},
+                      "sort": "TIMESTAMP_ASC", "limit": 200, "offset": 0},
+            )
+            response.raise_for_status()
+        events = [json.loads(entry["message"]) for entry in response.json() if entry["message"].startswith("{")]
+        return [event for event in events if event["event"] == "unit of work done"]
 
-    done = asyncio.run(units_done())
+    done = asyncio.run(settled(units_done, bool))
     assert done and {"run_id", "step", "batch_id", "due_on", "cases"} <= set(done[0])
 
 
