@@ -2,6 +2,13 @@
 
 SQLite is the embedded default: WAL and a busy timeout make a second reader harmless, and the
 parent folder of a file URL is created so a fresh clone runs with nothing set up.
+
+A legacy SQLite database keeps SQLite's rollback journal instead of WAL. The extract reads it
+through ADBC's driver, which carries its own copy of SQLite, beside Python's ``sqlite3`` in the
+same process. Two copies of SQLite do not see each other's locks, so in WAL mode one copy opening
+the database resets the shared-memory index the other has mapped, and that process dies of a bus
+error ("How To Corrupt An SQLite Database File", section 2.2.1). The engine only reads a legacy
+database, and without WAL there is no shared memory to lose.
 """
 
 from __future__ import annotations
@@ -17,8 +24,9 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; psycopg 3 for PostgreSQL, tuned pragmas for SQLite."""
+def make_engine(url: str, *, legacy: bool = False) -> Engine:
+    """An engine for ``url``; psycopg 3 for PostgreSQL, tuned pragmas for SQLite (``legacy``
+    for a legacy source database: rollback journal, not WAL)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -26,21 +34,26 @@ def make_engine(url: str) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"timeout": 60})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _legacy_sqlite_pragmas if legacy else _sqlite_pragmas)
         return engine
     return create_engine(parsed, pool_pre_ping=True)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection, _record, journal_mode: str = "WAL") -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA journal_mode={journal_mode}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA cache_size=-200000")
     cursor.close()
 
 
+def _legacy_sqlite_pragmas(dbapi_connection, record) -> None:
+    """A file still in WAL from an earlier version is taken out of it on first connecting."""
+    _sqlite_pragmas(dbapi_connection, record, journal_mode="DELETE")
+
+
 @lru_cache(maxsize=8)
-def engine_for(url: str) -> Engine:
+def engine_for(url: str, *, legacy: bool = False) -> Engine:
     """One engine per URL and process, shared by the tasks of a flow run."""
-    return make_engine(url)
+    return make_engine(url, legacy=legacy)

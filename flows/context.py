@@ -21,7 +21,7 @@ def engines_for_run(run_id: str) -> Engines:
     """The engines and rules of this process (tasks call it; engines are cached per URL)."""
     settings = Settings()
     return Engines(
-        legacy=engine_for(settings.legacy_url),
+        legacy=engine_for(settings.legacy_url, legacy=True),
         target=engine_for(settings.target_url),
         rules=rule_settings(),
         run_id=run_id,

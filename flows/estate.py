@@ -23,7 +23,7 @@ def generate_estate_flow(
 ) -> dict:
     """Write the estate into the legacy database; returns cases and malformed records per scheme."""
     manifest = generate_estate(
-        engine_for(Settings().legacy_url), cases, seed=seed, extract_date=extract_date, progress=progress
+        engine_for(Settings().legacy_url, legacy=True), cases, seed=seed, extract_date=extract_date, progress=progress
     )
     malformed = Counter(record.scheme for record in manifest.malformed)
     summary = {"cases": dict(manifest.cases_by_scheme), "malformed": dict(malformed)}

@@ -61,7 +61,7 @@ def extract_batch(
     started = time.perf_counter()
     settings = Settings()
     system = SYSTEMS[scheme]
-    legacy, target = engine_for(settings.legacy_url), engine_for(settings.target_url)
+    legacy, target = engine_for(settings.legacy_url, legacy=True), engine_for(settings.target_url)
     extracted = read_batch(legacy, system, batch, duplicates, extracted_on)
     receipts = last_receipt_on(extracted.ledger, extracted.cases.set_index("case_ref")["extracted_on"])
     record_batch(target, extracted, receipts, run, extracted_on)
@@ -103,7 +103,7 @@ def _share_api_with_workers() -> None:
 def extract_legacy(schemes: tuple[str, ...] = ("1993", "2003")) -> list[dict]:
     """Extract every case of each legacy system; returns a summary per scheme."""
     settings = Settings()
-    legacy, target = engine_for(settings.legacy_url), engine_for(settings.target_url)
+    legacy, target = engine_for(settings.legacy_url, legacy=True), engine_for(settings.target_url)
     require_current_schema(target)
     opened = [_open_scheme(legacy, target, scheme, settings.extract_batch_size) for scheme in schemes]
     if sum(len(scheme.batches) for scheme in opened) <= INLINE_BATCHES:

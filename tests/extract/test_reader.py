@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
+import subprocess
+import sys
+
 import pytest
 from sqlalchemy import Column, MetaData, Table, Text, insert, select
 
+from csa_closure.db import make_engine
 from extract import legacy_schema as legacy
 from extract.reader import legacy_reader, raw_select
 from legacy_rows import cscs_line, person
@@ -71,3 +75,51 @@ def test_a_lost_connection_is_transient_and_bad_sql_is_not(ledger_estate):
     with legacy_reader(ledger_estate) as reader, pytest.raises(adbc_driver_manager.Error) as bad_sql:
         reader.frame(raw_select(Table("no_such_table", MetaData(), Column("x", Text))))
     assert not is_transient(bad_sql.value)
+
+
+# Python's sqlite3 reads a legacy SQLite file in one thread while the ADBC reader, which carries
+# its own copy of SQLite, opens it again and again in another, as the journey's units do. In WAL
+# mode the second copy resets the shared-memory index the first has mapped: a bus error.
+_TWO_SQLITES_IN_ONE_PROCESS = """
+import sys, threading
+from csa_closure.db import make_engine
+from extract.reader import legacy_reader
+from sqlalchemy import column, func, select, table
+
+engine = make_engine(sys.argv[1], legacy=True)
+with engine.begin() as conn:
+    print(conn.exec_driver_sql("PRAGMA journal_mode").scalar_one())
+    conn.exec_driver_sql("CREATE TABLE filler (n INTEGER)")
+    conn.exec_driver_sql("INSERT INTO filler (n) VALUES (?)", [(n,) for n in range(100_000)])
+count = select(func.count().label("n")).select_from(table("filler", column("n")))
+held = engine.connect()  # one unit's connection stays open while others come and go
+held.execute(count).scalar_one()
+done = threading.Event()
+
+def count_through_sqlalchemy():
+    while not done.is_set():
+        with engine.connect() as conn:
+            conn.execute(count).scalar_one()
+        engine.dispose()  # the next one is a new connection
+
+reading = threading.Thread(target=count_through_sqlalchemy)
+reading.start()
+for _ in range(300):
+    with legacy_reader(engine) as reader:
+        reader.frame(count)
+done.set()
+reading.join()
+"""
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_legacy_sqlite_file_survives_both_sqlite_libraries_reading_it_at_once(legacy_url):
+    earlier = make_engine(legacy_url)  # the target's settings: a file left in WAL by an earlier version
+    with earlier.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+    earlier.dispose()
+    run = subprocess.run(
+        [sys.executable, "-c", _TWO_SQLITES_IN_ONE_PROCESS, legacy_url], capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, f"exit {run.returncode}: {run.stderr[-2000:]}"
+    assert run.stdout.split() == ["delete"]  # taken out of WAL by the legacy engine's first connection

@@ -25,7 +25,7 @@ def generated(legacy_url, target_url, monkeypatch, prefect_harness):
     monkeypatch.setenv("CSA_TARGET_URL", target_url)
     monkeypatch.setenv("CSA_EXTRACT_BATCH_SIZE", "1500")
     upgrade_target(engine_for(target_url))
-    manifest = generate_estate(engine_for(legacy_url), CASES, seed=11)
+    manifest = generate_estate(engine_for(legacy_url, legacy=True), CASES, seed=11)
     yield manifest, engine_for(target_url)
 
 
@@ -101,7 +101,7 @@ def test_logs_of_generate_and_extract_hold_no_personal_data(tmp_path):
         done = subprocess.run(cli + command, env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr[-2000:]
         output += done.stdout + done.stderr
-    legacy = engine_for(env["CSA_LEGACY_URL"])
+    legacy = engine_for(env["CSA_LEGACY_URL"], legacy=True)
     from extract import legacy_schema as ls
 
     with legacy.connect() as conn:
