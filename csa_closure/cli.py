@@ -17,6 +17,9 @@ from rich.table import Table
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "csa_closure")  # our events in run logs
+# Without a configured server, each command starts Prefect's local one; on a busy machine it can
+# take longer than Prefect's default 20 s to answer, and the command would fail before it began.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 from csa_closure.db import engine_for  # noqa: E402
 from csa_closure.logs import configure_logging  # noqa: E402
