@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Insert, Table, delete, text
+from sqlalchemy import Connection, Insert, Table, any_, bindparam, delete, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -137,8 +138,17 @@ def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def delete_where_in(conn: Connection, table: Table, column: str, values: Sequence[Any]) -> None:
-    if values:
-        conn.execute(delete(table).where(table.c[column].in_(list(values))))
+    """Delete the rows whose ``column`` is one of ``values``. On PostgreSQL the values go as one
+    array (``= ANY``): a batch's ten thousand values as separate parameters cost SQLAlchemy and
+    psycopg a fifth of a second to render and parse."""
+    if not values:
+        return
+    key = table.c[column]
+    if conn.dialect.name == "postgresql":
+        chosen = key == any_(bindparam("values", list(values), type_=ARRAY(key.type)))
+    else:
+        chosen = key.in_(list(values))
+    conn.execute(delete(table).where(chosen))
 
 
 def _copy_merge(
@@ -187,11 +197,14 @@ def _copy_into(conn: Connection, staging: str, frame: pd.DataFrame) -> None:
 
 
 def _as_copy_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Values that COPY's CSV format reads back exactly: ISO dates, integers without '.0'."""
+    """Values that COPY's CSV format reads back exactly: ISO dates and instants, integers
+    without '.0'."""
     out = pd.DataFrame(index=frame.index)
     for column in frame.columns:
         series = frame[column]
-        if pd.api.types.is_datetime64_any_dtype(series):
+        if isinstance(series.dtype, pd.DatetimeTZDtype):  # an instant, with its zone
+            out[column] = series.dt.strftime("%Y-%m-%d %H:%M:%S.%f%z")
+        elif pd.api.types.is_datetime64_any_dtype(series):  # the frames' dates
             out[column] = series.dt.strftime("%Y-%m-%d")
         elif pd.api.types.is_bool_dtype(series):
             out[column] = series.map({True: "t", False: "f"})

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, MetaData, Table, Text, select
 
 from csa_closure.db import make_engine
-from load.writes import insert_new_frame, upsert_frame, upsert_rows
+from load.writes import delete_where_in, insert_new_frame, upsert_frame, upsert_rows
 
 metadata = MetaData()
 sample = Table(
@@ -104,3 +104,36 @@ def test_inserting_new_rows_counts_only_the_new_and_never_touches_the_old(target
     with target.begin() as conn:
         assert insert_new_frame(conn, sample, again, key=["case_ref"]) == 1
     assert [row[1] for row in stored(target)] == ["LIVE", None, "LIVE"]
+
+
+def test_delete_where_in_deletes_exactly_the_named_keys(target):
+    refs = [f"C93{n:07d}" for n in range(5_000)]
+    with target.begin() as conn:
+        upsert_rows(conn, sample, [{"case_ref": ref, "status": "LIVE"} for ref in refs], key=["case_ref"])
+    with target.begin() as conn:
+        delete_where_in(conn, sample, "case_ref", refs[::2] + ["C939999999"])
+        delete_where_in(conn, sample, "case_ref", [])
+    with target.connect() as conn:
+        assert sorted(conn.execute(select(sample.c.case_ref)).scalars()) == refs[1::2]
+
+
+AWKWARD_TEXTS = ["", "a,b", 'say "no"', "two\nlines", "back\\slash", " padded "]
+
+
+def test_awkward_text_empty_text_and_null_are_stored_exactly_and_instants_keep_their_time(target):
+    """Past 1,000 rows a write is COPY on PostgreSQL, whose CSV must tell '' from NULL."""
+    stamped = datetime(2014, 7, 7, 9, 30, tzinfo=UTC)
+    texts = AWKWARD_TEXTS + [None]
+    rows = [
+        {"case_ref": f"C93{n:07d}", "status": texts[n % len(texts)], "first_seen": date(2014, 7, 7), "stamped_at": stamped}
+        for n in range(1_200)
+    ]
+    with target.begin() as conn:
+        upsert_rows(conn, sample, rows, key=["case_ref"])
+    with target.connect() as conn:
+        stored_rows = conn.execute(
+            select(sample.c.status, sample.c.first_seen, sample.c.stamped_at).order_by(sample.c.case_ref)
+        ).all()
+    assert [row.status for row in stored_rows] == [row["status"] for row in rows]
+    assert {row.first_seen for row in stored_rows} == {date(2014, 7, 7)}
+    assert {row.stamped_at.replace(tzinfo=UTC) for row in stored_rows} == {stamped}
