@@ -86,9 +86,14 @@ def test_extracting_twice_gives_the_same_state(generated):
         assert conn.execute(select(func.count()).select_from(extract_run)).scalar_one() == 2
 
 
-def test_logs_of_generate_and_extract_hold_no_personal_data(tmp_path):
-    """Run the real CLI; grep its whole output for every generated name, NINO and postcode."""
+def test_logs_of_generate_and_extract_hold_no_personal_data(tmp_path, prefect_harness):
+    """Run the real CLI; grep its whole output for every generated name, NINO and postcode.
+    The commands use the session's Prefect server, as an operator's use theirs: each would
+    otherwise start a temporary one of its own, seconds each."""
+    from prefect.settings import PREFECT_API_URL
+
     env = {
+        "PREFECT_API_URL": PREFECT_API_URL.value(),
         "CSA_LEGACY_URL": f"sqlite:///{tmp_path / 'legacy.db'}",
         "CSA_TARGET_URL": f"sqlite:///{tmp_path / 'cms.db'}",
         "PREFECT_HOME": str(tmp_path / "prefect"),
