@@ -9,6 +9,7 @@ SQLAlchemy still builds the statements; they reach the driver with their values 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,14 +55,57 @@ class LegacyReader:
         return table.rename_columns(columns).cast(text).to_pandas()
 
 
+class _IdleConnections:
+    """Connections this process's readers have finished with, kept for the next reader of the
+    same database: ADBC's PostgreSQL driver reads the server's type catalogue as it connects
+    (~0.1 s), more than a journey unit's reads of its few hundred cases cost. The newest
+    ``keep`` are kept; older ones are closed."""
+
+    def __init__(self, keep: int) -> None:
+        self._keep = keep
+        self._idle: list[tuple[str, object]] = []
+        self._lock = threading.Lock()
+
+    def take(self, database: str):
+        with self._lock:
+            for position in range(len(self._idle) - 1, -1, -1):
+                if self._idle[position][0] == database:
+                    return self._idle.pop(position)[1]
+        return None
+
+    def give_back(self, database: str, connection) -> None:
+        with self._lock:
+            self._idle.append((database, connection))
+            surplus, self._idle = self._idle[: -self._keep], self._idle[-self._keep :]
+        for _, old in surplus:
+            old.close()
+
+    def close(self, database: str) -> None:
+        """Close every idle connection to ``database``: one of them has just failed, and the
+        others, as old, would fail the retry too."""
+        with self._lock:
+            closing = [connection for name, connection in self._idle if name == database]
+            self._idle = [(name, connection) for name, connection in self._idle if name != database]
+        for connection in closing:
+            connection.close()
+
+
+_IDLE = _IdleConnections(keep=4)
+
+
 @contextmanager
 def legacy_reader(engine: Engine) -> Iterator[LegacyReader]:
-    """A reader on ``engine``'s database, read-only on SQLite; closed on leaving."""
-    connection = _connect(engine)
+    """A reader on ``engine``'s database, read-only on SQLite. Its connection is kept for the
+    next reader if all went well, and closed if anything failed."""
+    database = engine.url.render_as_string(hide_password=False)
+    connection = _IDLE.take(database) or _connect(engine)
     try:
         yield LegacyReader(engine, connection)
-    finally:
+    except BaseException:
         connection.close()
+        _IDLE.close(database)
+        raise
+    _IDLE.give_back(database, connection)
 
 
 @transient_retry

@@ -77,13 +77,27 @@ def test_a_lost_connection_is_transient_and_bad_sql_is_not(ledger_estate):
     assert not is_transient(bad_sql.value)
 
 
-# Python's sqlite3 reads a legacy SQLite file in one thread while the ADBC reader, which carries
-# its own copy of SQLite, opens it again and again in another, as the journey's units do. In WAL
+
+def test_a_reader_takes_the_last_readers_connection_but_never_one_that_failed(ledger_estate):
+    import adbc_driver_manager
+
+    with legacy_reader(ledger_estate) as first:
+        first.frame(raw_select(legacy.cscs_person))
+    with legacy_reader(ledger_estate) as second:
+        assert second._connection is first._connection  # connecting cost ADBC's driver ~0.1 s
+    with pytest.raises(adbc_driver_manager.Error), legacy_reader(ledger_estate) as failing:
+        failing.frame(raw_select(Table("no_such_table", MetaData(), Column("x", Text))))
+    with legacy_reader(ledger_estate) as after:
+        assert after._connection is not failing._connection
+        assert len(after.frame(raw_select(legacy.cscs_person))) == 1
+
+# Python's sqlite3 reads a legacy SQLite file in one thread while ADBC's driver, which carries its
+# own copy of SQLite, opens it again and again in another, as the journey's units do. In WAL
 # mode the second copy resets the shared-memory index the first has mapped: a bus error.
 _TWO_SQLITES_IN_ONE_PROCESS = """
 import sys, threading
+import adbc_driver_sqlite.dbapi as adbc_sqlite
 from csa_closure.db import make_engine
-from extract.reader import legacy_reader
 from sqlalchemy import column, func, select, table
 
 engine = make_engine(sys.argv[1], legacy=True)
@@ -104,9 +118,12 @@ def count_through_sqlalchemy():
 
 reading = threading.Thread(target=count_through_sqlalchemy)
 reading.start()
-for _ in range(300):
-    with legacy_reader(engine) as reader:
-        reader.frame(count)
+for _ in range(300):  # the reader's own connections are kept, but every process opens some
+    connection = adbc_sqlite.connect(f"file:{engine.url.database}?mode=ro", autocommit=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM filler")
+        cursor.fetchall()
+    connection.close()
 done.set()
 reading.join()
 """
