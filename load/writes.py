@@ -188,12 +188,24 @@ def _update_action(columns: Sequence[str], key: Sequence[str], keep: Sequence[st
 
 def _copy_into(conn: Connection, staging: str, frame: pd.DataFrame) -> None:
     """COPY ``frame`` into the table ``staging``, column by name, in the caller's transaction."""
+    text_values = _as_copy_text(frame)
+    null = _null_marker(text_values)
     buffer = io.StringIO()
-    _as_copy_text(frame).to_csv(buffer, header=False, index=False, na_rep=COPY_NULL)
+    text_values.to_csv(buffer, header=False, index=False, na_rep=null)
     raw = conn.connection.driver_connection
     with raw.cursor() as cursor:
-        with cursor.copy(f"COPY {staging} ({', '.join(frame.columns)}) FROM STDIN (FORMAT csv, NULL '{COPY_NULL}')") as copy:
+        with cursor.copy(f"COPY {staging} ({', '.join(frame.columns)}) FROM STDIN (FORMAT csv, NULL '{null}')") as copy:
             copy.write(buffer.getvalue())
+
+
+def _null_marker(text_values: pd.DataFrame) -> str:
+    """COPY reads an unquoted field equal to its NULL marker as NULL, and the CSV writer quotes
+    a text only where it must: the marker is ``\\N`` unless a text of the frame is exactly that,
+    and then ``\\N\\N`` or longer, so that no text is read as NULL."""
+    marker = COPY_NULL
+    while any((text_values[column] == marker).any() for column in text_values.columns):
+        marker += COPY_NULL
+    return marker
 
 
 def _as_copy_text(frame: pd.DataFrame) -> pd.DataFrame:

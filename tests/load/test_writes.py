@@ -117,11 +117,12 @@ def test_delete_where_in_deletes_exactly_the_named_keys(target):
         assert sorted(conn.execute(select(sample.c.case_ref)).scalars()) == refs[1::2]
 
 
-AWKWARD_TEXTS = ["", "a,b", 'say "no"', "two\nlines", "back\\slash", " padded "]
+AWKWARD_TEXTS = ["", "a,b", 'say "no"', "two\nlines", "back\\slash", " padded ", "\\N", "\\N\\N"]
 
 
 def test_awkward_text_empty_text_and_null_are_stored_exactly_and_instants_keep_their_time(target):
-    """Past 1,000 rows a write is COPY on PostgreSQL, whose CSV must tell '' from NULL."""
+    """Past 1,000 rows a write is COPY on PostgreSQL, whose CSV must tell '' from NULL, and
+    whose NULL marker no text may equal."""
     stamped = datetime(2014, 7, 7, 9, 30, tzinfo=UTC)
     texts = AWKWARD_TEXTS + [None]
     rows = [
