@@ -13,7 +13,7 @@ database, and without WAL there is no shared memory to lose.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -34,23 +34,19 @@ def make_engine(url: str, *, legacy: bool = False) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"timeout": 60})
-        event.listen(engine, "connect", _legacy_sqlite_pragmas if legacy else _sqlite_pragmas)
+        # A legacy file still in WAL from an earlier version is taken out of it on connecting.
+        event.listen(engine, "connect", partial(_sqlite_pragmas, journal_mode="DELETE" if legacy else "WAL"))
         return engine
     return create_engine(parsed, pool_pre_ping=True)
 
 
-def _sqlite_pragmas(dbapi_connection, _record, journal_mode: str = "WAL") -> None:
+def _sqlite_pragmas(dbapi_connection, _record, journal_mode: str) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA journal_mode={journal_mode}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA cache_size=-200000")
     cursor.close()
-
-
-def _legacy_sqlite_pragmas(dbapi_connection, record) -> None:
-    """A file still in WAL from an earlier version is taken out of it on first connecting."""
-    _sqlite_pragmas(dbapi_connection, record, journal_mode="DELETE")
 
 
 @lru_cache(maxsize=8)
