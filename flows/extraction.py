@@ -3,20 +3,24 @@
 (Not ``flows/extract.py``: Prefect puts a deployment's entrypoint folder, ``flows/``, first on
 the path, where such a module would hide the ``extract`` package from the batch workers.)
 
-Validating a batch is CPU-bound Python, so batches run in a pool of worker processes (one per
-core unless ``PREFECT_TASKS_RUNNER_PROCESS_POOL_MAX_WORKERS`` says otherwise), not threads.
+Validating a batch is CPU-bound Python, so batches run in processes, not threads: the flow's
+own and a pool of workers, one per other core (``PREFECT_TASKS_RUNNER_PROCESS_POOL_MAX_WORKERS``
+sets the pool's size).
 """
 
 from __future__ import annotations
 
+import contextvars
 import gc
 import os
+import threading
 import time
+from collections import deque
 from dataclasses import asdict, dataclass
 from datetime import date
 
 from prefect import flow, get_client, task
-from prefect.settings import PREFECT_API_URL
+from prefect.settings import PREFECT_API_URL, get_current_settings
 from prefect.task_runners import ProcessPoolTaskRunner
 
 from csa_closure.db import engine_for
@@ -79,8 +83,12 @@ def extract_batch(
 
 
 INLINE_BATCHES = 2
-"""Up to this many batches in all run in the flow's own process: starting worker processes
-(seconds each) would cost a small extract more than it saves."""
+"""Up to this many batches in all run in the flow's own process alone: starting a worker process
+(seconds) would cost a small extract more than it saves."""
+
+POOL_WORKERS = get_current_settings().tasks.runner.process_pool_max_workers or max(1, (os.cpu_count() or 2) - 1)
+"""Worker processes beside the flow's own, which works batches too: on two cores a second worker
+would spend seconds of one importing what the flow's process already has."""
 
 
 def _configure_worker() -> None:
@@ -99,19 +107,14 @@ def _share_api_with_workers() -> None:
         os.environ["PREFECT_API_URL"] = str(get_client(sync_client=True).api_url)
 
 
-@flow(name="extract-legacy", task_runner=ProcessPoolTaskRunner(initializer=_configure_worker))
+@flow(name="extract-legacy", task_runner=ProcessPoolTaskRunner(max_workers=POOL_WORKERS, initializer=_configure_worker))
 def extract_legacy(schemes: tuple[str, ...] = ("1993", "2003")) -> list[dict]:
     """Extract every case of each legacy system; returns a summary per scheme."""
     settings = Settings()
     legacy, target = engine_for(settings.legacy_url, legacy=True), engine_for(settings.target_url)
     require_current_schema(target)
     opened = [_open_scheme(legacy, target, scheme, settings.extract_batch_size) for scheme in schemes]
-    if sum(len(scheme.batches) for scheme in opened) <= INLINE_BATCHES:
-        cases_read = {scheme.run: sum(_run_batch(scheme, batch) for batch in scheme.batches) for scheme in opened}
-    else:
-        _share_api_with_workers()
-        futures = {scheme.run: [_submit_batch(scheme, batch) for batch in scheme.batches] for scheme in opened}
-        cases_read = {run: sum(future.result() for future in batches) for run, batches in futures.items()}
+    cases_read = _run_batches(opened)
     summaries = []
     for scheme in opened:
         counts = finish_extract_run(target, scheme.run, cases_read[scheme.run])
@@ -155,6 +158,48 @@ def _run_batch(scheme: OpenedScheme, batch: BatchRange) -> int:
     return _batch_task(scheme, batch)(*_batch_arguments(scheme, batch))
 
 
-def _submit_batch(scheme: OpenedScheme, batch: BatchRange):
-    """Both schemes' batches share the worker pool, so neither waits for the other's last."""
-    return _batch_task(scheme, batch).submit(*_batch_arguments(scheme, batch))
+def _pooled_batch(scheme: OpenedScheme, batch: BatchRange) -> int:
+    return _batch_task(scheme, batch).submit(*_batch_arguments(scheme, batch)).result()
+
+
+def _run_batches(opened: list[OpenedScheme]) -> dict[str, int]:
+    """Cases read per run. Both schemes' batches form one queue, worked by the flow's process
+    and, through a thread each, by the pool's workers: each takes the next batch as it finishes
+    one, so none sits idle while batches wait. A failed batch does not stop the others; the
+    first failure fails the flow once all are done."""
+    queue = deque((scheme, batch) for scheme in opened for batch in scheme.batches)
+    read: list[tuple[str, int]] = []
+    failures: list[Exception] = []
+
+    def work(run) -> None:
+        while True:
+            try:
+                scheme, batch = queue.popleft()
+            except IndexError:
+                return
+            try:
+                read.append((scheme.run, run(scheme, batch)))
+            except Exception as failure:
+                failures.append(failure)
+
+    lanes = []
+    if len(queue) > INLINE_BATCHES:
+        _share_api_with_workers()
+        lanes = [threading.Thread(target=contextvars.copy_context().run, args=(work, _pooled_batch))
+                 for _ in range(POOL_WORKERS)]
+    for lane in lanes:
+        lane.start()
+    try:
+        work(_run_batch)
+    except BaseException:
+        queue.clear()  # interrupted: the pool's lanes finish the batches they hold and stop
+        raise
+    finally:
+        for lane in lanes:
+            lane.join()
+    if failures:
+        raise failures[0]
+    cases_read = {scheme.run: 0 for scheme in opened}
+    for run, cases in read:
+        cases_read[run] += cases
+    return cases_read

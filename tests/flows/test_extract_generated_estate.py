@@ -8,9 +8,11 @@ import sys
 from collections import defaultdict
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from csa_closure.db import engine_for
+from extract.batches import batch_ranges
+from extract.cs2 import CS2
 from flows.extraction import extract_legacy
 from load.migrate import upgrade_target
 from load.schema import extract_run, held_case, legacy_case, quarantine
@@ -84,6 +86,66 @@ def test_extracting_twice_gives_the_same_state(generated):
     assert state() == first
     with target.connect() as conn:
         assert conn.execute(select(func.count()).select_from(extract_run)).scalar_one() == 2
+
+
+REFUSE_CASES = {
+    "sqlite": [
+        """CREATE TRIGGER refuse_cases BEFORE INSERT ON legacy_case
+           WHEN NEW.legacy_case_id BETWEEN {low} AND {high}
+           BEGIN SELECT RAISE(ABORT, 'refused by test'); END""",
+    ],
+    "postgresql": [
+        """CREATE FUNCTION refuse_cases() RETURNS trigger LANGUAGE plpgsql AS $$
+           BEGIN
+             IF NEW.legacy_case_id BETWEEN {low} AND {high} THEN RAISE EXCEPTION 'refused by test'; END IF;
+             RETURN NEW;
+           END $$""",
+        "CREATE TRIGGER refuse_cases BEFORE INSERT ON legacy_case FOR EACH ROW EXECUTE FUNCTION refuse_cases()",
+    ],
+}
+DROP_REFUSAL = {"sqlite": ["DROP TRIGGER refuse_cases"], "postgresql": ["DROP TRIGGER refuse_cases ON legacy_case"]}
+
+
+def test_a_failed_batch_fails_the_flow_but_not_the_other_batches_and_a_rerun_completes(
+    generated, legacy_url, monkeypatch
+):
+    """The target refuses ten cases of one CS2 batch: that batch's transaction rolls back
+    whole, every other batch (in the flow's process or the pool's) commits, the flow fails; a
+    rerun once the fault is gone gives what one clean extract gives."""
+    _, target = generated
+    monkeypatch.setenv("CSA_EXTRACT_BATCH_SIZE", "1000")
+    batches = batch_ranges(engine_for(legacy_url, legacy=True), CS2, 1000)
+    assert len(batches) == 3  # and two of CSCS: more than the flow runs alone, so the pool works some
+    failing = batches[1]
+    dialect = target.dialect.name
+    with target.begin() as conn:
+        for statement in REFUSE_CASES[dialect]:
+            conn.execute(text(statement.format(low=failing.lower + 10, high=failing.lower + 20)))
+    with pytest.raises(Exception, match="refused by test"):
+        extract_legacy()
+
+    def loaded_ids() -> set[int]:
+        with target.connect() as conn:
+            return set(conn.execute(select(legacy_case.c.legacy_case_id).where(legacy_case.c.scheme == "2003")).scalars())
+
+    def in_batch(batch, ids) -> set[int]:
+        return {i for i in ids if (batch.lower is None or i > batch.lower) and (batch.upper is None or i <= batch.upper)}
+
+    after_failure = loaded_ids()
+    assert not in_batch(failing, after_failure)  # nothing of the failed batch: one transaction
+    for batch in batches:
+        if batch is not failing:
+            assert in_batch(batch, after_failure), batch.label  # the others went on
+    with target.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(legacy_case).where(legacy_case.c.scheme == "1993")).scalar_one() > 0
+
+    with target.begin() as conn:
+        for statement in DROP_REFUSAL[dialect]:
+            conn.execute(text(statement))
+    summaries = {s["scheme"]: s for s in extract_legacy()}
+    assert in_batch(failing, loaded_ids())
+    for summary in summaries.values():
+        assert summary["cases_extracted"] == summary["cases_clean"] + summary["cases_held"]
 
 
 def test_logs_of_generate_and_extract_hold_no_personal_data(tmp_path, prefect_harness):
