@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -74,6 +76,43 @@ def test_dates_parse_in_one_exact_format_and_anything_else_is_nat():
     assert parse_dates(text(inexact), CS2_DATE).isna().all()
     assert parse_dates(text(["1678-01-01", "2262-04-01"]), ISO_DATE).notna().all()  # pandas' limits hold
     assert parse_dates(text([]), ISO_DATE).dtype == "datetime64[ns]"
+
+
+def _printed_back(texts: list[str], date_format: str) -> list:
+    """The definition: a text is a date when it parses and prints back as itself, on a day
+    pandas can hold."""
+    days = []
+    for value in texts:
+        try:
+            day = datetime.strptime(value, date_format).date()
+        except ValueError:
+            day = None
+        exact = day is not None and day.strftime(date_format) == value
+        days.append(pd.Timestamp(day) if exact and date(1677, 9, 22) <= day <= date(2262, 4, 11) else None)
+    return days
+
+
+def _laid_out(numbers, date_format: str) -> str:
+    year, month, day = numbers
+    return f"{year:04d}-{month:02d}-{day:02d}" if date_format == ISO_DATE else f"{day:02d}/{month:02d}/{year:04d}"
+
+
+day_numbers = st.tuples(
+    st.one_of(st.integers(1670, 2270), st.integers(1, 9999)),
+    st.integers(0, 13),
+    st.one_of(st.sampled_from([0, 28, 29, 30, 31, 32]), st.integers(1, 28)),  # month ends, rolled over
+)
+date_texts = st.one_of(
+    st.text(alphabet="0123456789-/ +", min_size=6, max_size=11),
+    day_numbers.map(lambda numbers: _laid_out(numbers, ISO_DATE)),
+    day_numbers.map(lambda numbers: _laid_out(numbers, CS2_DATE)),
+)
+
+
+@given(st.lists(date_texts, max_size=30), st.sampled_from([ISO_DATE, CS2_DATE]))
+def test_a_date_is_a_text_that_prints_back_as_itself(texts, date_format):
+    parsed = parse_dates(text(texts), date_format)
+    assert [None if pd.isna(day) else day for day in parsed.tolist()] == _printed_back(texts, date_format)
 
 
 def test_amounts_parse_to_whole_pence_never_through_floats():
