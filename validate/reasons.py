@@ -32,8 +32,8 @@ def contract_reasons(raw: pd.DataFrame, contract: RawContract) -> dict[Any, list
     """Reasons per row label of ``raw`` for every check of the contract it fails (lazily)."""
     found = _schema_reasons(raw, contract.table, contract.schema, raw, reported_column=None)
     for row_check in contract.row_checks:
-        narrow = raw[list(row_check.columns)]
-        found = merge_reasons(found, _schema_reasons(raw, contract.table, row_check.schema, narrow, row_check.reported_column))
+        inputs = row_check.inputs(raw)
+        found = merge_reasons(found, _schema_reasons(raw, contract.table, row_check.schema, inputs, row_check.reported_column))
     return found
 
 
