@@ -18,7 +18,7 @@ CASE_REF = r"^(C93|S03)\d{7}$"
 
 
 def _text(*column_checks: pa.Check, nullable: bool = False) -> pa.Column:
-    return pa.Column("str", checks=list(column_checks), nullable=nullable)
+    return pa.Column(checks.Text(), checks=list(column_checks), nullable=nullable)
 
 
 def _code(allowed, nullable: bool = False) -> pa.Column:

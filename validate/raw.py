@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-from pandera.engines import pandas_engine
 
 from validate import checks
 
@@ -77,20 +76,12 @@ class RawContract:
     row_checks: tuple[RowCheck, ...] = ()
 
 
-class Text(pandas_engine.STRING):
-    """pandas' text, whose dtype check answers once for the column: pandera's own answers
-    once per value, and then builds a failure report of none, for every column of a batch."""
-
-    def check(self, pandera_dtype, data_container=None) -> bool:
-        return super().check(pandera_dtype)
-
-
 def _required(*column_checks: pa.Check) -> pa.Column:
-    return pa.Column(Text(), checks=list(column_checks), nullable=False, coerce=False)
+    return pa.Column(checks.Text(), checks=list(column_checks), nullable=False, coerce=False)
 
 
 def _optional(*column_checks: pa.Check) -> pa.Column:
-    return pa.Column(Text(), checks=list(column_checks), nullable=True, coerce=False)
+    return pa.Column(checks.Text(), checks=list(column_checks), nullable=True, coerce=False)
 
 
 def _row_check(name: str, inputs, passes, reported_column: str) -> RowCheck:

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,6 +15,7 @@ from validate.checks import (
     CS2_DATE,
     ISO_DATE,
     PENCE_PATTERN,
+    Text,
     identifier,
     is_in,
     normalise_key,
@@ -139,3 +141,13 @@ def test_keys_are_normalised_as_the_whole_table_query_does():
     assert normalise_key(text([" p000000006 ", "P000000006", None], index=[3, 4, 5])).tolist() == [
         "P000000006", "P000000006", np.nan
     ]
+
+
+def test_text_columns_are_checked_once_per_column_and_refuse_anything_but_text():
+    schema = pa.DataFrameSchema({"code": pa.Column(Text(), nullable=True)})
+    text = pd.DataFrame({"code": pd.array(["A", None], dtype="str")})
+    assert schema.validate(text).equals(text)
+    assert Text().check(pa.engines.pandas_engine.Engine.dtype(text["code"].dtype), text["code"]) is True
+    for other in (pd.DataFrame({"code": [1, 2]}), pd.DataFrame({"code": np.array([1.5, 2.5])})):
+        with pytest.raises(pa.errors.SchemaErrors, match="dtype"):
+            schema.validate(other, lazy=True)
