@@ -169,7 +169,7 @@ def _run_batches(opened: list[OpenedScheme]) -> dict[str, int]:
     first failure fails the flow once all are done."""
     queue = deque((scheme, batch) for scheme in opened for batch in scheme.batches)
     read: list[tuple[str, int]] = []
-    failures: list[Exception] = []
+    failures: list[BaseException] = []
 
     def work(run) -> None:
         while True:
@@ -179,8 +179,10 @@ def _run_batches(opened: list[OpenedScheme]) -> dict[str, int]:
                 return
             try:
                 read.append((scheme.run, run(scheme, batch)))
-            except Exception as failure:
+            except BaseException as failure:  # an interruption is recorded too, then ends the lane
                 failures.append(failure)
+                if not isinstance(failure, Exception):
+                    raise
 
     lanes = []
     if len(queue) > INLINE_BATCHES:
