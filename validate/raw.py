@@ -95,9 +95,10 @@ def _cscs_sign_agrees() -> RowCheck:
 
     def signs(frame: pd.DataFrame) -> pd.DataFrame:
         kind = frame["txn_type"]
-        kind_sign = np.where(checks.is_in(kind, ["CHARGE", "IMA_CHARGE"]), 1, 0) - checks.is_in(kind, ["RECEIPT"])
+        charge = checks.is_in(kind, ["CHARGE", "IMA_CHARGE"]).to_numpy(dtype=np.int8)
+        receipt = checks.is_in(kind, ["RECEIPT"]).to_numpy(dtype=np.int8)
         amount = checks.parse_pence(frame["amount_pence"]).fillna(0).to_numpy(dtype=np.int64)
-        return pd.DataFrame({"kind": kind_sign.astype(np.int8), "amount": np.sign(amount).astype(np.int8)}, index=frame.index)
+        return pd.DataFrame({"kind": charge - receipt, "amount": np.sign(amount).astype(np.int8)}, index=frame.index)
 
     def passes(signs: pd.DataFrame) -> pd.Series:
         return signs["kind"] * signs["amount"] >= 0

@@ -77,7 +77,6 @@ def test_a_lost_connection_is_transient_and_bad_sql_is_not(ledger_estate):
     assert not is_transient(bad_sql.value)
 
 
-
 def test_a_reader_takes_the_last_readers_connection_but_never_one_that_failed(ledger_estate):
     import adbc_driver_manager
 
@@ -90,6 +89,7 @@ def test_a_reader_takes_the_last_readers_connection_but_never_one_that_failed(le
     with legacy_reader(ledger_estate) as after:
         assert after._connection is not failing._connection
         assert len(after.frame(raw_select(legacy.cscs_person))) == 1
+
 
 # Python's sqlite3 reads a legacy SQLite file in one thread while ADBC's driver, which carries its
 # own copy of SQLite, opens it again and again in another, as the journey's units do. In WAL
