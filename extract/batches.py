@@ -112,16 +112,14 @@ def extract_date(legacy: Engine, system: LegacySystem) -> date:
 
 
 def batch_ranges(legacy: Engine, system: LegacySystem, batch_size: int) -> list[BatchRange]:
-    """Contiguous key ranges of ``batch_size`` cases, found by streaming the keys only."""
+    """Contiguous key ranges of ``batch_size`` cases: the database numbers the keys in order and
+    returns every ``batch_size``-th, the upper bound of a batch."""
     key = system.case_table.c[system.case_page_key]
-    uppers: list[Bound] = []
+    numbered = select(key.label("key"), func.row_number().over(order_by=key).label("position")).subquery()
     with legacy.connect() as conn:
-        keys = conn.execution_options(stream_results=True, yield_per=50_000).execute(
-            select(key).order_by(key)
-        )
-        for position, (value,) in enumerate(keys, start=1):
-            if position % batch_size == 0:
-                uppers.append(value)
+        uppers = conn.execute(
+            select(numbered.c.key).where(numbered.c.position % batch_size == 0).order_by(numbered.c.position)
+        ).scalars().all()
     ranges: list[BatchRange] = []
     lower: Bound | None = None
     for number, upper in enumerate(uppers, start=1):
