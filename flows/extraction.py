@@ -13,9 +13,10 @@ from __future__ import annotations
 import contextvars
 import gc
 import os
+import queue
 import threading
 import time
-from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 
@@ -113,11 +114,19 @@ def extract_legacy(schemes: tuple[str, ...] = ("1993", "2003")) -> list[dict]:
     settings = Settings()
     legacy, target = engine_for(settings.legacy_url, legacy=True), engine_for(settings.target_url)
     require_current_schema(target)
-    opened = [_open_scheme(legacy, target, scheme, settings.extract_batch_size) for scheme in schemes]
-    cases_read = _run_batches(opened)
+    ranges = {scheme: batch_ranges(legacy, SYSTEMS[scheme], settings.extract_batch_size) for scheme in schemes}
+    pooled = sum(map(len, ranges.values())) > INLINE_BATCHES
+    if pooled:
+        _share_api_with_workers()
+    opened = []
+    with BatchLanes(POOL_WORKERS if pooled else 0) as lanes:
+        for scheme in schemes:  # the pool works a scheme's batches while the next one opens
+            opened.append(_open_scheme(legacy, target, scheme, ranges[scheme]))
+            lanes.put(opened[-1])
+        cases_read = lanes.work_until_done()
     summaries = []
     for scheme in opened:
-        counts = finish_extract_run(target, scheme.run, cases_read[scheme.run])
+        counts = finish_extract_run(target, scheme.run, cases_read.get(scheme.run, 0))
         summary = SchemeSummary(scheme=scheme.scheme, extract_run=scheme.run, **counts)
         log.info("extract finished", **asdict(summary))
         summaries.append(asdict(summary))
@@ -135,15 +144,15 @@ class OpenedScheme:
     batches: list[BatchRange]
 
 
-def _open_scheme(legacy, target, scheme: str, batch_size: int) -> OpenedScheme:
-    """Open the scheme's extract run, quarantine its duplicated persons, cut its batches."""
+def _open_scheme(legacy, target, scheme: str, batches: list[BatchRange]) -> OpenedScheme:
+    """Open the scheme's extract run and quarantine its duplicated persons."""
     system = SYSTEMS[scheme]
     extracted_on = extract_date(legacy, system)
     run = start_extract_run(target, scheme, extracted_on)
     duplicates = known_duplicates(legacy, system)
     with target.begin() as conn:
         record_quarantine(conn, duplicate_person_records(legacy, system, duplicates), run, extracted_on)
-    return OpenedScheme(scheme, run, extracted_on, duplicates, batch_ranges(legacy, system, batch_size))
+    return OpenedScheme(scheme, run, extracted_on, duplicates, batches)
 
 
 def _batch_task(scheme: OpenedScheme, batch: BatchRange):
@@ -162,46 +171,74 @@ def _pooled_batch(scheme: OpenedScheme, batch: BatchRange) -> int:
     return _batch_task(scheme, batch).submit(*_batch_arguments(scheme, batch)).result()
 
 
-def _run_batches(opened: list[OpenedScheme]) -> dict[str, int]:
-    """Cases read per run. Both schemes' batches form one queue, worked by the flow's process
-    and, through a thread each, by the pool's workers: each takes the next batch as it finishes
-    one, so none sits idle while batches wait. A failed batch does not stop the others; the
-    first failure fails the flow once all are done."""
-    queue = deque((scheme, batch) for scheme in opened for batch in scheme.batches)
-    read: list[tuple[str, int]] = []
-    failures: list[BaseException] = []
+BatchRunner = Callable[[OpenedScheme, BatchRange], int]
+"""Runs one batch of a scheme; returns the cases it read."""
 
-    def work(run) -> None:
-        while True:
-            try:
-                scheme, batch = queue.popleft()
-            except IndexError:
+
+class BatchLanes:
+    """One queue of batches, worked by the flow's process (``run_here``) and, through a thread
+    each, by ``pool_lanes`` of the pool's workers (``run_pooled``): each takes the next batch as
+    it finishes one, so none sits idle while batches wait. The pool's lanes start at once, on
+    the batches of the first scheme put, while the flow's process opens the next. A failed
+    batch does not stop the others; the first failure fails the flow once all are done. Leaving
+    the block early (an error, an interruption) lets the pool's lanes finish the batches they
+    hold, and stops them."""
+
+    def __init__(
+        self, pool_lanes: int, run_pooled: BatchRunner = _pooled_batch, run_here: BatchRunner = _run_batch
+    ) -> None:
+        self._run_here = run_here
+        self._queue: queue.SimpleQueue[tuple[OpenedScheme, BatchRange] | None] = queue.SimpleQueue()
+        self._stopping = threading.Event()
+        self._read: list[tuple[str, int]] = []
+        self._failures: list[BaseException] = []
+        self._lanes = [
+            threading.Thread(target=contextvars.copy_context().run, args=(self._work, run_pooled))
+            for _ in range(pool_lanes)
+        ]
+
+    def __enter__(self) -> BatchLanes:
+        for lane in self._lanes:
+            lane.start()
+        return self
+
+    def put(self, scheme: OpenedScheme) -> None:
+        for batch in scheme.batches:
+            self._queue.put((scheme, batch))
+
+    def work_until_done(self) -> dict[str, int]:
+        """Work batches in the flow's process until none is left; cases read per run."""
+        for _ in range(len(self._lanes) + 1):  # one end marker per lane, after every batch
+            self._queue.put(None)
+        self._work(self._run_here)
+        self._join()
+        if self._failures:
+            raise self._failures[0]
+        cases_read: dict[str, int] = {}
+        for run, cases in self._read:
+            cases_read[run] = cases_read.get(run, 0) + cases
+        return cases_read
+
+    def __exit__(self, *exc) -> None:
+        if exc[0] is not None:
+            self._stopping.set()
+            for _ in self._lanes:
+                self._queue.put(None)  # wakes a lane waiting for the next scheme's batches
+        self._join()
+
+    def _join(self) -> None:
+        for lane in self._lanes:
+            lane.join()
+
+    def _work(self, run) -> None:
+        while not self._stopping.is_set():
+            item = self._queue.get()
+            if item is None:
                 return
+            scheme, batch = item
             try:
-                read.append((scheme.run, run(scheme, batch)))
+                self._read.append((scheme.run, run(scheme, batch)))
             except BaseException as failure:  # an interruption is recorded too, then ends the lane
-                failures.append(failure)
+                self._failures.append(failure)
                 if not isinstance(failure, Exception):
                     raise
-
-    lanes = []
-    if len(queue) > INLINE_BATCHES:
-        _share_api_with_workers()
-        lanes = [threading.Thread(target=contextvars.copy_context().run, args=(work, _pooled_batch))
-                 for _ in range(POOL_WORKERS)]
-    for lane in lanes:
-        lane.start()
-    try:
-        work(_run_batch)
-    except BaseException:
-        queue.clear()  # interrupted: the pool's lanes finish the batches they hold and stop
-        raise
-    finally:
-        for lane in lanes:
-            lane.join()
-    if failures:
-        raise failures[0]
-    cases_read = {scheme.run: 0 for scheme in opened}
-    for run, cases in read:
-        cases_read[run] += cases
-    return cases_read

@@ -9,10 +9,13 @@ from collections import defaultdict
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import NoResultFound
 
 from csa_closure.db import engine_for
+from extract import legacy_schema as ls
 from extract.batches import batch_ranges
 from extract.cs2 import CS2
+from extract.cscs import CSCS
 from flows.extraction import extract_legacy
 from load.migrate import upgrade_target
 from load.schema import extract_run, held_case, legacy_case, quarantine
@@ -148,6 +151,39 @@ def test_a_failed_batch_fails_the_flow_but_not_the_other_batches_and_a_rerun_com
         assert summary["cases_extracted"] == summary["cases_clean"] + summary["cases_held"]
 
 
+def test_a_scheme_that_cannot_open_fails_the_flow_once_the_pool_has_stopped(generated, legacy_url, monkeypatch):
+    """CS2's extract date is missing: opening CS2 fails while the pool works CSCS's batches.
+    The flow fails with that error once the pool's lanes have finished the batch they hold
+    (none waits for batches that will never come); what CSCS committed is whole batches; a
+    rerun once the date is back extracts both schemes."""
+    _, target = generated
+    monkeypatch.setenv("CSA_EXTRACT_BATCH_SIZE", "1000")
+    legacy = engine_for(legacy_url, legacy=True)
+    with legacy.begin() as conn:
+        extract_dt = conn.execute(select(ls.cs2_extract.c.extract_dt)).scalar_one()
+        conn.execute(ls.cs2_extract.delete())
+    with pytest.raises(NoResultFound):
+        extract_legacy()
+
+    with target.connect() as conn:
+        assert set(conn.execute(select(extract_run.c.scheme)).scalars()) == {"1993"}
+        extracted = set(conn.execute(select(legacy_case.c.case_ref)).scalars())
+        extracted |= set(conn.execute(select(held_case.c.case_ref)).scalars())
+    batches = batch_ranges(legacy, CSCS, 1000)
+    with legacy.connect() as conn:
+        refs = list(conn.execute(select(ls.cscs_case.c.case_ref).order_by(ls.cscs_case.c.case_ref)).scalars())
+    for batch in batches:
+        members = {r for r in refs if (batch.lower is None or r > batch.lower) and (batch.upper is None or r <= batch.upper)}
+        assert not members & extracted or members <= extracted, batch.label  # all or nothing
+
+    with legacy.begin() as conn:
+        conn.execute(ls.cs2_extract.insert().values(extract_dt=extract_dt))
+    summaries = {s["scheme"]: s for s in extract_legacy()}
+    assert set(summaries) == {"1993", "2003"}
+    for summary in summaries.values():
+        assert summary["cases_extracted"] == summary["cases_clean"] + summary["cases_held"] > 0
+
+
 def test_logs_of_generate_and_extract_hold_no_personal_data(tmp_path, prefect_harness):
     """Run the real CLI; grep its whole output for every generated name, NINO and postcode.
     The commands use the session's Prefect server, as an operator's use theirs: each would
@@ -169,8 +205,6 @@ def test_logs_of_generate_and_extract_hold_no_personal_data(tmp_path, prefect_ha
         assert done.returncode == 0, done.stderr[-2000:]
         output += done.stdout + done.stderr
     legacy = engine_for(env["CSA_LEGACY_URL"], legacy=True)
-    from extract import legacy_schema as ls
-
     with legacy.connect() as conn:
         personal = set()
         for table, columns in (
