@@ -7,6 +7,7 @@ from datetime import date
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 from sqlalchemy import Column, MetaData, Table, Text, insert, select
 
@@ -51,6 +52,20 @@ def test_an_all_null_column_and_an_empty_result_keep_their_text_columns(ledger_e
         none = reader.frame(raw_select(legacy.cscs_person).where(legacy.cscs_person.c.person_ref == "P999999999"))
     assert persons["nino"].isna().all() and str(persons["nino"].dtype) == "str"
     assert persons.iloc[0]["date_of_birth"] == "1970-01-01"
+    assert len(none) == 0 and all(str(dtype) == "str" for dtype in none.dtypes)
+
+
+def test_integer_columns_read_as_their_text_nulls_and_all(ledger_estate):
+    """PostgreSQL's integer columns travel as integers and become text in the reader; SQLite's
+    are cast by the database. Either way: the same text, NULL as NA, text columns when empty."""
+    with ledger_estate.begin() as conn:
+        conn.execute(insert(legacy.cscs_ledger), [cscs_line("C930000002", 7, amount_pence=None)])
+    ledger = legacy.cscs_ledger
+    with legacy_reader(ledger_estate) as reader:
+        line = reader.frame(raw_select(ledger).where(ledger.c.case_ref == "C930000002"))
+        none = reader.frame(raw_select(ledger).where(ledger.c.seq > 10**6))
+    assert line.iloc[0]["seq"] == "7" and pd.isna(line.iloc[0]["amount_pence"])
+    assert str(line["seq"].dtype) == str(line["amount_pence"].dtype) == "str"
     assert len(none) == 0 and all(str(dtype) == "str" for dtype in none.dtypes)
 
 
