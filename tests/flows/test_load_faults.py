@@ -10,6 +10,7 @@ import time
 from datetime import date
 
 import pytest
+from prefect.settings import PREFECT_API_URL
 from sqlalchemy import func, select, text
 
 import flows.steps
@@ -102,7 +103,9 @@ def test_a_run_killed_in_the_middle_of_a_batch_reruns_to_the_uninterrupted_state
     expected = journey_state(engine_for(uninterrupted))
 
     killed = planned("killed")
-    env = os.environ | {"CSA_TARGET_URL": killed, "PREFECT_HOME": str(tmp_path / "prefect")}
+    # The run reports to the session's Prefect server, which outlives it, as in production.
+    env = os.environ | {"CSA_TARGET_URL": killed, "PREFECT_API_URL": PREFECT_API_URL.value(),
+                        "PREFECT_HOME": str(tmp_path / "prefect")}
     command = [sys.executable, "-m", "csa_closure.cli", "advance", "--as-of", END.isoformat()]
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
@@ -117,7 +120,7 @@ def test_a_run_killed_in_the_middle_of_a_batch_reruns_to_the_uninterrupted_state
                 select(func.count()).select_from(batch_run).where(batch_run.c.state == "COMPLETED")
             ).scalar_one()
     assert process.poll() is None, "the run finished before it could be killed"
-    os.killpg(process.pid, signal.SIGKILL)  # the run and its Prefect server die together
+    os.killpg(process.pid, signal.SIGKILL)  # the run and any worker of it die at once
     process.wait()
     with target.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM batch_run")).scalar_one() >= 4
