@@ -74,7 +74,12 @@ def pytest_xdist_make_scheduler(config, log):
     return FileAndBackendScheduling(config, log)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+"""The backends a test runs on; a file whose tests share a module fixture (one run read by
+many tests) scopes its own ``backend`` fixture to the module with these."""
+
+
+@pytest.fixture(params=BACKENDS)
 def backend(request) -> str:
     """Each test using this runs once on SQLite and once on PostgreSQL."""
     return request.param

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import NoResultFound
 
+from conftest import BACKENDS, create_database_url, drop_database_url
 from csa_closure.db import engine_for
 from extract import legacy_schema as ls
 from extract.batches import batch_ranges
@@ -24,14 +25,40 @@ from synthetic import generate_estate
 CASES = 4_000
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request) -> str:
+    """Module-scoped here, so that one extract per backend serves the tests that only read it."""
+    return request.param
+
+
+def _generate(env: pytest.MonkeyPatch, legacy_url: str, target_url: str):
+    """Point the flows at fresh databases and generate the estate into the legacy one."""
+    env.setenv("CSA_LEGACY_URL", legacy_url)
+    env.setenv("CSA_TARGET_URL", target_url)
+    env.setenv("CSA_EXTRACT_BATCH_SIZE", "1500")
+    upgrade_target(engine_for(target_url))
+    return generate_estate(engine_for(legacy_url, legacy=True), CASES, seed=11)
+
+
 @pytest.fixture
 def generated(legacy_url, target_url, monkeypatch, prefect_harness):
-    monkeypatch.setenv("CSA_LEGACY_URL", legacy_url)
-    monkeypatch.setenv("CSA_TARGET_URL", target_url)
-    monkeypatch.setenv("CSA_EXTRACT_BATCH_SIZE", "1500")
-    upgrade_target(engine_for(target_url))
-    manifest = generate_estate(engine_for(legacy_url, legacy=True), CASES, seed=11)
-    yield manifest, engine_for(target_url)
+    """The estate generated, for a test that extracts it itself."""
+    yield _generate(monkeypatch, legacy_url, target_url), engine_for(target_url)
+
+
+@pytest.fixture(scope="module")
+def extracted(backend, tmp_path_factory, prefect_harness):
+    """The estate generated and extracted once: its manifest, the target and the summaries."""
+    folder = tmp_path_factory.mktemp(f"extracted-{backend}")
+    urls = [create_database_url(backend, folder, name) for name in ("legacy", "target")]
+    try:
+        with pytest.MonkeyPatch.context() as env:
+            manifest = _generate(env, *urls)
+            summaries = {s["scheme"]: s for s in extract_legacy()}
+            yield manifest, engine_for(urls[1]), summaries
+    finally:
+        for url in urls:
+            drop_database_url(url)
 
 
 def quarantine_reasons(target) -> dict[tuple[str, str], set[tuple[str, str]]]:
@@ -43,9 +70,8 @@ def quarantine_reasons(target) -> dict[tuple[str, str], set[tuple[str, str]]]:
         }
 
 
-def test_every_malformed_record_is_quarantined_with_its_reason_and_no_clean_record_is(generated):
-    manifest, target = generated
-    extract_legacy()
+def test_every_malformed_record_is_quarantined_with_its_reason_and_no_clean_record_is(extracted):
+    manifest, target, _ = extracted
     expected: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
     for record in manifest.malformed:
         expected[(record.source_table, record.source_key)].add((record.column, record.check))
@@ -57,9 +83,8 @@ def test_every_malformed_record_is_quarantined_with_its_reason_and_no_clean_reco
         assert reasons <= found[key], key
 
 
-def test_per_scheme_cases_extracted_equal_clean_plus_held_back(generated):
-    manifest, target = generated
-    summaries = {s["scheme"]: s for s in extract_legacy()}
+def test_per_scheme_cases_extracted_equal_clean_plus_held_back(extracted):
+    manifest, target, summaries = extracted
     with target.connect() as conn:
         for scheme, summary in summaries.items():
             clean = conn.execute(

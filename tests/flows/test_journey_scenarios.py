@@ -32,7 +32,7 @@ import pytest
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
-from conftest import create_database_url, drop_database_url
+from conftest import BACKENDS, create_database_url, drop_database_url
 from csa_closure.cli import app
 from csa_closure.db import engine_for
 from csa_closure.logs import configure_logging
@@ -380,7 +380,7 @@ def run_timeline(target: Engine, folder) -> World:
     return World(target, summary.nothing_to_do, states, cli, before, after, dispatches)
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=BACKENDS)
 def backend(request) -> str:
     """Module-scoped here: the timeline runs once per backend, the tests only read it."""
     return request.param
