@@ -139,15 +139,17 @@ def known_duplicates(legacy: Engine, system: LegacySystem) -> KnownDuplicates:
 
 
 def _duplicated(conn: Connection, table: Table, column: str) -> frozenset[str]:
-    normalised = func.upper(func.trim(_as_text(table.c[column])))
+    normalised = _normalised_in_sql(table.c[column])
     rows = conn.execute(
         select(normalised).group_by(normalised).having(func.count() > 1)
     ).scalars()
     return frozenset(row for row in rows if row is not None)
 
 
-def _as_text(column):
-    return cast(column, Text)
+def _normalised_in_sql(column):
+    """``normalise_key`` in SQL, for the whole-table queries: integer keys become text first
+    (unlike ``as_text``, which leaves PostgreSQL's integers for the reader to write)."""
+    return func.upper(func.trim(cast(column, Text)))
 
 
 def duplicate_person_records(
@@ -159,7 +161,7 @@ def duplicate_person_records(
     table = system.person_table
     key = system.person.key[0]
     statement = raw_select(table).where(
-        func.upper(func.trim(_as_text(table.c[key]))).in_(sorted(duplicates.person_keys))
+        _normalised_in_sql(table.c[key]).in_(sorted(duplicates.person_keys))
     )
     with legacy_reader(legacy) as reader:
         persons = reader.frame(statement)
