@@ -70,7 +70,8 @@ class LegacyReader:
         self._connection = connection
 
     def frame(self, statement: Select) -> pd.DataFrame:
-        """The statement's rows as a frame of its selected columns, each of pandas ``str``."""
+        """The statement's rows as a frame of its selected columns, each of pandas ``str`` in one
+        Arrow chunk."""
         columns = list(statement.selected_columns.keys())
         sql = str(statement.compile(dialect=self._dialect, compile_kwargs={"literal_binds": True}))
         with self._connection.cursor() as cursor:
@@ -79,7 +80,9 @@ class LegacyReader:
             cursor.execute(sql)
             table = cursor.fetch_arrow_table()
         text = pa.schema([(name, pa.large_string()) for name in columns])  # pandas' own text
-        return table.rename_columns(columns).cast(text).to_pandas()
+        # One chunk a column: the checks work on a column's Arrow array, which several chunks
+        # would have them copy into one for every check.
+        return table.rename_columns(columns).cast(text).combine_chunks().to_pandas()
 
 
 class _IdleConnections:

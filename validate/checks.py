@@ -8,7 +8,9 @@ Python objects, at ten times the cost on a batch's hundreds of thousands of ledg
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -26,12 +28,21 @@ MAX_ID_DIGITS = 18
 
 def parse_dates(values: pd.Series, date_format: str) -> pd.Series:
     """Dates from text in one exact format (``ISO_DATE`` or ``CS2_DATE``); anything else (a day
-    that does not exist, a missing zero, a stray blank, a year pandas cannot hold) becomes NaT.
+    that does not exist, a missing zero, a stray blank, a year pandas cannot hold) becomes NaT."""
+    return _aligned(values, _days(_arrow_text(values), date_format))
 
-    Each distinct text is parsed once, by Arrow: a batch's hundreds of thousands of ledger dates
-    hold a few thousand distinct days.
-    """
-    encoded = pc.dictionary_encode(_arrow_text(values))
+
+def _days(text: pa.Array, date_format: str) -> pa.Array:
+    """``parse_dates`` on an Arrow array, parsed once for the checks and the mapping alike.
+    (A module function, not the cache's method: a check's closure that named the cache would
+    carry its lock into the pickle that sends a batch's task to a worker.)"""
+    return _RECENT_DATES.parsed(text, date_format)
+
+
+def _parse_days(text: pa.Array, date_format: str) -> pa.Array:
+    """The dates of ``text``. Each distinct text is parsed once, by Arrow: a batch's
+    hundreds of thousands of ledger dates hold a few thousand distinct days."""
+    encoded = pc.dictionary_encode(text)
     days = encoded.dictionary
     parsed = pc.strptime(days, format=date_format, unit="s", error_is_null=True)
     exact = pc.and_kleene(
@@ -39,7 +50,39 @@ def parse_dates(values: pd.Series, date_format: str) -> pd.Series:
         pc.and_kleene(pc.greater_equal(parsed, _FIRST_DAY), pc.less_equal(parsed, _LAST_DAY)),
     )
     parsed = pc.if_else(exact, parsed, pa.scalar(None, parsed.type)).cast(pa.timestamp("ns"))
-    return _aligned(values, parsed.take(encoded.indices))
+    return parsed.take(encoded.indices)
+
+
+class _RecentDates:
+    """The dates of the last few text columns parsed, by the Arrow data they were parsed from.
+
+    A batch's date column is parsed by its own check, again by a period check and again by the
+    mapping, each handed the same Arrow data (pandera gives a check the frame's own column).
+    An entry holds its text, so no other array can take its buffers' addresses while it is
+    kept."""
+
+    def __init__(self, keep: int) -> None:
+        self._keep = keep
+        self._entries: OrderedDict[tuple, tuple[pa.Array, pa.Array]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def parsed(self, text: pa.Array, date_format: str) -> pa.Array:
+        buffers = tuple(None if b is None else b.address for b in text.buffers())
+        key = (date_format, text.type, text.offset, len(text), buffers)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+                return entry[1]
+        days = _parse_days(text, date_format)
+        with self._lock:
+            self._entries[key] = (text, days)
+            while len(self._entries) > self._keep:
+                self._entries.popitem(last=False)
+        return days
+
+
+_RECENT_DATES = _RecentDates(keep=8)
 
 
 _FIRST_DAY = pa.scalar(pd.Timestamp.min.ceil("D").to_pydatetime(), pa.timestamp("s"))
@@ -147,13 +190,26 @@ def recode(values: pd.Series, codes: dict[str, str] | pd.Series) -> pd.Series:
     return _aligned(values, coded.take(pc.index_in(text, value_set=keys.cast(text.type))))
 
 
+def _column_check(name: str, passes: Callable[[pa.Array], pa.Array]) -> Check:
+    """A check of one text column, run on its Arrow array; a missing value passes (``not_null``
+    is the column's own check). Missing values pass here rather than by pandera's
+    ``ignore_na``, which hands the check a copy of the column without them: a copy per check,
+    which no other check or the mapping could share."""
+
+    def check(values: pd.Series) -> pd.Series:
+        text = _arrow_text(values)
+        return _aligned(values, pc.or_kleene(pc.is_null(text), passes(text)).fill_null(False))
+
+    return Check(check, name=name, ignore_na=False)
+
+
 def code(allowed: Iterable[str]) -> Check:
-    allowed = sorted(allowed)
-    return Check(lambda s: is_in(s, allowed), name="code", ignore_na=True)
+    codes = pa.array(sorted(allowed), pa.large_string())
+    return _column_check("code", lambda text: pc.is_in(text, value_set=codes.cast(text.type)))
 
 
 def date(date_format: str) -> Check:
-    return Check(lambda s: parse_dates(s, date_format).notna(), name="date", ignore_na=True)
+    return _column_check("date", lambda text: pc.is_valid(_days(text, date_format)))
 
 
 def _digits(text: pa.Array, most: int) -> pa.Array:
@@ -164,9 +220,7 @@ def _digits(text: pa.Array, most: int) -> pa.Array:
 
 def identifier() -> Check:
     """An integer key read as text: 1 to 18 digits."""
-    return Check(
-        lambda s: _aligned(s, _digits(_arrow_text(s), MAX_ID_DIGITS).fill_null(False)), name="format", ignore_na=True
-    )
+    return _column_check("format", lambda text: _digits(text, MAX_ID_DIGITS))
 
 
 def text_matches(values: pd.Series, pattern: str) -> pd.Series:
@@ -175,7 +229,7 @@ def text_matches(values: pd.Series, pattern: str) -> pd.Series:
 
 
 def matches(pattern: str, name: str) -> Check:
-    return Check(lambda s: text_matches(s, pattern), name=name, ignore_na=True)
+    return _column_check(name, lambda text: pc.match_substring_regex(text, pattern))
 
 
 def pence() -> Check:

@@ -16,6 +16,8 @@ from validate.checks import (
     ISO_DATE,
     PENCE_PATTERN,
     Text,
+    code,
+    date as date_check,
     identifier,
     is_in,
     normalise_key,
@@ -78,6 +80,25 @@ def test_dates_parse_in_one_exact_format_and_anything_else_is_nat():
     assert parse_dates(text(inexact), CS2_DATE).isna().all()
     assert parse_dates(text(["1678-01-01", "2262-04-01"]), ISO_DATE).notna().all()  # pandas' limits hold
     assert parse_dates(text([]), ISO_DATE).dtype == "datetime64[ns]"
+
+
+def test_a_date_column_parsed_again_gives_its_own_dates_and_so_does_a_slice_of_it():
+    """Dates are parsed once per Arrow column; a slice shares the column's buffers but not its
+    dates, and a column parsed in another format is parsed again."""
+    column = text(["2014-06-30", None, "2015-01-31", "2014-02-30"], index=[10, 11, 12, 13])
+    first = parse_dates(column, ISO_DATE)
+    assert parse_dates(column, ISO_DATE).equals(first)
+    assert parse_dates(column.iloc[2:], ISO_DATE).tolist() == [pd.Timestamp("2015-01-31"), pd.NaT]
+    assert parse_dates(column.iloc[2:], ISO_DATE).index.tolist() == [12, 13]
+    assert parse_dates(column, CS2_DATE).isna().all()
+    assert first.tolist() == [pd.Timestamp("2014-06-30"), pd.NaT, pd.Timestamp("2015-01-31"), pd.NaT]
+
+
+def test_a_missing_value_passes_a_column_check_and_is_left_to_not_null():
+    values = text([None, "A", "Q", None])
+    assert code(["A"])(values).check_output.tolist() == [True, True, False, True]
+    assert date_check(ISO_DATE)(text([None, "2014-06-30", "30/06/2014"])).check_output.tolist() == [True, True, False]
+    assert identifier()(text([None, "12", "x"])).check_output.tolist() == [True, True, False]
 
 
 def _printed_back(texts: list[str], date_format: str) -> list:
