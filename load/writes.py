@@ -204,8 +204,10 @@ _COPY_CSV = pa_csv.WriteOptions(include_header=False, quoting_style="all_valid")
 
 def _as_copy_table(frame: pd.DataFrame) -> pa.Table:
     """The frame in Arrow, as COPY reads it back exactly: the frames' dates (datetimes at
-    midnight) as days, instants with their zone, integers as integers."""
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    midnight) as days, instants with their zone, integers as integers. Each column in one
+    chunk: Arrow's CSV writer (26.0) writes garbage for columns chunked unlike each other
+    around empty chunks, as frames put together with ``concat`` can be."""
+    table = pa.Table.from_pandas(frame, preserve_index=False).combine_chunks()
     for position, field in enumerate(table.schema):
         if pa.types.is_timestamp(field.type) and field.type.tz is None:
             days = pc.cast(table.column(position), pa.date32(), safe=False)

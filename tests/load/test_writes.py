@@ -138,3 +138,14 @@ def test_awkward_text_empty_text_and_null_are_stored_exactly_and_instants_keep_t
     assert [row.status for row in stored_rows] == [row["status"] for row in rows]
     assert {row.first_seen for row in stored_rows} == {date(2014, 7, 7)}
     assert {row.stamped_at.replace(tzinfo=UTC) for row in stored_rows} == {stamped}
+
+
+def test_a_frame_put_together_from_pieces_is_copied_as_it_reads(target):
+    """Columns chunked unlike each other around empty chunks (``concat`` of pieces, as the
+    journey's letters are) once came out of the COPY's CSV as NUL bytes."""
+    pieces = [FIRST.iloc[:0], FIRST.iloc[:1], FIRST.iloc[:0], FIRST.iloc[1:]]
+    joined = pd.concat(pieces, ignore_index=True)
+    joined["status"] = pd.concat([FIRST["status"].iloc[:0]] * 2 + [FIRST["status"]], ignore_index=True)
+    with target.begin() as conn:
+        upsert_frame(conn, sample, joined, key=["case_ref"])
+    assert [row[:3] for row in stored(target)] == [("C930000001", "LIVE", 123_456_789_012), ("C930000002", None, None)]
