@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, func, select, update
 
 from extract.batches import ExtractedBatch, QuarantineRecord, quarantine_rows
 from load.schema import extract_run, held_case, legacy_case, quarantine
-from load.writes import delete_where_in, upsert_frame, upsert_rows
+from load.writes import delete_where_in, replace_frame, upsert_rows
 
 SNAPSHOT_COLUMNS = [column.name for column in legacy_case.columns]
 
@@ -68,7 +68,7 @@ def record_batch(target: Engine, batch: ExtractedBatch, last_receipts: pd.Series
         record_quarantine(conn, batch.quarantined, run, extracted_on)
         delete_where_in(conn, held_case, "case_ref", list(batch.cases["case_ref"]))
         upsert_rows(conn, held_case, held, key=["case_ref"], keep_on_conflict=["held_since"])
-        upsert_frame(conn, legacy_case, snapshot, key=["case_ref"])
+        replace_frame(conn, legacy_case, snapshot, key="case_ref")
 
 
 def finish_extract_run(target: Engine, run: str, cases_extracted: int) -> dict[str, int]:

@@ -71,6 +71,20 @@ def upsert_frame(
         _sqlite_execute_many(conn, _upsert(sqlite_insert(table), columns, key, keep_on_conflict), columns)
 
 
+def replace_frame(conn: Connection, table: Table, frame: pd.DataFrame, key: str) -> None:
+    """Write ``frame``'s rows whole over the table's rows of the same ``key`` (one column), for
+    a table no other refers to: an extract's snapshot. On PostgreSQL the old rows are deleted
+    and the new ones copied straight in, without the staging table and merge of an upsert; on
+    SQLite it is the upsert."""
+    if conn.dialect.name != "postgresql":
+        upsert_frame(conn, table, frame, [key])
+        return
+    if frame.empty:
+        return
+    delete_where_in(conn, table, key, frame[key].tolist())
+    _copy_into(conn, table.name, frame)
+
+
 def insert_new_frame(
     conn: Connection, table: Table, frame: pd.DataFrame, key: Sequence[str]
 ) -> int:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, MetaData, Table, Text, select
 
 from csa_closure.db import make_engine
-from load.writes import delete_where_in, insert_new_frame, upsert_frame, upsert_rows
+from load.writes import delete_where_in, insert_new_frame, replace_frame, upsert_frame, upsert_rows
 
 metadata = MetaData()
 sample = Table(
@@ -95,6 +95,24 @@ def test_rows_of_plain_values_upsert_with_dates_and_datetimes(target):
     [row] = stored(target)
     assert row[:2] == ("C930000001", "LIVE") and row[5] == date(2014, 7, 7)
     assert row[6].replace(tzinfo=UTC) == stamped  # SQLite gives it back without its zone
+
+
+def test_replacing_writes_rows_whole_over_their_key_and_twice_equals_once(target):
+    with target.begin() as conn:
+        replace_frame(conn, sample, FIRST, key="case_ref")
+    later = frame(
+        ("C930000002", "CLOSED", 5, "2014-07-07", True, "2014-07-07"),
+        ("C930000003", "LIVE", -5, None, False, "2014-07-07"),
+    )
+    for _ in range(2):
+        with target.begin() as conn:
+            replace_frame(conn, sample, later, key="case_ref")
+            replace_frame(conn, sample, later.iloc[:0], key="case_ref")
+    assert stored(target) == [
+        ("C930000001", "LIVE", 123_456_789_012, date(2014, 6, 30), True, date(2014, 6, 30), None),
+        ("C930000002", "CLOSED", 5, date(2014, 7, 7), True, date(2014, 7, 7), None),
+        ("C930000003", "LIVE", -5, None, False, date(2014, 7, 7), None),
+    ]
 
 
 def test_inserting_new_rows_counts_only_the_new_and_never_touches_the_old(target):
