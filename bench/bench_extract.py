@@ -1,12 +1,14 @@
 """Time extract + validate of a generated estate on SQLite and PostgreSQL: cases per second and
 the peak memory of the extracting processes (the flow and its batch workers, together).
 
-    python bench/bench_extract.py [--cases 100000 1200000] [--backend sqlite postgres]
+    python bench/bench_extract.py [--cases 100000 1200000] [--backend sqlite postgres] [--repeat N]
 
 Each estate is generated in a child process, and extracted in another, so each run's peak is
 that extract's own. The target is a second database beside the legacy one (dropped afterwards,
 as bench_generate does). Prefect's local server is started before the clock and is not counted
-in the memory.
+in the memory. ``--repeat`` extracts the same estate again into a fresh target, N times in all:
+this machine's speed varies from run to run, and the end of a flow run waits up to a second
+for Prefect's heartbeat thread.
 """
 
 from __future__ import annotations
@@ -108,23 +110,29 @@ def _extract(legacy_url: str, target_url: str, backend: str, cases: int) -> None
     )
 
 
-def run(backend: str, cases: int) -> None:
-    spawn = multiprocessing.get_context("spawn")
-    with legacy_database(backend) as legacy_url, legacy_database(backend, "target") as target_url:
-        for target, args in ((_generate, (legacy_url, cases)), (_extract, (legacy_url, target_url, backend, cases))):
-            child = spawn.Process(target=target, args=args)
-            child.start()
-            child.join()
+def run(backend: str, cases: int, repeat: int) -> None:
+    with legacy_database(backend) as legacy_url:
+        _in_child(_generate, legacy_url, cases)
+        for _ in range(repeat):
+            with legacy_database(backend, "target") as target_url:
+                _in_child(_extract, legacy_url, target_url, backend, cases)
+
+
+def _in_child(target, *args) -> None:
+    child = multiprocessing.get_context("spawn").Process(target=target, args=args)
+    child.start()
+    child.join()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, nargs="+", default=[100_000, 1_200_000])
     parser.add_argument("--backend", nargs="+", choices=["sqlite", "postgres"], default=["sqlite", "postgres"])
+    parser.add_argument("--repeat", type=int, default=1, help="extracts of each estate, each into a fresh target")
     args = parser.parse_args()
     for cases in args.cases:
         for backend in args.backend:
-            run(backend, cases)
+            run(backend, cases, args.repeat)
 
 
 if __name__ == "__main__":
