@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import CompoundSelect, Connection, Engine, Select, Table, Text, cast, func, select, union, union_all
 
 from extract.reader import LegacyReader, legacy_reader, raw_select
@@ -310,8 +311,7 @@ def _records(
     if not reasons:
         return []
     rows = list(reasons)
-    failing = frame.loc[rows]
-    raws = failing.astype(object).where(failing.notna(), None).to_dict("records")
+    raws = pa.Table.from_pandas(frame.loc[rows], preserve_index=False).to_pylist()  # text or None
     refs = [None] * len(rows) if case_refs is None else case_refs.loc[rows].astype(object).tolist()
     return [
         QuarantineRecord(
