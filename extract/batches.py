@@ -19,7 +19,7 @@ from sqlalchemy import CompoundSelect, Connection, Engine, Select, Table, Text, 
 from extract.reader import LegacyReader, legacy_reader, raw_select
 from extract.systems import LegacySystem
 from validate.canonical import check_canonical
-from validate.checks import is_in, normalise_key, recode, repeated
+from validate.checks import dates_parsed_once, is_in, normalise_key, recode, repeated, rows_where
 from validate.raw import RawContract
 from validate.reasons import Reason, contract_reasons, merge_reasons, reasons_at
 
@@ -173,6 +173,7 @@ def duplicate_person_records(
     return _records(persons, system.person, reasons, case_refs=None)
 
 
+@dates_parsed_once()
 def read_batch(
     legacy: Engine,
     system: LegacySystem,
@@ -183,7 +184,8 @@ def read_batch(
     """Read, validate and map one batch; records that break the contract are quarantined.
 
     A range of the whole estate (the extract run) checks keys against ``duplicates`` found
-    across the tables; a re-read of named cases checks them within what it reads.
+    across the tables; a re-read of named cases checks them within what it reads. Each date
+    column is parsed once, for its checks and the mapping alike.
     """
     with legacy_reader(legacy) as reader:
         cases = _selected(reader, system.case_table, system.case_page_key, batch)
@@ -222,12 +224,12 @@ def read_batch(
         + _records(children, system.child, child_reasons, recode(children[system.member_case_column], case_ref_of))
         + _records(ledger, system.ledger, ledger_reasons, recode(ledger[system.member_case_column], case_ref_of))
     )
-    clean_cases = cases[~held_mask]
+    clean_cases = rows_where(cases, ~held_mask)
     clean_keys = clean_cases[system.member_case_column]
     canonical = system.to_canonical(
         clean_cases,
-        persons[is_in(persons[person_key], _parent_values(clean_cases, system))],
-        ledger[is_in(ledger[system.member_case_column], clean_keys)],
+        rows_where(persons, is_in(persons[person_key], _parent_values(clean_cases, system))),
+        rows_where(ledger, is_in(ledger[system.member_case_column], clean_keys)),
         pd.Timestamp(extracted_on),
     )
     check_canonical(canonical.cases, canonical.ledger, canonical.parties, batch.label)

@@ -8,9 +8,9 @@ Python objects, at ten times the cost on a batch's hundreds of thousands of ledg
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 import pandas as pd
@@ -33,10 +33,15 @@ def parse_dates(values: pd.Series, date_format: str) -> pd.Series:
 
 
 def _days(text: pa.Array, date_format: str) -> pa.Array:
-    """``parse_dates`` on an Arrow array, parsed once for the checks and the mapping alike.
-    (A module function, not the cache's method: a check's closure that named the cache would
-    carry its lock into the pickle that sends a batch's task to a worker.)"""
-    return _RECENT_DATES.parsed(text, date_format)
+    """``parse_dates`` on an Arrow array: within ``dates_parsed_once``, once per array. (A
+    module function, so that a check's closure pickles by reference into a batch's task.)"""
+    parsed = _PARSED_DATES.get()
+    if parsed is None:
+        return _parse_days(text, date_format)
+    key = _array_key(text, date_format)
+    if key not in parsed:
+        parsed[key] = (text, _parse_days(text, date_format))
+    return parsed[key][1]
 
 
 def _parse_days(text: pa.Array, date_format: str) -> pa.Array:
@@ -53,36 +58,45 @@ def _parse_days(text: pa.Array, date_format: str) -> pa.Array:
     return parsed.take(encoded.indices)
 
 
-class _RecentDates:
-    """The dates of the last few text columns parsed, by the Arrow data they were parsed from.
+_PARSED_DATES: ContextVar[dict[tuple, tuple[pa.Array, pa.Array]] | None] = ContextVar("parsed_dates", default=None)
 
-    A batch's date column is parsed by its own check, again by a period check and again by the
-    mapping, each handed the same Arrow data (pandera gives a check the frame's own column).
-    An entry holds its text, so no other array can take its buffers' addresses while it is
-    kept."""
 
-    def __init__(self, keep: int) -> None:
-        self._keep = keep
-        self._entries: OrderedDict[tuple, tuple[pa.Array, pa.Array]] = OrderedDict()
-        self._lock = threading.Lock()
+@contextmanager
+def dates_parsed_once() -> Iterator[None]:
+    """Within the block each text column's dates are parsed once: a batch's date column is
+    parsed by its own check, by a period check and by the mapping, each handed the same Arrow
+    array (pandera gives a check the frame's own column, and ``rows_where`` keeps the dates of
+    the rows it keeps). The parsed dates are keyed by their array's buffers, and hold the
+    array, so that no other can take those buffers while the block lasts."""
+    token = _PARSED_DATES.set({})
+    try:
+        yield
+    finally:
+        _PARSED_DATES.reset(token)
 
-    def parsed(self, text: pa.Array, date_format: str) -> pa.Array:
-        buffers = tuple(None if b is None else b.address for b in text.buffers())
-        key = (date_format, text.type, text.offset, len(text), buffers)
-        with self._lock:
-            entry = self._entries.get(key)
+
+def _array_key(text: pa.Array, date_format: str) -> tuple:
+    buffers = tuple(None if b is None else b.address for b in text.buffers())
+    return (date_format, text.type, text.offset, len(text), buffers)
+
+
+def rows_where(frame: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
+    """``frame[keep]`` for a frame of Arrow-backed text, filtered by Arrow a column at a time
+    (pandas takes such columns by a list of positions, at a higher cost). Within
+    ``dates_parsed_once`` a column's parsed dates are kept with its rows."""
+    kept_rows = keep.to_numpy(dtype=bool)
+    mask = pa.array(kept_rows)
+    parsed = _PARSED_DATES.get()
+    columns = {}
+    for name in frame.columns:
+        text = _arrow_text(frame[name])
+        kept = pc.filter(text, mask)
+        for date_format in _LAYOUTS if parsed is not None else ():
+            entry = parsed.get(_array_key(text, date_format))
             if entry is not None:
-                self._entries.move_to_end(key)
-                return entry[1]
-        days = _parse_days(text, date_format)
-        with self._lock:
-            self._entries[key] = (text, days)
-            while len(self._entries) > self._keep:
-                self._entries.popitem(last=False)
-        return days
-
-
-_RECENT_DATES = _RecentDates(keep=8)
+                parsed[_array_key(kept, date_format)] = (kept, pc.filter(entry[1], mask))
+        columns[name] = kept.to_pandas().array
+    return pd.DataFrame(columns, index=frame.index[kept_rows], copy=False)
 
 
 _FIRST_DAY = pa.scalar(pd.Timestamp.min.ceil("D").to_pydatetime(), pa.timestamp("s"))

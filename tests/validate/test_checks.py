@@ -18,6 +18,7 @@ from validate.checks import (
     Text,
     code,
     date as date_check,
+    dates_parsed_once,
     identifier,
     is_in,
     normalise_key,
@@ -26,6 +27,7 @@ from validate.checks import (
     parse_pounds,
     recode,
     repeated,
+    rows_where,
     text_matches,
     to_int64,
 )
@@ -82,15 +84,25 @@ def test_dates_parse_in_one_exact_format_and_anything_else_is_nat():
     assert parse_dates(text([]), ISO_DATE).dtype == "datetime64[ns]"
 
 
-def test_a_date_column_parsed_again_gives_its_own_dates_and_so_does_a_slice_of_it():
-    """Dates are parsed once per Arrow column; a slice shares the column's buffers but not its
-    dates, and a column parsed in another format is parsed again."""
-    column = text(["2014-06-30", None, "2015-01-31", "2014-02-30"], index=[10, 11, 12, 13])
-    first = parse_dates(column, ISO_DATE)
-    assert parse_dates(column, ISO_DATE).equals(first)
-    assert parse_dates(column.iloc[2:], ISO_DATE).tolist() == [pd.Timestamp("2015-01-31"), pd.NaT]
-    assert parse_dates(column.iloc[2:], ISO_DATE).index.tolist() == [12, 13]
-    assert parse_dates(column, CS2_DATE).isna().all()
+def test_within_one_parse_a_column_its_slices_and_its_kept_rows_each_get_their_own_dates():
+    """In ``dates_parsed_once`` a column's dates are parsed once and kept by ``rows_where``; a
+    slice shares the column's buffers but not its dates, and another format parses again."""
+    index = [10, 11, 12, 13]
+    column = text(["2014-06-30", None, "2015-01-31", "2014-02-30"], index=index)
+    frame = pd.DataFrame({"day": column, "other": text(["a", "b", None, "d"], index=index)})
+    keep = pd.Series([True, False, True, True], index=index)
+    with dates_parsed_once():
+        first = parse_dates(column, ISO_DATE)
+        assert parse_dates(column, ISO_DATE).equals(first)
+        assert parse_dates(column.iloc[2:], ISO_DATE).tolist() == [pd.Timestamp("2015-01-31"), pd.NaT]
+        assert parse_dates(column.iloc[2:], ISO_DATE).index.tolist() == [12, 13]
+        assert parse_dates(column, CS2_DATE).isna().all()
+        kept = rows_where(frame, keep)
+        assert kept.equals(frame[keep])
+        kept_days = parse_dates(kept["day"], ISO_DATE)
+        assert kept_days.index.tolist() == [10, 12, 13]
+        assert kept_days.tolist() == [pd.Timestamp("2014-06-30"), pd.Timestamp("2015-01-31"), pd.NaT]
+        assert parse_dates(kept["day"], CS2_DATE).isna().all()
     assert first.tolist() == [pd.Timestamp("2014-06-30"), pd.NaT, pd.Timestamp("2015-01-31"), pd.NaT]
 
 
