@@ -1,7 +1,8 @@
 """Set-based writes to the target: upserts by business key, COPY-staged on PostgreSQL.
 
 Rows go in as lists of dicts or frames, never one ORM object at a time. On PostgreSQL a frame is
-copied into a temporary table and merged with one INSERT .. ON CONFLICT; on SQLite it is an
+copied into a temporary table and merged with one INSERT .. ON CONFLICT (or, replacing its keys'
+rows whole, copied straight in after a delete); on SQLite it is an
 executemany of the same statement, its rows handed to the driver as tuples built a column at a
 time (SQLAlchemy's own handling of each row's parameters costs more than SQLite's insert at
 thousands of rows). Either way it runs inside the caller's transaction.
@@ -21,6 +22,7 @@ from sqlalchemy import Connection, Insert, Table, any_, bindparam, delete, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
 
 def upsert_rows(
     conn: Connection,
