@@ -28,20 +28,16 @@ MAX_ID_DIGITS = 18
 
 def parse_dates(values: pd.Series, date_format: str) -> pd.Series:
     """Dates from text in one exact format (``ISO_DATE`` or ``CS2_DATE``); anything else (a day
-    that does not exist, a missing zero, a stray blank, a year pandas cannot hold) becomes NaT."""
-    return _aligned(values, _days(_arrow_text(values), date_format))
-
-
-def _days(text: pa.Array, date_format: str) -> pa.Array:
-    """``parse_dates`` on an Arrow array: within ``dates_parsed_once``, once per array. (A
-    module function, so that a check's closure pickles by reference into a batch's task.)"""
+    that does not exist, a missing zero, a stray blank, a year pandas cannot hold) becomes NaT.
+    Within ``dates_parsed_once``, once per Arrow array."""
+    text = _arrow_text(values)
     parsed = _PARSED_DATES.get()
     if parsed is None:
-        return _parse_days(text, date_format)
-    key = _array_key(text, date_format)
-    if key not in parsed:
-        parsed[key] = (text, _parse_days(text, date_format))
-    return parsed[key][1]
+        return _aligned(values, _parse_days(text, date_format))
+    _, by_format = parsed.setdefault(_array_key(text), (text, {}))
+    if date_format not in by_format:
+        by_format[date_format] = _parse_days(text, date_format)
+    return _aligned(values, by_format[date_format])
 
 
 def _parse_days(text: pa.Array, date_format: str) -> pa.Array:
@@ -58,7 +54,10 @@ def _parse_days(text: pa.Array, date_format: str) -> pa.Array:
     return parsed.take(encoded.indices)
 
 
-_PARSED_DATES: ContextVar[dict[tuple, tuple[pa.Array, pa.Array]] | None] = ContextVar("parsed_dates", default=None)
+_PARSED_DATES: ContextVar[dict[tuple, tuple[pa.Array, dict[str, pa.Array]]] | None] = ContextVar(
+    "parsed_dates", default=None
+)
+"""Per text array (by its buffers): the array, held, and its dates by format."""
 
 
 @contextmanager
@@ -75,9 +74,9 @@ def dates_parsed_once() -> Iterator[None]:
         _PARSED_DATES.reset(token)
 
 
-def _array_key(text: pa.Array, date_format: str) -> tuple:
+def _array_key(text: pa.Array) -> tuple:
     buffers = tuple(None if b is None else b.address for b in text.buffers())
-    return (date_format, text.type, text.offset, len(text), buffers)
+    return (text.type, text.offset, len(text), buffers)
 
 
 def rows_where(frame: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
@@ -91,10 +90,9 @@ def rows_where(frame: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
     for name in frame.columns:
         text = _arrow_text(frame[name])
         kept = pc.filter(text, mask)
-        for date_format in _LAYOUTS if parsed is not None else ():
-            entry = parsed.get(_array_key(text, date_format))
-            if entry is not None:
-                parsed[_array_key(kept, date_format)] = (kept, pc.filter(entry[1], mask))
+        entry = None if parsed is None else parsed.get(_array_key(text))
+        if entry is not None:
+            parsed[_array_key(kept)] = (kept, {f: pc.filter(days, mask) for f, days in entry[1].items()})
         columns[name] = kept.to_pandas().array
     return pd.DataFrame(columns, index=frame.index[kept_rows], copy=False)
 
@@ -204,26 +202,21 @@ def recode(values: pd.Series, codes: dict[str, str] | pd.Series) -> pd.Series:
     return _aligned(values, coded.take(pc.index_in(text, value_set=keys.cast(text.type))))
 
 
-def _column_check(name: str, passes: Callable[[pa.Array], pa.Array]) -> Check:
-    """A check of one text column, run on its Arrow array; a missing value passes (``not_null``
-    is the column's own check). Missing values pass here rather than by pandera's
-    ``ignore_na``, which hands the check a copy of the column without them: a copy per check,
-    which no other check or the mapping could share."""
-
-    def check(values: pd.Series) -> pd.Series:
-        text = _arrow_text(values)
-        return _aligned(values, pc.or_kleene(pc.is_null(text), passes(text)).fill_null(False))
-
-    return Check(check, name=name, ignore_na=False)
+def _column_check(name: str, passes: Callable[[pd.Series], pd.Series]) -> Check:
+    """A check of one text column; a missing value passes (``not_null`` is the column's own
+    check). Missing values pass here rather than by pandera's ``ignore_na``, which hands the
+    check a copy of the column without them: a copy per check, which no other check or the
+    mapping could share (``dates_parsed_once``)."""
+    return Check(lambda values: passes(values) | values.isna(), name=name, ignore_na=False)
 
 
 def code(allowed: Iterable[str]) -> Check:
-    codes = pa.array(sorted(allowed), pa.large_string())
-    return _column_check("code", lambda text: pc.is_in(text, value_set=codes.cast(text.type)))
+    allowed = sorted(allowed)
+    return _column_check("code", lambda s: is_in(s, allowed))
 
 
 def date(date_format: str) -> Check:
-    return _column_check("date", lambda text: pc.is_valid(_days(text, date_format)))
+    return _column_check("date", lambda s: parse_dates(s, date_format).notna())
 
 
 def _digits(text: pa.Array, most: int) -> pa.Array:
@@ -234,7 +227,7 @@ def _digits(text: pa.Array, most: int) -> pa.Array:
 
 def identifier() -> Check:
     """An integer key read as text: 1 to 18 digits."""
-    return _column_check("format", lambda text: _digits(text, MAX_ID_DIGITS))
+    return _column_check("format", lambda s: _aligned(s, _digits(_arrow_text(s), MAX_ID_DIGITS).fill_null(False)))
 
 
 def text_matches(values: pd.Series, pattern: str) -> pd.Series:
@@ -243,7 +236,7 @@ def text_matches(values: pd.Series, pattern: str) -> pd.Series:
 
 
 def matches(pattern: str, name: str) -> Check:
-    return _column_check(name, lambda text: pc.match_substring_regex(text, pattern))
+    return _column_check(name, lambda s: text_matches(s, pattern))
 
 
 def pence() -> Check:
