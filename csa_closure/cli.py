@@ -96,6 +96,9 @@ def plan(
         if value is not None and value <= 0:
             raise Refusal(f"{option} must be a positive number, not {value}")
     summary = plan_flow(first, last, capacity, interval_days)
+    if summary.legacy_empty:
+        console.print("nothing to do: the legacy database holds no CSCS or CS2 extract")
+        return
     table = Table("tranche", "kind", "selection date", "segment group", "planned", "selected",
                   title="tranche schedule")
     for row in summary.schedule.itertuples(index=False):

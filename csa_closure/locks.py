@@ -1,56 +1,164 @@
-"""One journey run at a time: a lock that dies with the process that holds it.
+"""One journey run at a time: a lock that dies with its holder, and a fence on every write.
 
-Two runs working the same batch could each decide its cases once. ``advance`` and
-``rerun-failed`` therefore hold the journey lock for their whole run: a session advisory lock
-on PostgreSQL, an exclusive lock on a file beside the SQLite database. Either is released by
-the operating system when the holder exits, however it exits (a killed run never blocks).
+Two runs working the same batch could each decide its cases once. ``advance``,
+``rerun-failed``, ``plan``, ``extract`` and ``simulate`` therefore hold the journey lock for
+their whole run: a session advisory lock on PostgreSQL, an exclusive lock on a file beside the
+SQLite database. Either is released by the operating system when its holder exits, however it
+exits, so a killed run never blocks the next.
+
+A lock can also be lost while its holder runs on (an administrator terminates the lock's
+PostgreSQL session; the lock file is removed). So taking the lock raises the fencing token in
+``journey_lease``, and every write of the run checks the token in its own transaction
+(``fence``): once another run has taken the lock, the first commits nothing more. The check
+shares the lease row on PostgreSQL (the next holder's raise waits for commits under way) and
+writes it on SQLite (which takes the database's write lock at once).
+
+``dispatch-letters`` has its own lock of the same kind: printing never waits for the journey.
 """
 
 from __future__ import annotations
 
 import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from csa_closure.refusal import Refusal
 
 JOURNEY_LOCK_KEY = 0x0C5A_C105  # the advisory lock's key: "CSA close"
+DISPATCH_LOCK_KEY = 0x0C5A_D15B  # "CSA dispatch"
 
 
 class JourneyBusy(Refusal):
-    """Another run is working the journey."""
+    """Another run holds the lock."""
+
+
+class JourneyLockLost(RuntimeError):
+    """This run no longer holds the journey lock: another run may be working the journey."""
+
+
+@dataclass
+class Lease:
+    """The journey lock as this process holds it: its fencing token, and a way to see that the
+    lock itself is still there."""
+
+    token: int
+    _alive: object = field(repr=False, default=None)
+
+    def check(self) -> None:
+        """Raise ``JourneyLockLost`` if the lock has gone (its PostgreSQL session ended)."""
+        if self._alive is not None and not self._alive():
+            raise JourneyLockLost("the journey lock's database session ended; this run stops")
+
+
+_held: ContextVar[dict[str, Lease]] = ContextVar("journey_leases", default={})
 
 
 @contextmanager
-def journey_lock(target: Engine) -> Iterator[None]:
-    """Hold the journey for the duration of a run, or refuse at once if another run has it."""
+def journey_lock(target: Engine, holder: str = "") -> Iterator[Lease]:
+    """Hold the journey for the duration of a run, or refuse at once if another run has it.
+
+    Re-entrant within a run: a flow that runs another as its subflow (``advance`` extracting
+    first) shares its lease, as the subflow runs in the caller's context.
+    """
+    key = str(target.url)
+    lease = _held.get().get(key)
+    if lease is not None:
+        yield lease
+        return
+    with _exclusive(target, JOURNEY_LOCK_KEY, ".journey.lock", "another run is working the journey") as alive:
+        lease = Lease(_raise_token(target, holder), alive)
+        reset = _held.set(_held.get() | {key: lease})
+        try:
+            yield lease
+        finally:
+            _held.reset(reset)
+
+
+@contextmanager
+def dispatch_lock(target: Engine) -> Iterator[None]:
+    """One dispatch of letters at a time."""
+    with _exclusive(target, DISPATCH_LOCK_KEY, ".dispatch.lock", "another dispatch of letters is running"):
+        yield
+
+
+def fence(conn: Connection, lease: Lease | None) -> None:
+    """Inside a write transaction: refuse to go on unless ``lease`` is still the latest."""
+    if lease is None:
+        return
+    if conn.dialect.name == "postgresql":
+        token = conn.execute(text("SELECT token FROM journey_lease WHERE lease_id = 1 FOR SHARE")).scalar_one()
+        current = token == lease.token
+    else:
+        current = conn.execute(
+            text("UPDATE journey_lease SET token = token WHERE lease_id = 1 AND token = :token"),
+            {"token": lease.token},
+        ).rowcount == 1
+    if not current:
+        raise JourneyLockLost("another run has taken the journey lock; this run stops")
+
+
+@contextmanager
+def fenced(target: Engine, lease: Lease | None) -> Iterator[Connection]:
+    """A write transaction that commits only while ``lease`` holds the journey."""
+    with target.begin() as conn:
+        fence(conn, lease)
+        yield conn
+
+
+def _raise_token(target: Engine, holder: str) -> int:
+    with target.begin() as conn:
+        conn.execute(
+            text("UPDATE journey_lease SET token = token + 1, holder = :holder, acquired_at = :now WHERE lease_id = 1"),
+            {"holder": holder or f"pid {os.getpid()}", "now": datetime.now(UTC)},
+        )
+        return conn.execute(text("SELECT token FROM journey_lease WHERE lease_id = 1")).scalar_one()
+
+
+@contextmanager
+def _exclusive(target: Engine, key: int, suffix: str, busy: str) -> Iterator[object]:
+    """The lock itself; yields a callable that says whether it is still held (or None)."""
     if target.dialect.name == "postgresql":
         with target.connect() as conn:
-            acquired = conn.execute(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": JOURNEY_LOCK_KEY}
-            ).scalar()
+            acquired = conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
             conn.commit()  # the session keeps the lock; no transaction stays open
             if not acquired:
-                raise JourneyBusy("another run is working the journey; try again when it has finished")
+                raise JourneyBusy(f"{busy}; try again when it has finished")
             try:
-                yield
+                yield lambda: _session_alive(conn)
             finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": JOURNEY_LOCK_KEY})
-                conn.commit()
+                try:
+                    conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                    conn.commit()
+                except DBAPIError:  # the session is gone, and its lock with it
+                    conn.invalidate()
         return
     database = target.url.database
     if not database or database == ":memory:":
-        yield
+        yield None
         return
-    with open(Path(f"{database}.journey.lock"), "w") as handle:
+    with open(Path(f"{database}{suffix}"), "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise JourneyBusy("another run is working the journey; try again when it has finished") from None
+            raise JourneyBusy(f"{busy}; try again when it has finished") from None
         try:
-            yield
+            yield None
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _session_alive(conn: Connection) -> bool:
+    try:
+        conn.execute(text("SELECT 1"))
+        conn.commit()
+        return True
+    except DBAPIError:
+        return False

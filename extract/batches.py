@@ -14,7 +14,20 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import CompoundSelect, Connection, Engine, Select, Table, Text, cast, func, select, union, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    Engine,
+    Select,
+    Table,
+    Text,
+    cast,
+    func,
+    inspect,
+    select,
+    union,
+    union_all,
+)
 
 from extract.reader import LegacyReader, legacy_reader, raw_select
 from extract.systems import LegacySystem
@@ -110,6 +123,17 @@ def extract_date(legacy: Engine, system: LegacySystem) -> date:
     if isinstance(value, date):
         return value
     return pd.to_datetime(value, format=system.date_format).date()
+
+
+def legacy_extract_date(legacy: Engine, system: LegacySystem) -> date | None:
+    """The date of the system's extract in the legacy database, or None where it holds none
+    (no such table, or no row in it)."""
+    if not inspect(legacy).has_table(system.extract_table.name):
+        return None
+    with legacy.connect() as conn:
+        if conn.execute(select(func.count()).select_from(system.extract_table)).scalar_one() == 0:
+            return None
+    return extract_date(legacy, system)
 
 
 def batch_ranges(legacy: Engine, system: LegacySystem, batch_size: int) -> list[BatchRange]:

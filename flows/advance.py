@@ -16,14 +16,16 @@ from prefect.runtime import flow_run
 from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from csa_closure.locks import journey_lock
+from csa_closure.locks import JourneyLockLost, Lease, fenced, journey_lock
 from csa_closure.logs import bind_context, get_logger
 from csa_closure.refusal import Refusal
 from csa_closure.retry import retry_on_transient
 from flows import steps
 from flows.artifacts import RunProgress, publish_holds_and_quarantine, publish_tranche
 from flows.context import checked_engines, current_run_id, engines_for_run
+from flows.extraction import extract_if_newer
 from load.journey import (
+    StaleCases,
     Step,
     advanced_to,
     due_work,
@@ -63,9 +65,10 @@ def tag_flow_run(*tags: str) -> None:
 
 
 @task(retries=3, retry_delay_seconds=[1, 5, 15], retry_condition_fn=retry_on_transient)
-def journey_step(step: str, batch_id: str, due_on: date, as_of: date, run_id: str) -> dict:
-    """One unit of work: a step of one batch (or tranche) on one date, in one transaction."""
-    engines = engines_for_run(run_id)
+def journey_step(step: str, batch_id: str, due_on: date, as_of: date, run_id: str, lease_token: int) -> dict:
+    """One unit of work: a step of one batch (or tranche) on one date, in one transaction,
+    fenced by the run's journey lock."""
+    engines = engines_for_run(run_id, lease_token)
     bind_context(run_id=run_id, step=step, batch_id=batch_id, due_on=due_on.isoformat())
     work = {
         Step.EVENTS: lambda: steps.apply_batch_events(engines, batch_id, due_on, as_of),
@@ -81,8 +84,14 @@ def journey_step(step: str, batch_id: str, due_on: date, as_of: date, run_id: st
     return counts
 
 
-def run_units(units: pd.DataFrame, as_of: date, run_id: str) -> list[str]:
-    """Run units of work as tasks, record each one's outcome; returns the failures."""
+STALE_LIMIT = 5
+"""How often one unit may find its cases changed under it before it counts as failed."""
+
+
+def run_units(units: pd.DataFrame, as_of: date, run_id: str, lease: Lease) -> tuple[list[str], set[tuple]]:
+    """Run units of work as tasks and record each one's outcome. Returns the failures, and the
+    units that found their cases changed by an operator's event meanwhile: they committed
+    nothing and are planned again (the event may now come first)."""
     engines = engines_for_run(run_id)
     with engines.target.connect() as conn:
         groups = segment_groups(conn)
@@ -92,29 +101,44 @@ def run_units(units: pd.DataFrame, as_of: date, run_id: str) -> list[str]:
         due_on = unit.due_on.date()
         name = f"{unit.step.lower()}-{unit.batch_id}-{due_on:%Y%m%d}"
         options = journey_step.with_options(task_run_name=name)
-        futures.append((unit, due_on, options.submit(unit.step, unit.batch_id, due_on, as_of, run_id)))
-    failures = []
+        futures.append((unit, due_on, options.submit(unit.step, unit.batch_id, due_on, as_of, run_id, lease.token)))
+    failures, stale, lost = [], set(), None
     for unit, due_on, future in futures:
         key = {"batch_id": unit.batch_id, "step": unit.step, "due_on": due_on}
         future.wait()
         state = future.state
-        with engines.target.begin() as conn:
-            if state.is_completed():
-                record_batch_run(conn, key, "COMPLETED", run_id)
-            else:
-                message = str(state.message or state.name)[:2000]
-                record_batch_run(conn, key, "FAILED", run_id, message)
-                failures.append(f"{unit.step} {unit.batch_id} {due_on}: {message}")
-    return failures
+        error = None if state.is_completed() else state.result(raise_on_failure=False)
+        if isinstance(error, JourneyLockLost):
+            lost = error
+            continue
+        if isinstance(error, StaleCases):
+            stale.add((unit.due_on, unit.step, unit.batch_id))
+            continue
+        try:
+            with fenced(engines.target, lease) as conn:
+                if error is None:
+                    record_batch_run(conn, key, "COMPLETED", run_id)
+                else:
+                    message = str(state.message or state.name)[:2000]
+                    record_batch_run(conn, key, "FAILED", run_id, message)
+                    failures.append(f"{unit.step} {unit.batch_id} {due_on}: {message}")
+        except JourneyLockLost as error:
+            lost = error
+    if lost is not None:
+        raise lost
+    return failures, stale
 
 
-def work_through(as_of: date, run_id: str, progress: RunProgress | None = None) -> list[str]:
+def work_through(as_of: date, run_id: str, lease: Lease, progress: RunProgress | None = None) -> list[str]:
     """Run what is due, earliest date first and in step order within a day, until nothing is
-    left; work a unit creates for the same day (a selection's batches) runs in the same pass."""
+    left; work a unit creates for the same day (a selection's batches) runs in the same pass.
+    Before each pass the run checks that it still holds the journey lock."""
     engines = engines_for_run(run_id)
     failures: list[str] = []
     done: set[tuple] = set()
+    stale_counts: dict[tuple, int] = {}
     while True:
+        lease.check()
         with engines.target.connect() as conn:
             due = due_work(conn, as_of)
         if due.empty:
@@ -126,8 +150,15 @@ def work_through(as_of: date, run_id: str, progress: RunProgress | None = None) 
         keys = set(units.itertuples(index=False, name=None))
         if keys & done:
             raise RuntimeError(f"work due again after it completed: {sorted(keys & done)[:3]}")
-        done |= keys
-        failures += run_units(units, as_of, run_id)
+        more_failures, stale = run_units(units, as_of, run_id, lease)
+        failures += more_failures
+        done |= keys - stale
+        for key in stale:
+            stale_counts[key] = stale_counts.get(key, 0) + 1
+            if stale_counts[key] >= STALE_LIMIT:
+                raise RuntimeError(f"{key[1]} {key[2]} {key[0]:%Y-%m-%d}: its cases kept changing under it")
+        if stale:
+            log.info("units planned again: their cases changed meanwhile", units=len(stale))
 
 
 @flow(name="advance", flow_run_name="advance-{as_of}", task_runner=ThreadPoolTaskRunner(max_workers=2))
@@ -138,21 +169,22 @@ def advance(as_of: date):
     engines = checked_engines(run_id)
     bind_context(run_id=run_id, as_of=as_of.isoformat())
     tag_flow_run(f"as-of:{as_of:%Y-%m-%d}")
-    with journey_lock(engines.target):
+    with journey_lock(engines.target, f"advance {run_id}") as lease:
+        extract_if_newer()
         start_run(engines.target, run_id, "advance", as_of, engines.rules)
         with engines.target.connect() as conn:
             progress = RunProgress(advanced_to(conn) or as_of, as_of)
-        failures = rerun_units(None, as_of, run_id) if (flow_run.run_count or 1) > 1 else []
-        failures += advance_journey(as_of, run_id, progress)
+        failures = rerun_units(None, as_of, run_id, lease) if (flow_run.run_count or 1) > 1 else []
+        failures += advance_journey(as_of, run_id, lease, progress)
         progress.reached(as_of)
         return _finish(engines, run_id, failures, {"as_of": as_of.isoformat()})
 
 
-def advance_journey(as_of: date, run_id: str, progress: RunProgress | None = None) -> list[str]:
+def advance_journey(as_of: date, run_id: str, lease: Lease, progress: RunProgress | None = None) -> list[str]:
     """Work through what is due up to ``as_of`` and move the clock there; the caller holds the
-    journey lock. Returns the units that failed."""
-    failures = work_through(as_of, run_id, progress)
-    with engines_for_run(run_id).target.begin() as conn:
+    journey lock (``lease``). Returns the units that failed."""
+    failures = work_through(as_of, run_id, lease, progress)
+    with fenced(engines_for_run(run_id).target, lease) as conn:
         clock = advanced_to(conn)
         if clock is None or as_of > clock:
             move_clock(conn, as_of)
@@ -169,20 +201,21 @@ def rerun_failed(tranche_id: str | None = None):
         clock = advanced_to(conn)
     if clock is None:
         raise Refusal("the journey has not been advanced yet: nothing can have failed")
-    with journey_lock(engines.target):
+    with journey_lock(engines.target, f"rerun-failed {run_id}") as lease:
         start_run(engines.target, run_id, "rerun-failed", clock, engines.rules)
-        failures = rerun_units(tranche_id, clock, run_id)
-        failures += work_through(clock, run_id)
+        failures = rerun_units(tranche_id, clock, run_id, lease)
+        failures += work_through(clock, run_id, lease)
         return _finish(engines, run_id, failures, {"as_of": clock.isoformat()})
 
 
-def rerun_units(tranche_id: str | None, as_of: date, run_id: str) -> list[str]:
-    """The failed units, run again in the order they were due."""
+def rerun_units(tranche_id: str | None, as_of: date, run_id: str, lease: Lease) -> list[str]:
+    """The failed units, run again in the order they were due (one that finds its cases changed
+    is left to the pass that follows)."""
     engines = engines_for_run(run_id)
     with engines.target.connect() as conn:
         failed = failed_work(conn, tranche_id)
     log.info("rerunning failed units", units=len(failed), tranche=tranche_id)
-    return run_units(failed, as_of, run_id) if len(failed) else []
+    return run_units(failed, as_of, run_id, lease)[0] if len(failed) else []
 
 
 def publish_artifacts(engines, run_id: str) -> None:

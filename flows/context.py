@@ -7,6 +7,7 @@ import uuid
 from prefect.runtime import flow_run
 
 from csa_closure.db import engine_for
+from csa_closure.locks import Lease
 from csa_closure.settings import Settings, rule_settings
 from flows.steps import Engines
 from load.migrate import require_current_schema
@@ -17,14 +18,16 @@ def current_run_id() -> str:
     return str(flow_run.get_id() or uuid.uuid4())
 
 
-def engines_for_run(run_id: str) -> Engines:
-    """The engines and rules of this process (tasks call it; engines are cached per URL)."""
+def engines_for_run(run_id: str, lease_token: int | None = None) -> Engines:
+    """The engines and rules of this process (tasks call it; engines are cached per URL); with
+    the journey lock's token, every write the run makes is fenced by it."""
     settings = Settings()
     return Engines(
         legacy=engine_for(settings.legacy_url, legacy=True),
         target=engine_for(settings.target_url),
         rules=rule_settings(),
         run_id=run_id,
+        lease=None if lease_token is None else Lease(lease_token),
     )
 
 

@@ -25,6 +25,7 @@ from prefect.settings import PREFECT_API_URL, get_current_settings
 from prefect.task_runners import ProcessPoolTaskRunner
 
 from csa_closure.db import engine_for
+from csa_closure.locks import journey_lock
 from csa_closure.logs import configure_logging, get_logger
 from csa_closure.retry import retry_on_transient
 from csa_closure.settings import Settings
@@ -35,12 +36,19 @@ from extract.batches import (
     duplicate_person_records,
     extract_date,
     known_duplicates,
+    legacy_extract_date,
     read_batch,
 )
 from extract.cs2 import CS2
 from extract.cscs import CSCS
 from extract.systems import LegacySystem
-from load.extracted import finish_extract_run, record_batch, record_quarantine, start_extract_run
+from load.extracted import (
+    finish_extract_run,
+    record_batch,
+    record_quarantine,
+    recorded_extracts,
+    start_extract_run,
+)
 from load.migrate import require_current_schema
 from transform.segments import last_receipt_on
 
@@ -108,12 +116,51 @@ def _share_api_with_workers() -> None:
         os.environ["PREFECT_API_URL"] = str(get_client(sync_client=True).api_url)
 
 
+LEGACY_EMPTY = "the legacy database holds no CSCS or CS2 extract"
+
+
+@dataclass(frozen=True)
+class ExtractFirst:
+    """What ``extract_if_newer`` found: whether the legacy database holds any extract at all,
+    and the summaries of the extract it ran (none when nothing was newer)."""
+
+    legacy_empty: bool
+    extracted: list[dict]
+
+
+def extract_if_newer() -> ExtractFirst:
+    """Extract first where a legacy system's extract is newer than the last one recorded, or
+    none is (CONTRACTS.md: ``plan`` and ``advance`` do), and say so in one line."""
+    settings = Settings()
+    legacy, target = engine_for(settings.legacy_url, legacy=True), engine_for(settings.target_url)
+    in_legacy = {scheme: legacy_extract_date(legacy, system) for scheme, system in SYSTEMS.items()}
+    if not any(in_legacy.values()):
+        log.warning(f"{LEGACY_EMPTY}: nothing to extract")
+        return ExtractFirst(legacy_empty=True, extracted=[])
+    recorded = recorded_extracts(target)
+    newer = [s for s, on in in_legacy.items() if on is not None and (s not in recorded or on > recorded[s])]
+    if not newer:
+        return ExtractFirst(legacy_empty=False, extracted=[])
+    log.info(
+        "extracting first: the legacy extract is newer than the last one recorded",
+        **{f"legacy_{s}": in_legacy[s].isoformat() for s in newer},
+        **{f"recorded_{s}": recorded[s].isoformat() if s in recorded else "none" for s in newer},
+    )
+    return ExtractFirst(legacy_empty=False, extracted=extract_legacy(tuple(newer)))
+
+
 @flow(name="extract-legacy", task_runner=ProcessPoolTaskRunner(max_workers=POOL_WORKERS, initializer=_configure_worker))
 def extract_legacy(schemes: tuple[str, ...] = ("1993", "2003")) -> list[dict]:
-    """Extract every case of each legacy system; returns a summary per scheme."""
+    """Extract every case of each legacy system; returns a summary per scheme. Holds the
+    journey lock: the snapshot does not change under a selection."""
     settings = Settings()
     legacy, target = engine_for(settings.legacy_url, legacy=True), engine_for(settings.target_url)
     require_current_schema(target)
+    with journey_lock(target, "extract"):
+        return _extract(legacy, target, settings, schemes)
+
+
+def _extract(legacy, target, settings: Settings, schemes: tuple[str, ...]) -> list[dict]:
     ranges = {scheme: batch_ranges(legacy, SYSTEMS[scheme], settings.extract_batch_size) for scheme in schemes}
     pooled = sum(map(len, ranges.values())) > INLINE_BATCHES
     if pooled:

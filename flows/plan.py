@@ -8,9 +8,11 @@ from datetime import date
 import pandas as pd
 from prefect import flow
 
+from csa_closure.locks import fenced, journey_lock
 from csa_closure.logs import get_logger
 from csa_closure.refusal import Refusal
 from flows.context import checked_engines, current_run_id
+from flows.extraction import extract_if_newer
 from flows.steps import group_label
 from load.journey import (
     advanced_to,
@@ -31,6 +33,8 @@ class PlanSummary:
     schedule: pd.DataFrame
     nothing_to_do: int
     unplanned: int
+    legacy_empty: bool = False
+    """The legacy database holds no extract (and none was recorded before): nothing to plan."""
 
 
 @flow(name="plan", flow_run_name="plan-from-{start}")
@@ -41,12 +45,19 @@ def plan(
     the planned tranches not selected yet are replaced."""
     run_id = current_run_id()
     engines = checked_engines(run_id)
+    with journey_lock(engines.target, f"plan {run_id}") as lease:
+        return _plan(engines, run_id, lease, start, until, capacity, interval_days)
+
+
+def _plan(engines, run_id, lease, start, until, capacity, interval_days) -> PlanSummary:
     overrides = {"tranche_capacity": capacity, "selection_interval_days": interval_days}
     rules = engines.rules.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     with engines.target.connect() as conn:
         clock = advanced_to(conn)
-        if clock is not None and start <= clock:
-            raise Refusal(f"--start {start} is not after {clock}, the date the journey has advanced to")
+    if clock is not None and start <= clock:
+        raise Refusal(f"--start {start} is not after {clock}, the date the journey has advanced to")
+    first = extract_if_newer()
+    with engines.target.connect() as conn:
         unselected = unselected_snapshot(conn)
         numbered_from = selected_planned_tranches(conn)
     start_run(engines.target, run_id, "plan", start, rules)
@@ -65,9 +76,10 @@ def plan(
         capacity=rules.tranche_capacity,
         selected_cases=pd.array([pd.NA] * len(walk.tranches), dtype="Int64"),
     )
-    with engines.target.begin() as conn:
+    with fenced(engines.target, lease) as conn:
         replace_plan(conn, tranches)
         schedule = tranche_schedule(conn)
     finish_run(engines.target, run_id, "COMPLETED")
     log.info("plan recorded", tranches=len(tranches), nothing_to_do=walk.nothing_to_do, unplanned=walk.unplanned)
-    return PlanSummary(schedule, walk.nothing_to_do, walk.unplanned)
+    legacy_empty = first.legacy_empty and unselected.empty and schedule.empty
+    return PlanSummary(schedule, walk.nothing_to_do, walk.unplanned, legacy_empty)

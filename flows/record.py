@@ -23,11 +23,13 @@ from csa_closure.refusal import Refusal
 from csa_closure.settings import Settings, rule_settings
 from load.events import (
     insert_operator_events,
+    lock_cases,
     lock_journey_clock,
     read_case_events,
     read_case_states,
     read_known_nrps,
 )
+from load.journey import bump_versions
 from load.migrate import require_current_schema
 from transform.events import (
     EventStatus,
@@ -198,6 +200,7 @@ def store_events(raw: pd.DataFrame) -> Recorded:
     with target.begin() as conn:
         advanced_to = lock_journey_clock(conn)
         case_refs = events["csa_case_ref"].dropna()
+        lock_cases(conn, case_refs)
         journey = JourneySnapshot(
             advanced_to=None if advanced_to is None else pd.Timestamp(advanced_to),
             cases=read_case_states(conn, case_refs),
@@ -207,6 +210,7 @@ def store_events(raw: pd.DataFrame) -> Recorded:
         checked = validate_events(events, journey, rule_settings())
         stored = operator_event_rows(checked)
         insert_operator_events(conn, stored, recorded_at=datetime.now(UTC))
+        bump_versions(conn, stored.loc[stored["status"] == EventStatus.ACCEPTED, "csa_case_ref"].dropna())
     refused = checked["refusal"].notna()
     log.info(
         "events recorded",

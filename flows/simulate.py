@@ -64,23 +64,23 @@ def simulate(
     settings = Settings()
     target = engine_for(settings.target_url)
     upgrade_target(target)
-    generate_estate_flow(cases=cases, seed=seed, extract_date=date(2014, 6, 30))
-    extract_legacy()
-    plan(start)
     responses_dir = Path(settings.letters_dir).parent / "simulation"
     responses_dir.mkdir(parents=True, exist_ok=True)
     run_id = current_run_id()
     rules = rule_settings()
-    with journey_lock(target):
+    with journey_lock(target, f"simulate {run_id}") as lease:
+        generate_estate_flow(cases=cases, seed=seed, extract_date=date(2014, 6, 30))
+        extract_legacy()
+        plan(start)
         start_run(target, run_id, "simulate", end, rules)
-        summary = _simulate_days(target, start, end, seed, run_id, responses_dir, progress)
+        summary = _simulate_days(target, start, end, seed, run_id, lease, responses_dir, progress)
         publish_artifacts(engines_for_run(run_id), run_id)
         finish_run(target, run_id, "FAILED" if summary["failed_units"] else "COMPLETED")
     log.info("simulation finished", **summary)
     return summary
 
 
-def _simulate_days(target, start, end, seed, run_id, responses_dir, progress) -> dict:
+def _simulate_days(target, start, end, seed, run_id, lease, responses_dir, progress) -> dict:
     """Advance the journey day by day, parents acting on the days they were drawn to."""
     rules = rule_settings()
     waiting = pd.DataFrame(
@@ -91,7 +91,7 @@ def _simulate_days(target, start, end, seed, run_id, responses_dir, progress) ->
     day, days, imported, failed = start, 0, 0, 0
     run_progress = RunProgress(start, end)
     while True:
-        failed += len(advance_journey(day, run_id))
+        failed += len(advance_journey(day, run_id, lease))
         run_progress.reached(day)
         days += 1
         selected = _newly(target, o.c.liability_end_date.isnot(None), applied, [o.c.selected_on, o.c.liability_end_date])

@@ -18,12 +18,16 @@ from extract.cs2 import CS2
 from extract.cscs import CSCS
 from extract.parties import read_parties
 from load.extracted import extract_run_id, record_quarantine
+from csa_closure.locks import Lease, fenced
+from load.events import read_case_states
 from load.journey import (
     accepted_events,
     batch_outcomes,
     batch_selection,
+    claim_cases,
     drop_from_selection,
     mark_events_applied,
+    mark_events_refused,
     planned_tranche,
     read_frame,
     record_selection,
@@ -44,6 +48,7 @@ from transform.journey import (
     settle_choices,
     start_journeys,
 )
+from transform.events import refusals_when_applied
 from transform.letter_text import render_bodies
 from transform.segments import classify_segments
 from transform.tranches import batch_ids, plan_tranches, reactive_closures
@@ -51,6 +56,8 @@ from transform.tranches import batch_ids, plan_tranches, reactive_closures
 SYSTEMS = {CSCS.scheme: CSCS, CS2.scheme: CS2}
 NO_DUPLICATES = KnownDuplicates(frozenset(), frozenset())
 SNAPSHOT_DATES = ["case_start_date", "last_receipt_on", "extracted_on"]
+NOTHING_READ = pd.DataFrame({"case_ref": pd.Series(dtype="str"), "version": pd.Series(dtype="int64")})
+"""What a unit that starts new journeys read of existing ones: nothing to find changed."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,8 @@ class Engines:
     target: Engine
     rules: RuleSettings
     run_id: str
+    lease: Lease | None = None
+    """The journey lock's lease the run holds: every write is fenced by it."""
 
 
 @dataclass(frozen=True)
@@ -119,12 +128,24 @@ def _letters_with_bodies(engines: Engines, changes: JourneyChanges, cases: pd.Da
     return letters.assign(body=render_bodies(letters, context, parties))
 
 
-def _commit(engines: Engines, changes: JourneyChanges, cases: pd.DataFrame, event_ids=()) -> dict:
-    """Write a step's changes in one transaction that commits only if its batch reconciles."""
+def _commit(
+    engines: Engines,
+    changes: JourneyChanges,
+    cases: pd.DataFrame,
+    read: pd.DataFrame,
+    event_ids=(),
+    refused: pd.DataFrame | None = None,
+) -> dict:
+    """Write a step's changes in one transaction that commits only while the run holds the
+    journey, if the cases it ``read`` (their journeys, with ``version``) are unchanged, and if
+    its batch reconciles."""
     letters = _letters_with_bodies(engines, changes, cases)
-    with engines.target.begin() as conn:
+    with fenced(engines.target, engines.lease) as conn:
+        claim_cases(conn, _versions(read))
         write_changes(conn, changes, cases, letters, engines.run_id, engines.rules)
         mark_events_applied(conn, list(event_ids), engines.run_id)
+        if refused is not None:
+            mark_events_refused(conn, refused, engines.run_id)
         for batch_id in changes.outcomes["batch_id"].unique():
             require_reconciled(conn, batch_id)
     return {
@@ -133,6 +154,10 @@ def _commit(engines: Engines, changes: JourneyChanges, cases: pd.DataFrame, even
         "write_offs": len(changes.write_offs),
         "transfers": len(changes.transfers),
     }
+
+
+def _versions(journeys: pd.DataFrame) -> pd.Series:
+    return journeys.set_index("case_ref")["version"] if len(journeys) else pd.Series(dtype="int64")
 
 
 def start_batch(engines: Engines, batch_id: str, selected_on: date) -> dict:
@@ -144,13 +169,13 @@ def start_batch(engines: Engines, batch_id: str, selected_on: date) -> dict:
     legacy = read_legacy_cases(engines, batch_id, list(chosen["case_ref"]))
     unreadable = chosen.loc[~chosen["case_ref"].isin(legacy.cases["case_ref"]), "case_ref"]
     if len(unreadable):
-        with engines.target.begin() as conn:
+        with fenced(engines.target, engines.lease) as conn:
             drop_from_selection(conn, list(unreadable))
         chosen = chosen[chosen["case_ref"].isin(legacy.cases["case_ref"])]
     if chosen.empty:
         return {"cases": 0, "dropped": len(unreadable)}
     changes = start_journeys(chosen, legacy.cases, legacy.ledger, engines.rules)
-    return _commit(engines, changes, legacy.cases) | {"dropped": len(unreadable)}
+    return _commit(engines, changes, legacy.cases, NOTHING_READ) | {"dropped": len(unreadable)}
 
 
 def remind_batch(engines: Engines, batch_id: str, due_on: date) -> dict:
@@ -163,7 +188,7 @@ def remind_batch(engines: Engines, batch_id: str, due_on: date) -> dict:
     if outcomes.empty:
         return {"cases": 0}
     cases = snapshot_cases(engines, list(outcomes["case_ref"]))
-    return _commit(engines, send_reminders(outcomes, journeys, cases), cases)
+    return _commit(engines, send_reminders(outcomes, journeys, cases), cases, journeys)
 
 
 def end_batch(engines: Engines, batch_id: str, ends_on: date) -> dict:
@@ -180,7 +205,7 @@ def end_batch(engines: Engines, batch_id: str, ends_on: date) -> dict:
     changes = end_liability(
         outcomes, journeys, cases, legacy.ledger, pd.Timestamp(ends_on), engines.rules
     )
-    return _commit(engines, changes, cases)
+    return _commit(engines, changes, cases, journeys)
 
 
 def _with_snapshot_fallback(engines: Engines, legacy: LegacyCases, outcomes: pd.DataFrame) -> pd.DataFrame:
@@ -204,7 +229,7 @@ def lapse_batch(engines: Engines, batch_id: str, due_on: date) -> dict:
     cases = snapshot_cases(engines, list(outcomes["case_ref"]))
     no_answers = pd.DataFrame(columns=["case_ref", "choice", "received_on", "channel"])
     changes = settle_choices(outcomes, journeys, cases, no_answers, pd.Timestamp(due_on))
-    return _commit(engines, changes, cases)
+    return _commit(engines, changes, cases, journeys)
 
 
 EVENT_KINDS = ("APPLICATION", "CHOICE", "EXTENSION", "HOLD_RESOLUTION")
@@ -212,14 +237,22 @@ SERVICES = {"DIRECT_PAY": ServiceType.DIRECT_PAY, "COLLECT_AND_PAY": ServiceType
 
 
 def apply_batch_events(engines: Engines, batch_id: str, received_on: date, as_of: date) -> dict:
-    """Operators' events for the batch's cases received on one day, applied in one change."""
+    """Operators' events for the batch's cases received on one day, applied in one change.
+
+    Each event is checked again against the cases as they stand now (the journey may have moved
+    since it was recorded): one whose preconditions no longer hold is refused, with the reason,
+    and changes nothing."""
     with engines.target.connect() as conn:
         events = accepted_events(conn, batch_id, received_on, EVENT_KINDS)
         outcomes, journeys = batch_outcomes(
             conn, batch_id, closure_outcome.c.csa_case_ref.in_(list(events["case_ref"]))
         )
+        states = read_case_states(conn, events["case_ref"])
     if events.empty:
         return {"events": 0}
+    refusal = refusals_when_applied(events, states, pd.Timestamp(received_on), engines.rules)
+    refused = events.assign(refusal=refusal)[refusal.notna()]
+    events = events[refusal.isna()]
     cases = snapshot_cases(engines, list(outcomes["case_ref"]))
     changes = JourneyChanges.none(outcomes.iloc[0:0], journeys.iloc[0:0])
 
@@ -254,9 +287,10 @@ def apply_batch_events(engines: Engines, batch_id: str, received_on: date, as_of
                 pd.Timestamp(as_of), engines.rules,
             )
         )
-    return _commit(engines, changes, cases, event_ids=events["event_id"].tolist()) | {
-        "events": len(events)
-    }
+    counts = _commit(
+        engines, changes, cases, journeys, event_ids=events["event_id"].tolist(), refused=refused
+    )
+    return counts | {"events": len(events), "refused": len(refused)}
 
 
 def _group_position(segment_group: str, rules: RuleSettings) -> int:
@@ -274,6 +308,8 @@ def select_tranche(engines: Engines, tranche_id: str) -> dict:
     earlier groups' first, then the planned group's, up to capacity (section 2)."""
     with engines.target.connect() as conn:
         planned = planned_tranche(conn, tranche_id)
+        if planned["selected_cases"] is not None:  # a retry after the selection committed
+            return {"cases": planned["selected_cases"], "batches": 0}
         unselected = unselected_snapshot(conn)
     selected_on = pd.Timestamp(planned["selection_date"])
     rules = engines.rules.model_copy(update={"tranche_capacity": planned["capacity"]})
@@ -284,7 +320,7 @@ def select_tranche(engines: Engines, tranche_id: str) -> dict:
     )
     chosen = walk.selections.assign(tranche_id=tranche_id, liability_end_date=pd.NaT)
     chosen = chosen.assign(batch_id=batch_ids(chosen, rules))
-    with engines.target.begin() as conn:
+    with fenced(engines.target, engines.lease) as conn:
         record_selection(conn, chosen, planned | {"selected_cases": len(chosen)})
     return {"cases": len(chosen), "batches": chosen["batch_id"].nunique()}
 
@@ -299,7 +335,7 @@ def close_reactively(engines: Engines, received_on: date) -> dict:
     chosen = closures.assign(
         segment=segments.set_axis(unselected["case_ref"]).reindex(closures["case_ref"]).to_numpy()
     )
-    with engines.target.begin() as conn:
+    with fenced(engines.target, engines.lease) as conn:
         if len(chosen):
             tranche_id = chosen["tranche_id"].iloc[0]
             record_selection(

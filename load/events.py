@@ -29,6 +29,17 @@ def lock_journey_clock(conn: Connection) -> date | None:
     return conn.execute(select(journey_clock.c.advanced_to)).scalar_one_or_none()
 
 
+def lock_cases(conn: Connection, case_refs: Iterable[str]) -> None:
+    """Hold the cases' journey rows until this transaction ends (PostgreSQL; SQLite's write
+    lock, taken by ``lock_journey_clock``, holds the whole database): a unit of work under way
+    commits before the cases are read here, or finds them changed when it tries."""
+    if conn.dialect.name != "postgresql":
+        return
+    journey = case_journey.c
+    query = select(journey.csa_case_ref).order_by(journey.csa_case_ref).with_for_update()
+    _read_in(conn, query, journey.csa_case_ref, case_refs)
+
+
 def read_case_states(conn: Connection, case_refs: Iterable[str]) -> pd.DataFrame:
     """The selected cases among ``case_refs``: journey state, windows, and figures for holds.
 

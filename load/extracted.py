@@ -23,6 +23,17 @@ def extract_run_id(scheme: str, extracted_on: date) -> str:
     return f"{scheme}-{extracted_on:%Y%m%d}"
 
 
+def recorded_extracts(target: Engine) -> dict[str, date]:
+    """The latest extract date of each scheme whose extract run finished."""
+    with target.connect() as conn:
+        rows = conn.execute(
+            select(extract_run.c.scheme, func.max(extract_run.c.extracted_on))
+            .where(extract_run.c.finished_at.isnot(None))
+            .group_by(extract_run.c.scheme)
+        ).all()
+    return dict(rows)
+
+
 def start_extract_run(target: Engine, scheme: str, extracted_on: date) -> str:
     run = extract_run_id(scheme, extracted_on)
     with target.begin() as conn:

@@ -55,6 +55,8 @@ JOURNEY_DATES = [
 ]
 OUTCOME_MONEY = ["arrears_pwc_pence", "arrears_sos_pence", "cms_case_id"]
 JOURNEY_MONEY = ["ledger_pwc_pence", "ledger_sos_pence", "adjust_pwc_pence", "adjust_sos_pence"]
+IN_CHUNK = 5_000
+"""Values per ``IN`` list: well inside SQLite's limit on bound parameters."""
 
 
 class Step:
@@ -158,7 +160,8 @@ def _day_after(conn: Connection, column):
 
 
 def batch_outcomes(conn: Connection, batch_id: str, *conditions) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ``closure_outcome`` and ``case_journey`` rows of a batch (optionally filtered)."""
+    """The ``closure_outcome`` and ``case_journey`` rows of a batch (optionally filtered); the
+    journeys carry each case's ``version``, for ``claim_cases``."""
     o, j = closure_outcome, case_journey
     outcomes = read_frame(
         conn,
@@ -171,7 +174,7 @@ def batch_outcomes(conn: Connection, batch_id: str, *conditions) -> tuple[pd.Dat
     )
     journeys = read_frame(
         conn,
-        select(*(j.c[c if c != "case_ref" else "csa_case_ref"].label(c) for c in JOURNEY_COLUMNS))
+        select(*(j.c[c if c != "case_ref" else "csa_case_ref"].label(c) for c in JOURNEY_COLUMNS), j.c.version)
         .where(j.c.csa_case_ref.in_(list(outcomes["case_ref"])))
         .order_by(j.c.csa_case_ref),
         dates=JOURNEY_DATES,
@@ -216,6 +219,17 @@ def mark_events_applied(conn: Connection, event_ids: Sequence[int], run_id: str)
             update(operator_event)
             .where(operator_event.c.event_id.in_(list(event_ids)), operator_event.c.status == "ACCEPTED")
             .values(status="APPLIED", applied_run=run_id)
+        )
+
+
+def mark_events_refused(conn: Connection, events: pd.DataFrame, run_id: str) -> None:
+    """Accepted events whose preconditions no longer held when a run came to apply them:
+    ``events`` has ``event_id`` and ``refusal``. They stay in the audit trail, refused."""
+    for event_id, refusal in zip(events["event_id"], events["refusal"]):
+        conn.execute(
+            update(operator_event)
+            .where(operator_event.c.event_id == int(event_id), operator_event.c.status == "ACCEPTED")
+            .values(status="REFUSED", refusal=f"not applied: {refusal}", applied_run=run_id)
         )
 
 
@@ -354,6 +368,44 @@ def _cms_case_ids(conn: Connection, case_refs: pd.Series) -> pd.Series:
         )
     ).all()
     return pd.Series({ref: cms_id for ref, cms_id in rows}, dtype="int64")
+
+
+# --- optimistic concurrency ---------------------------------------------------------------
+
+
+class StaleCases(RuntimeError):
+    """Cases a unit of work read changed before it could commit (an operator's event was
+    recorded meanwhile): the unit commits nothing and is planned again."""
+
+
+def claim_cases(conn: Connection, versions: pd.Series) -> None:
+    """Inside a unit's write transaction: check that the cases it read (``versions``: the
+    version each had, by case reference) are unchanged, and raise their versions, so whatever
+    read them before this commit will find them changed. Rows are locked on PostgreSQL until
+    the commit; on SQLite the transaction holds the write lock already (``fence``)."""
+    if versions.empty:
+        return
+    j = case_journey
+    refs = sorted(versions.index)
+    for start in range(0, len(refs), IN_CHUNK):
+        chunk = refs[start : start + IN_CHUNK]
+        query = select(j.c.csa_case_ref, j.c.version).where(j.c.csa_case_ref.in_(chunk)).order_by(j.c.csa_case_ref)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        current = dict(conn.execute(query).all())
+        stale = [ref for ref in chunk if current.get(ref) != versions[ref]]
+        if stale:
+            raise StaleCases(f"{len(stale)} case(s) changed while the unit worked, first {stale[0]}")
+        conn.execute(update(j).where(j.c.csa_case_ref.in_(chunk)).values(version=j.c.version + 1))
+
+
+def bump_versions(conn: Connection, case_refs: Sequence[str]) -> None:
+    """Mark cases changed (an operator's event was accepted for them)."""
+    refs = sorted(set(case_refs))
+    for start in range(0, len(refs), IN_CHUNK):
+        chunk = refs[start : start + IN_CHUNK]
+        conn.execute(update(case_journey).where(case_journey.c.csa_case_ref.in_(chunk))
+                     .values(version=case_journey.c.version + 1))
 
 
 # --- batch runs -----------------------------------------------------------------------------

@@ -187,9 +187,30 @@ letter = Table(
     Column("created_on", Date, nullable=False),
     Column("print_batch", Text),
     Column("body", Text, nullable=False),
+    Column("template_version", Integer, nullable=False, server_default="0"),
+    Column("rendered_sha256", Text),
     UniqueConstraint("csa_case_ref", "journey_event", "template", "recipient_role"),
     Index("ix_letter_status", "status"),
+    Index("ix_letter_print_batch", "print_batch"),
 )
+"""A letter is kept as data: ``body`` holds the values that fill its template (JSON), and
+``template_version`` says which wording; the text is rendered when its print batch is
+written, and ``rendered_sha256`` records what was printed. Version 0 is a body kept as text
+by an earlier engine, printed as it is."""
+
+print_batch = Table(
+    "print_batch",
+    target_metadata,
+    Column("print_batch", Text, primary_key=True),
+    Column("state", Text, nullable=False),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    Column("dispatched_at", DateTime(timezone=True)),
+    Column("letters", Integer, nullable=False),
+    Column("sha256", Text),
+)
+"""A print batch is claimed (its letters named by ``letter.print_batch``) before its file is
+written, and dispatched once the file is in place: an interrupted dispatch is finished under
+the same id, so no letter is ever printed twice."""
 
 # --- control tables: the journey's schedule, progress and audit ---------------------------
 
@@ -200,6 +221,17 @@ journey_clock = Table(
     Column("advanced_to", Date, nullable=False),
 )
 """One row: the latest as-of date the engine has advanced to."""
+
+journey_lease = Table(
+    "journey_lease",
+    target_metadata,
+    Column("lease_id", Integer, primary_key=True),
+    Column("token", BigInteger, nullable=False),
+    Column("holder", Text),
+    Column("acquired_at", DateTime(timezone=True)),
+)
+"""One row: the fencing token of the journey lock. Each run that takes the lock raises the
+token; every write of a run checks it, so a run that lost its lock commits nothing more."""
 
 engine_run = Table(
     "engine_run",
@@ -283,8 +315,11 @@ case_journey = Table(
     Column("application_received_on", Date),
     Column("choice_received_on", Date),
     Column("choice_channel", Text),
+    Column("version", Integer, nullable=False, server_default="0"),
 )
-"""What the journey needs beyond ``closure_outcome``: where each selected case stands."""
+"""What the journey needs beyond ``closure_outcome``: where each selected case stands.
+``version`` rises with every change of the case's journey or events, so a unit of work commits
+only if the cases it read are as it read them."""
 
 journey_event = Table(
     "journey_event",

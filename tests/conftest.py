@@ -12,8 +12,10 @@ import os
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "csa_closure")
 import re
+import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -158,3 +160,26 @@ def planned_target(legacy_url, target_url, monkeypatch, prefect_harness):
     plan(date(2014, 7, 7))
     yield engine_for(target_url)
     rule_settings.cache_clear()
+
+
+@contextmanager
+def lock_held_by_another_run(target: Engine) -> Iterator[None]:
+    """The journey lock, held by another run for the block: from a thread of its own, as the
+    lock is shared by the flows of one run (its context)."""
+    from csa_closure.locks import journey_lock
+
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with journey_lock(target, "another run"):
+            taken.set()
+            release.wait(60)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert taken.wait(30), "the other run could not take the lock"
+    try:
+        yield
+    finally:
+        release.set()
+        holder.join()

@@ -213,6 +213,32 @@ def validate_events(
     return checked
 
 
+def refusals_when_applied(
+    events: pd.DataFrame, cases: pd.DataFrame, received_on: pd.Timestamp, rules: RuleSettings
+) -> pd.Series:
+    """Accepted events checked again as a run applies them, against ``cases`` as they stand
+    (``read_case_states``' columns), as of the day they were received: the journey may have
+    moved between recording and applying (section 8: what a run already did stays done).
+
+    ``events``: the ``operator_event`` rows (``event_id``, ``kind``, ``case_ref``, ``value``,
+    ``pwc_pence``, ``sos_pence``, ``channel``, ``received_on``). Returns each event's refusal
+    (None where it still applies), on the events' index.
+    """
+    parsed = events.rename(columns={"case_ref": "csa_case_ref"}).assign(
+        reason=None, caseworker=None, refusal=pd.Series(None, index=events.index, dtype=object)
+    )
+    still = JourneySnapshot(
+        advanced_to=received_on,
+        cases=cases,
+        known_nrps=frozenset(),
+        pending=pd.DataFrame(
+            {"kind": pd.Series(dtype="str"), "case_ref": pd.Series(dtype="str"),
+             "received_on": pd.Series(dtype="datetime64[ns]")}
+        ),
+    )
+    return validate_events(parsed, still, rules)["refusal"]
+
+
 def application_refusals(applications: pd.DataFrame, journey: JourneySnapshot) -> pd.Series:
     """A CMS application counts only while the case's liability is still running (section 3).
 

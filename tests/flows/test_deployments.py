@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 import flows.deployments
 from csa_closure.db import engine_for
-from csa_closure.locks import journey_lock
+from conftest import lock_held_by_another_run
 from flows.advance import advance
 from flows.deployments import advance_daily, build_deployments
 from flows.record import record_application, record_hold_resolution
@@ -86,7 +86,7 @@ def test_the_daily_run_advances_to_its_scheduled_day_in_london(backend, planned_
 
 
 def test_a_daily_run_that_cannot_advance_fails_with_the_reason(backend, planned_target, monkeypatch):
-    with journey_lock(planned_target):
+    with lock_held_by_another_run(planned_target):
         daily = daily_run_scheduled_at(monkeypatch, datetime(2014, 7, 7, 5, tzinfo=UTC))
     assert daily.is_failed()
     assert daily.message.startswith(f"advance-{START}: ")

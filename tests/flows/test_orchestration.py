@@ -16,7 +16,8 @@ from prefect.client.schemas.sorting import TaskRunSort
 from sqlalchemy import select
 
 import flows.steps
-from csa_closure.locks import JourneyBusy, journey_lock
+from conftest import lock_held_by_another_run
+from csa_closure.locks import JourneyBusy
 from csa_closure.retry import TransientFault
 from flows.advance import advance, rerun_failed
 from load.schema import batch_run, closure_outcome, selection
@@ -171,7 +172,7 @@ def test_a_batch_that_fails_for_good_fails_the_flow_alone_and_reruns_once_mended
 
 
 def test_a_second_run_is_refused_while_one_works_the_journey(planned_target):
-    with journey_lock(planned_target):
+    with lock_held_by_another_run(planned_target):
         state = advance(START, return_state=True)
     assert state.is_failed()
     assert isinstance(state.result(raise_on_failure=False), JourneyBusy)
