@@ -20,22 +20,21 @@ def dispatch_letters_command(
     ),
 ) -> None:
     """Write every pending letter into one print batch with a manifest."""
-    from flows.letters import DispatchConflict, dispatch_letters
+    from flows.letters import dispatch_letters
 
     folder = writable_folder(out or Settings().letters_dir)
-    try:
-        summary = dispatch_letters(folder)
-    except DispatchConflict as conflict:
-        raise Refusal(str(conflict)) from None
-    if not summary["letters"]:
+    batches = dispatch_letters(folder)
+    if not batches:
         console.print("no pending letters: nothing dispatched")
         return
     table = Table("print batch", "template", "letters", title="dispatch letters")
-    for template, count in summary["per_template"].items():
-        table.add_row(summary["print_batch"], template, f"{count:,}")
-    table.add_row(summary["print_batch"], "all", f"{summary['letters']:,}", style="bold")
+    for batch in batches:
+        for template, count in batch["per_template"].items():
+            table.add_row(batch["print_batch"], template, f"{count:,}")
+        table.add_row(batch["print_batch"], "all", f"{batch['letters']:,}", style="bold")
     console.print(table)
-    console.print(f"written {summary['path']} and {summary['manifest_path']}")
+    for batch in batches:
+        console.print(f"written {batch['path']} and {batch['manifest_path']}")
 
 
 def writable_folder(folder: Path) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,9 @@ if TYPE_CHECKING:
     from transform.report import Report, Section
 
 FORMATS = ("table", "json", "html")
-STATUS_STYLES = {"PASS": "bold green", "BREAK": "bold red"}
+STATUS_STYLES = {"PASS": "bold green", "BREAK": "bold red", "INCOMPLETE": "bold yellow"}
+NOT_RECONCILED = 1
+"""``report``'s exit code when the reconciliation is not PASS (BREAK or INCOMPLETE)."""
 
 
 @app.command()
@@ -44,13 +47,17 @@ def report(
     model = report_flow(tranche)
     if output_format == "table" and out is None:
         print_tables(model, console)
-        return
-    text = {"table": tables_text, "json": render_json, "html": render_html}[output_format](model)
-    if out is None:
-        print(text, end="")
-        return
-    write_atomically(out, text)
-    console.print(f"written {out}")
+    else:
+        text = {"table": tables_text, "json": render_json, "html": render_html}[output_format](model)
+        if out is None:
+            print(text, end="")
+        else:
+            write_atomically(out, text)
+            console.print(f"written {out}")
+    if model.totals.status != "PASS":
+        print(f"reconciliation {model.totals.status}: {'; '.join(model.totals.unfinished[:3]) or 'a penny does not add up'}",
+              file=sys.stderr)
+        raise SystemExit(NOT_RECONCILED)
 
 
 def check_writable(out: Path) -> None:

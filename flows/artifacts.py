@@ -17,8 +17,6 @@ from sqlalchemy import Engine
 from flows.report import build_report_model
 from load import report as reads
 from transform.report import (
-    BREAK,
-    PASS,
     hold_summary,
     holds_section,
     money_section,
@@ -46,7 +44,7 @@ def one_table(*parts: list[dict[str, str]]) -> list[dict[str, str]]:
 def publish_tranche(target: Engine, tranche_id: str) -> None:
     """The tranche's table (cases by state, money by outcome) and its reconciliation."""
     report = build_report_model(target, tranche_id)
-    status = PASS if report.totals.reconciled else BREAK
+    status = report.totals.status
     create_table_artifact(
         key=artifact_key("tranche", tranche_id),
         table=one_table(section_records(progress_section(report)), section_records(money_section(report))),

@@ -1,9 +1,11 @@
 """The dispatch-letters flow: every pending letter into one print batch, with its manifest.
 
-The print file and manifest are written under temporary names, renamed into place, and only
-then are the letters marked DISPATCHED, in the same transaction that read them: a crash
-leaves either no batch at all or a complete one, never a letter marked without a file, and
-the guarded UPDATE never marks a letter twice.
+A print batch is claimed in the target first (its id and letters, state ``CLAIMED``), then its
+file is written under that id and published (a temporary name renamed into place, the manifest
+after it), and only then are its letters marked ``DISPATCHED``. A dispatch interrupted anywhere
+is finished by the next one, which writes the same batch again under the same id, to the same
+bytes: whatever the point of the kill, a letter is in at most one print file. Leftover ``.part``
+files are removed; print files are readable by their owner and group only.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
@@ -22,126 +24,148 @@ import pandas as pd
 from prefect import flow
 
 from csa_closure.db import engine_for
+from csa_closure.locks import dispatch_lock
 from csa_closure.logs import get_logger
+from csa_closure.render.letters import render_letters
 from csa_closure.settings import Settings
-from load.letters import mark_dispatched, pending_letters
+from load.letters import claim_pending, claimed_batches, claimed_letters, mark_dispatched
 from load.migrate import require_current_schema
 
-FORM_FEED = "\f"
+SEPARATOR = "\f\n"
+"""Between letters: a form feed no letter's text can hold (values print on one line)."""
+FILE_MODE = 0o640
+PART = ".part"
 log = get_logger("letters")
 
 
-class DispatchConflict(RuntimeError):
-    """Another dispatch marked some of these letters first; this batch was abandoned."""
-
-
-@dataclass(frozen=True)
+@dataclass
 class WrittenLetters:
-    """What went into a print file: its letters in print order, counts and content hash."""
+    """What went into a print file: its letters' ids and hashes, counts and the file's hash."""
 
-    letter_ids: list[int]
-    per_template: dict[str, int]
-    sha256: str
-
-
-def print_batch_id(created_at: datetime, letter_ids: list[int]) -> str:
-    """'PB' + UTC time + a short hash of the letters: readable, sortable and unique, since no
-    letter is ever in two batches."""
-    digest = hashlib.sha256(",".join(map(str, letter_ids)).encode()).hexdigest()[:8]
-    return f"PB{created_at:%Y%m%dT%H%M%SZ}-{digest}"
+    letter_ids: list[int] = field(default_factory=list)
+    sha256s: list[str] = field(default_factory=list)
+    per_template: Counter[str] = field(default_factory=Counter)
+    sha256: str = ""
 
 
-def write_letters(chunks: Iterable[pd.DataFrame], path: Path) -> WrittenLetters:
-    """Stream letters into ``path``, each under a header line, separated by form-feed lines;
-    the bytes are hashed as they are written."""
+def new_batch_id(claimed_at: datetime) -> str:
+    """'PB' + UTC time + a random part: readable, sortable and unique."""
+    return f"PB{claimed_at:%Y%m%dT%H%M%SZ}-{uuid4().hex[:8]}"
+
+
+def write_letters(chunks: Iterable[pd.DataFrame], out) -> WrittenLetters:
+    """Render letters chunk by chunk into ``out`` (a binary file), each under a header line,
+    separated by ``SEPARATOR``; the bytes are hashed as they are written, and each letter's
+    text on its own."""
+    written = WrittenLetters()
     digest = hashlib.sha256()
-    letter_ids: list[int] = []
-    per_template: Counter[str] = Counter()
-    with path.open("wb") as out:
-        for chunk in chunks:
-            for letter in chunk.itertuples(index=False):
-                separator = FORM_FEED + "\n" if letter_ids else ""
-                header = f"letter {letter.letter_id} | {letter.template} | {letter.recipient_role}"
-                body = letter.body if letter.body.endswith("\n") else letter.body + "\n"
-                data = f"{separator}{header}\n{body}".encode()
-                out.write(data)
-                digest.update(data)
-                letter_ids.append(int(letter.letter_id))
-                per_template[letter.template] += 1
-        out.flush()
-        os.fsync(out.fileno())
-    return WrittenLetters(letter_ids, dict(sorted(per_template.items())), digest.hexdigest())
+    for chunk in chunks:
+        for letter, text in zip(chunk.itertuples(index=False), render_letters(chunk)):
+            body = (text if text.endswith("\n") else text + "\n").encode()
+            header = f"letter {letter.letter_id} | {letter.template} | {letter.recipient_role}\n"
+            data = (SEPARATOR if written.letter_ids else "").encode() + header.encode() + body
+            out.write(data)
+            digest.update(data)
+            written.letter_ids.append(int(letter.letter_id))
+            written.sha256s.append(hashlib.sha256(body).hexdigest())
+            written.per_template[letter.template] += 1
+    written.sha256 = digest.hexdigest()
+    return written
 
 
-def batch_manifest(print_batch: str, created_at: datetime, written: WrittenLetters) -> dict:
+def batch_manifest(batch: dict, written: WrittenLetters) -> dict:
     """The manifest the print house checks a batch file against."""
     return {
-        "print_batch": print_batch,
-        "created_at": created_at.isoformat(),
+        "print_batch": batch["print_batch"],
+        "created_at": _utc(batch["claimed_at"]).isoformat(),
         "letters": len(written.letter_ids),
-        "per_template": written.per_template,
-        "file": f"{print_batch}.txt",
+        "per_template": dict(sorted(written.per_template.items())),
+        "file": f"{batch['print_batch']}.txt",
         "sha256": written.sha256,
         "first_letter_id": written.letter_ids[0],
         "last_letter_id": written.letter_ids[-1],
     }
 
 
-def batch_paths(out_dir: Path, manifest: dict) -> tuple[Path, Path]:
-    """Where a print batch's file and its manifest go."""
-    return out_dir / manifest["file"], out_dir / f"{manifest['print_batch']}.manifest.json"
-
-
-def publish(staged: Path, manifest: dict, text_path: Path, manifest_path: Path) -> None:
-    """Rename the staged print file into place, then write the manifest beside it (via a
-    temporary name too), so a manifest always describes a whole file."""
-    staged_manifest = staged.with_suffix(".manifest.part")
-    os.replace(staged, text_path)
-    with staged_manifest.open("w", encoding="utf-8") as out:
-        json.dump(manifest, out, indent=2, sort_keys=True)
-        out.write("\n")
+def publish_file(path: Path, write) -> None:
+    """Write ``path`` through a ``.part`` file (owner and group may read it), flushed to disk,
+    then renamed into place: a reader sees the whole file or none."""
+    staged = path.with_name(path.name + PART)
+    descriptor = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    os.fchmod(descriptor, FILE_MODE)
+    with os.fdopen(descriptor, "wb") as out:
+        write(out)
         out.flush()
         os.fsync(out.fileno())
-    os.replace(staged_manifest, manifest_path)
+    os.replace(staged, path)
+
+
+def remove_leftovers(out_dir: Path) -> None:
+    """``.part`` files an interrupted dispatch left: never published, never printed."""
+    for leftover in out_dir.glob(f"PB*{PART}"):
+        leftover.unlink(missing_ok=True)
+
+
+def write_batch(target, out_dir: Path, batch: dict) -> dict:
+    """Write a claimed batch's print file and manifest, then mark its letters dispatched."""
+    batch_id = batch["print_batch"]
+    text_path, manifest_path = out_dir / f"{batch_id}.txt", out_dir / f"{batch_id}.manifest.json"
+    written = WrittenLetters()
+
+    def write_text(out) -> None:
+        nonlocal written
+        with target.connect() as conn:
+            written = write_letters(claimed_letters(conn, batch_id), out)
+
+    publish_file(text_path, write_text)
+    manifest = batch_manifest(batch, written)
+    publish_file(manifest_path, lambda out: out.write((json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()))
+    _sync_folder(out_dir)
+    rendered = pd.DataFrame({"letter_id": written.letter_ids, "rendered_sha256": written.sha256s})
+    with target.begin() as conn:
+        mark_dispatched(conn, batch_id, rendered, written.sha256, datetime.now(UTC))
+    log.info(
+        "letters dispatched",
+        print_batch=batch_id,
+        letters=manifest["letters"],
+        **{f"letters_{name.lower()}": count for name, count in manifest["per_template"].items()},
+    )
+    return manifest | {"path": str(text_path), "manifest_path": str(manifest_path)}
 
 
 @flow(name="dispatch-letters")
-def dispatch_letters(out_dir: Path) -> dict:
+def dispatch_letters(out_dir: Path) -> list[dict]:
     """Write every PENDING letter into one print batch in ``out_dir`` and mark them
-    DISPATCHED; UNDELIVERABLE letters are never sent. Returns the batch's summary."""
+    DISPATCHED; UNDELIVERABLE letters are never sent. A batch an interrupted dispatch claimed
+    is finished first, under its own id. Returns each batch's manifest and paths."""
     target = engine_for(Settings().target_url)
     require_current_schema(target)
     out_dir.mkdir(parents=True, exist_ok=True)
-    staged = out_dir / f".dispatch-{uuid4().hex}.part"
-    published: tuple[Path, ...] = ()
-    try:
+    with dispatch_lock(target):
+        remove_leftovers(out_dir)
+        with target.connect() as conn:
+            unfinished = claimed_batches(conn)
+        for batch in unfinished:
+            log.info("finishing an interrupted print batch", print_batch=batch["print_batch"])
+        claimed_at = datetime.now(UTC)
+        batch_id = new_batch_id(claimed_at)
         with target.begin() as conn:
-            written = write_letters(pending_letters(conn), staged)
-            if not written.letter_ids:
-                log.info("nothing to dispatch")
-                return {"print_batch": None, "letters": 0, "per_template": {}}
-            created_at = datetime.now(UTC)
-            batch_id = print_batch_id(created_at, written.letter_ids)
-            manifest = batch_manifest(batch_id, created_at, written)
-            marked = mark_dispatched(conn, written.letter_ids, batch_id)
-            if marked != len(written.letter_ids):
-                raise DispatchConflict(
-                    f"{len(written.letter_ids) - marked} letters were dispatched by another run; "
-                    "nothing was dispatched, run it again"
-                )
-            published = batch_paths(out_dir, manifest)
-            publish(staged, manifest, *published)
-    except BaseException:
-        for path in published:
-            path.unlink(missing_ok=True)
-        raise
+            claimed = claim_pending(conn, batch_id, claimed_at)
+        batches = unfinished + ([{"print_batch": batch_id, "claimed_at": claimed_at}] if claimed else [])
+        if not batches:
+            log.info("nothing to dispatch")
+        return [write_batch(target, out_dir, batch) for batch in batches]
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands timestamps back without their zone; they were written in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _sync_folder(folder: Path) -> None:
+    """The renames themselves made durable."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
     finally:
-        staged.unlink(missing_ok=True)
-        staged.with_suffix(".manifest.part").unlink(missing_ok=True)
-    log.info(
-        "letters dispatched",
-        print_batch=manifest["print_batch"],
-        letters=manifest["letters"],
-        **{f"letters_{name.lower()}": count for name, count in written.per_template.items()},
-    )
-    return manifest | {"path": str(published[0]), "manifest_path": str(published[1])}
+        os.close(descriptor)

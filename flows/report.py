@@ -47,6 +47,8 @@ def build_report_model(target: Engine, tranche_id: str | None) -> Report:
             quarantine=reads.quarantined_records(conn),
             held_cases=reads.held_cases(conn),
             reconciliation=money_totals(conn, tranche_id),
+            failed_units=reads.failed_units(conn, tranche_id),
+            unstarted=reads.unstarted_cases(conn, tranche_id),
         )
         clock = advanced_to(conn)
     return build_report(rows, tranche_id, clock)
@@ -57,5 +59,5 @@ def report(tranche_id: str | None = None) -> Report:
     """The report of every tranche, or of one."""
     model = build_report_model(checked_target(tranche_id), tranche_id)
     log.info("report built", tranche_id=tranche_id, tranches=len(model.progress), cases=model.totals.cases,
-             reconciled=model.totals.reconciled)
+             reconciliation=model.totals.status)
     return model

@@ -49,7 +49,7 @@ from transform.journey import (
     start_journeys,
 )
 from transform.events import refusals_when_applied
-from transform.letter_text import render_bodies
+from transform.letters import TEMPLATE_VERSION, personalise
 from transform.segments import classify_segments
 from transform.tranches import batch_ids, plan_tranches, reactive_closures
 
@@ -115,7 +115,8 @@ def read_legacy_cases(engines: Engines, label: str, case_refs: list[str]) -> Leg
 
 
 def _letters_with_bodies(engines: Engines, changes: JourneyChanges, cases: pd.DataFrame) -> pd.DataFrame:
-    """Render every letter the step created, for its recipient (safeguarding in the text)."""
+    """Every letter the step created, with the values that fill it for its recipient
+    (safeguarding decides what those are); the text is rendered when it is printed."""
     letters = changes.letters
     if letters.empty:
         return letters
@@ -125,7 +126,7 @@ def _letters_with_bodies(engines: Engines, changes: JourneyChanges, cases: pd.Da
     context = changes.outcomes.merge(
         of_letters[["case_ref", "nrp_ref", "pwc_ref", "dv_marker"]], on="case_ref"
     ).assign(cms_service_type=lambda c: services.reindex(c["case_ref"]).to_numpy(dtype=object))
-    return letters.assign(body=render_bodies(letters, context, parties))
+    return letters.assign(body=personalise(letters, context, parties), template_version=TEMPLATE_VERSION)
 
 
 def _commit(

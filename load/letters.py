@@ -1,48 +1,73 @@
-"""The ``letter`` table: letters created exactly once, read back for print, marked dispatched.
+"""The ``letter`` and ``print_batch`` tables: letters created exactly once, claimed into a
+print batch before its file is written, marked dispatched once it is.
 
 A letter's business key is (case, journey event, template, recipient): inserting it again,
-however often a run repeats, does nothing. Dispatch reads the pending letters in print order
-and marks exactly those, guarded on their still being pending.
+however often a run repeats, does nothing. A print batch is claimed in one transaction (its row
+``CLAIMED``, its letters named by ``letter.print_batch``), so a dispatch interrupted at any point
+leaves either nothing claimed or a batch that the next dispatch finishes under the same id.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
+from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
-from load.schema import letter
-from load.writes import insert_new_frame
+from load.schema import letter, print_batch
+from load.writes import insert_new_frame, update_from_frame
 from transform.codes import LetterStatus
 
 LETTER_KEY = ("csa_case_ref", "journey_event", "template", "recipient_role")
-INSERT_COLUMNS = [*LETTER_KEY, "status", "created_on", "body"]
-PRINT_COLUMNS = ["letter_id", "csa_case_ref", "template", "recipient_role", "created_on", "body"]
+INSERT_COLUMNS = [*LETTER_KEY, "status", "created_on", "body", "template_version"]
+PRINT_COLUMNS = [
+    "letter_id", "csa_case_ref", "template", "template_version", "recipient_role", "created_on", "body",
+]
 CHUNK_SIZE = 5_000
+CLAIMED, DISPATCHED = "CLAIMED", "DISPATCHED"
 
 
 def insert_letters(conn: Connection, letters: pd.DataFrame) -> int:
     """Create the letters not created before; returns how many were new.
 
     ``letters``: ``case_ref``, ``journey_event``, ``template``, ``recipient_role``,
-    ``status``, ``created_on``, ``body``.
+    ``status``, ``created_on``, ``body`` (its values, JSON), ``template_version``.
     """
     rows = letters.rename(columns={"case_ref": "csa_case_ref"})[INSERT_COLUMNS]
     return insert_new_frame(conn, letter, rows, LETTER_KEY)
 
 
-def pending_letters(conn: Connection, chunk_size: int = CHUNK_SIZE) -> Iterator[pd.DataFrame]:
-    """Every PENDING letter in print order (created_on, case, letter_id), chunk by chunk.
+def claim_pending(conn: Connection, batch_id: str, claimed_at: datetime) -> int:
+    """Claim every pending letter not in a batch yet for a new print batch; returns how many
+    (none: no batch is recorded)."""
+    conn.execute(insert(print_batch).values(print_batch=batch_id, state=CLAIMED, claimed_at=claimed_at, letters=0))
+    claimed = conn.execute(
+        update(letter)
+        .where(letter.c.status == LetterStatus.PENDING.value, letter.c.print_batch.is_(None))
+        .values(print_batch=batch_id)
+    ).rowcount
+    if claimed:
+        conn.execute(update(print_batch).where(print_batch.c.print_batch == batch_id).values(letters=claimed))
+    else:
+        conn.execute(delete(print_batch).where(print_batch.c.print_batch == batch_id))
+    return claimed
 
-    Locked for update on PostgreSQL, so a concurrent dispatch waits and then finds them gone;
-    on SQLite the guard of ``mark_dispatched`` does the same job.
-    """
+
+def claimed_batches(conn: Connection) -> list[dict]:
+    """Print batches claimed but not yet dispatched (an interrupted dispatch's), oldest first."""
+    rows = conn.execute(
+        select(print_batch).where(print_batch.c.state == CLAIMED).order_by(print_batch.c.claimed_at)
+    ).mappings()
+    return [dict(row) for row in rows]
+
+
+def claimed_letters(conn: Connection, batch_id: str, chunk_size: int = CHUNK_SIZE) -> Iterator[pd.DataFrame]:
+    """A claimed batch's letters in print order (created_on, case, letter_id), chunk by chunk."""
     statement = (
         select(*(letter.c[column] for column in PRINT_COLUMNS))
-        .where(letter.c.status == LetterStatus.PENDING.value)
+        .where(letter.c.print_batch == batch_id, letter.c.status == LetterStatus.PENDING.value)
         .order_by(letter.c.created_on, letter.c.csa_case_ref, letter.c.letter_id)
-        .with_for_update()
         .execution_options(yield_per=chunk_size)
     )
     result = conn.execute(statement)
@@ -50,15 +75,25 @@ def pending_letters(conn: Connection, chunk_size: int = CHUNK_SIZE) -> Iterator[
         yield pd.DataFrame.from_records(rows, columns=PRINT_COLUMNS)
 
 
-def mark_dispatched(conn: Connection, letter_ids: Sequence[int], print_batch: str) -> int:
-    """Mark ``letter_ids`` DISPATCHED in ``print_batch``, only those still PENDING; returns
-    how many were marked, so the caller can refuse a batch another dispatch took first."""
-    marked = 0
-    for start in range(0, len(letter_ids), CHUNK_SIZE):
-        chunk = list(letter_ids[start : start + CHUNK_SIZE])
-        marked += conn.execute(
-            update(letter)
-            .where(letter.c.letter_id.in_(chunk), letter.c.status == LetterStatus.PENDING.value)
-            .values(status=LetterStatus.DISPATCHED.value, print_batch=print_batch)
-        ).rowcount
+def mark_dispatched(
+    conn: Connection, batch_id: str, rendered: pd.DataFrame, sha256: str, dispatched_at: datetime
+) -> int:
+    """The batch's letters DISPATCHED, each with the hash of the text printed (``rendered``:
+    ``letter_id``, ``rendered_sha256``); the batch with its file's hash. Returns the letters
+    marked."""
+    marked = update_from_frame(
+        conn, letter, rendered.assign(status=LetterStatus.DISPATCHED.value), key="letter_id",
+        where=(letter.c.print_batch == batch_id) & (letter.c.status == LetterStatus.PENDING.value),
+    )
+    conn.execute(
+        update(print_batch)
+        .where(print_batch.c.print_batch == batch_id)
+        .values(state=DISPATCHED, sha256=sha256, dispatched_at=dispatched_at)
+    )
     return marked
+
+
+def pending_count(conn: Connection) -> int:
+    return conn.execute(
+        select(func.count()).select_from(letter).where(letter.c.status == LetterStatus.PENDING.value)
+    ).scalar_one()

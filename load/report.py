@@ -16,6 +16,7 @@ from sqlalchemy import BigInteger, ColumnElement, Connection, Engine, Select, ca
 from csa_closure.db import is_postgres
 from load.journey import read_frame
 from load.schema import (
+    batch_run,
     closure_outcome,
     cms_case,
     cms_unpaid_maintenance,
@@ -23,6 +24,7 @@ from load.schema import (
     held_case,
     letter,
     quarantine,
+    selection,
     tranche,
     write_off,
 )
@@ -152,4 +154,28 @@ def quarantined_records(conn: Connection) -> pd.DataFrame:
 def held_cases(conn: Connection) -> pd.DataFrame:
     """Cases held back by quarantine: ``scheme``, ``cases``."""
     query = select(held_case.c.scheme, func.count().label("cases")).group_by(held_case.c.scheme)
+    return read_frame(conn, query)
+
+
+def failed_units(conn: Connection, tranche_id: str | None) -> pd.DataFrame:
+    """Units of work whose last attempt failed: ``batch_id``, ``step``, ``due_on``, ``last_error``."""
+    run = batch_run.c
+    query = select(run.batch_id, run.step, run.due_on, run.last_error).where(run.state == "FAILED")
+    if tranche_id:
+        query = query.where((run.batch_id == tranche_id) | run.batch_id.like(f"{tranche_id}-B%"))
+    return read_frame(conn, query, dates=["due_on"])
+
+
+def unstarted_cases(conn: Connection, tranche_id: str | None) -> pd.DataFrame:
+    """Selected cases whose journey has not started (no outcome row), by batch: ``batch_id``,
+    ``cases``."""
+    chosen = selection.c
+    query = (
+        select(chosen.batch_id, func.count().label("cases"))
+        .select_from(selection.outerjoin(closure_outcome, OUTCOME.csa_case_ref == chosen.csa_case_ref))
+        .where(OUTCOME.csa_case_ref.is_(None))
+        .group_by(chosen.batch_id)
+    )
+    if tranche_id:
+        query = query.where(chosen.tranche_id == tranche_id)
     return read_frame(conn, query)

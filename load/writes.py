@@ -18,7 +18,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-from sqlalchemy import Connection, Insert, Table, any_, bindparam, delete, text
+from sqlalchemy import ColumnElement, Connection, Insert, Table, any_, bindparam, delete, text, update
+from sqlalchemy import column as sa_column
+from sqlalchemy import table as sa_table
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -101,6 +103,44 @@ def insert_new_frame(
         statement = sqlite_insert(table).on_conflict_do_nothing(index_elements=list(key))
         return _sqlite_execute_many(conn, statement, _sqlite_columns(frame))
     return _copy_merge(conn, table, frame, key, "DO NOTHING")
+
+
+def update_from_frame(
+    conn: Connection, table: Table, frame: pd.DataFrame, key: str, where: ColumnElement | None = None
+) -> int:
+    """Set the frame's other columns on the rows whose ``key`` matches (and ``where`` holds);
+    returns the rows updated. On PostgreSQL the frame is COPYed into a temporary table and
+    joined once; on SQLite it is one statement run per row."""
+    if frame.empty:
+        return 0
+    columns = [c for c in frame.columns if c != key]
+    conditions = [] if where is None else [where]
+    if conn.dialect.name == "postgresql":
+        staging = f"staging_{table.name}"
+        conn.execute(text(f"DROP TABLE IF EXISTS {staging}"))
+        conn.execute(text(
+            f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS SELECT {', '.join(frame.columns)} "
+            f"FROM {table.name} WITH NO DATA"
+        ))
+        _copy_into(conn, staging, frame)
+        source = sa_table(staging, *(sa_column(c) for c in frame.columns))
+        statement = (
+            update(table)
+            .where(table.c[key] == source.c[key], *conditions)
+            .values({c: source.c[c] for c in columns})
+        )
+        return conn.execute(statement).rowcount
+    statement = (
+        update(table)
+        .where(table.c[key] == bindparam("_key"), *conditions)
+        .values({c: bindparam(f"_{c}") for c in columns})
+    )
+    values = _sqlite_columns(frame)
+    rows = [
+        {"_key": row[0], **{f"_{c}": v for c, v in zip(columns, row[1:])}}
+        for row in zip(values[key], *(values[c] for c in columns))
+    ]
+    return conn.execute(statement, rows).rowcount
 
 
 def _sqlite_execute_many(conn: Connection, statement: Insert, columns: dict[str, list]) -> int:

@@ -20,9 +20,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, create_engine, text
 
 from csa_closure.db import engine_for, make_engine
+
+# Timing is for bench/: on a busy machine an example may take longer than hypothesis' deadline.
+settings.register_profile("csa", deadline=None)
+settings.load_profile("csa")
 
 PG_ADMIN_URL = os.environ.get(
     "CSA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -1,10 +1,13 @@
 """Section 10: which letters a journey event creates, and who may receive them.
 
 A letter is identified by (case, journey event, template, recipient) and dated the day its
-journey event took effect. Rendering bodies is done elsewhere.
+journey event took effect. It is kept as data: its template and the values that fill it
+(``personalise``); the text is rendered when it is printed (``csa_closure.render.letters``).
 """
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pandas as pd
@@ -108,3 +111,118 @@ def _of_recipient(parents: pd.DataFrame, to_pwc: np.ndarray, flag: str) -> np.nd
     pwc = parents[f"pwc_{flag}"].to_numpy(dtype=bool)
     nrp = parents[f"nrp_{flag}"].to_numpy(dtype=bool)
     return np.where(to_pwc, pwc, nrp)
+
+
+TEMPLATE_VERSION = 1
+"""The wording letters are created with now (``csa_closure/render/templates/letters/v1``)."""
+
+TEMPLATE_VALUES: dict[str, tuple[str, ...]] = {
+    Template.INITIAL_NOTICE: ("liability_end_date",),
+    Template.REMINDER: ("liability_end_date",),
+    Template.LIABILITY_ENDED: ("liability_end_date",),
+    Template.ARREARS_CHOICE: ("pending_pence", "choice_deadline"),
+    Template.ARREARS_WRITTEN_OFF: ("written_off_pence",),
+    Template.ARREARS_TRANSFERRED: ("transferred_pence",),
+}
+"""The values each template must show: a letter without one is refused, never printed."""
+
+TEMPLATE_EXTRAS: dict[str, tuple[str, ...]] = {
+    Template.ARREARS_WRITTEN_OFF: ("transferred_pence", "pending_pence"),
+    Template.ARREARS_TRANSFERRED: ("written_off_pence", "service_type"),
+}
+"""Values a template shows where the case has them."""
+
+DATE_VALUES = ("liability_end_date", "choice_deadline")
+
+
+def personalise(letters: pd.DataFrame, context: pd.DataFrame, parties: pd.DataFrame) -> pd.Series:
+    """The values that fill each letter's template, as the JSON its row keeps (``body``),
+    index aligned with ``letters`` (section 10).
+
+    The recipient is named and addressed; the other parent is named only where the case has no
+    domestic-abuse marker, and never located: only names are read for the other parent, and no
+    National Insurance number is read at all. ``context``: one row per case (``scheme``,
+    ``nrp_ref``, ``pwc_ref``, ``dv_marker``, the dates and amounts, ``cms_service_type``);
+    ``parties``: ``person_ref``, ``surname``, ``forenames``, ``address`` (lines joined by new
+    lines, None when untraced), ``postcode``.
+    """
+    if letters.empty:
+        return pd.Series([], index=letters.index, dtype="str")
+    cases = context.set_index("case_ref").reindex(letters["case_ref"])
+    to_pwc = (letters["recipient_role"] == Recipient.PWC).to_numpy()
+    choice_to_nrp = (letters["template"] == Template.ARREARS_CHOICE).to_numpy() & ~to_pwc
+    if choice_to_nrp.any():
+        raise ValueError(
+            f"the arrears choice of case {letters['case_ref'][choice_to_nrp].iloc[0]} goes to the PWC only"
+        )
+    own = pd.Series(np.where(to_pwc, cases["pwc_ref"], cases["nrp_ref"]), index=letters.index)
+    other = pd.Series(np.where(to_pwc, cases["nrp_ref"], cases["pwc_ref"]), index=letters.index)
+    people = parties.drop_duplicates("person_ref").set_index("person_ref")
+    unknown = ~own.isin(people.index)
+    if unknown.any():
+        raise ValueError(f"no party {own[unknown].iloc[0]} for a letter of case {letters['case_ref'][unknown].iloc[0]}")
+    names = _names(people)
+    values = pd.DataFrame(
+        {
+            "scheme": cases["scheme"].to_numpy(),
+            "name": names.reindex(own).to_numpy(),
+            "address": _address_lines(people).reindex(own).to_numpy(),
+            "other_parent": names.reindex(other).where(~cases["dv_marker"].astype(bool).to_numpy()).to_numpy(),
+            "service_type": cases["cms_service_type"].to_numpy(),
+            **{column: cases[column].to_numpy() for column in ("pending_pence", "written_off_pence", "transferred_pence")},
+            **{column: _iso(cases[column]).to_numpy() for column in DATE_VALUES},
+        },
+        index=letters.index,
+    )
+    bodies = pd.Series("", index=letters.index, dtype="str")
+    for template, rows in letters.groupby("template").groups.items():
+        needed, extras = TEMPLATE_VALUES[template], TEMPLATE_EXTRAS.get(template, ())
+        shown = values.loc[rows, ["scheme", "name", "address", "other_parent", *needed, *extras]]
+        missing = shown[list(needed)].isna().any(axis=1)
+        if missing.any():
+            kind = "amount" if any(v.endswith("_pence") for v in needed) else "date"
+            raise ValueError(f"an {kind} the {template} letter of case {letters.at[missing.idxmax(), 'case_ref']} must show is missing")
+        bodies[rows] = _json_lines(shown)
+    return bodies
+
+
+def _names(people: pd.DataFrame) -> pd.Series:
+    """Forenames then surname, by person; None for a party without either."""
+    forenames = people["forenames"].astype(object).where(people["forenames"].notna(), "")
+    surname = people["surname"].astype(object).where(people["surname"].notna(), "")
+    joined = (forenames + " " + surname).str.strip()
+    return joined.where(joined != "", None)
+
+
+def _address_lines(people: pd.DataFrame) -> pd.Series:
+    """The address block by person: its lines, then the postcode; none for the untraced."""
+    return pd.Series(
+        [
+            [] if pd.isna(address) else str(address).split("\n") + ([] if pd.isna(postcode) else [str(postcode)])
+            for address, postcode in zip(people["address"], people["postcode"])
+        ],
+        index=people.index,
+        dtype=object,
+    )
+
+
+def _iso(dates: pd.Series) -> pd.Series:
+    return pd.to_datetime(dates).dt.strftime("%Y-%m-%d").astype(object).where(dates.notna(), None)
+
+
+def _json_lines(values: pd.DataFrame) -> list[str]:
+    """Each row as one compact JSON object: missing values left out, amounts as integers."""
+    records = values.astype(object).where(values.notna(), None).to_dict("records")
+    return [
+        json.dumps({k: _plain(v) for k, v in record.items() if v is not None and not _empty_list(v)},
+                   ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        for record in records
+    ]
+
+
+def _plain(value):
+    return int(value) if isinstance(value, np.integer) else value
+
+
+def _empty_list(value) -> bool:
+    return isinstance(value, list) and not value

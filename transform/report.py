@@ -18,10 +18,13 @@ from html import escape
 import pandas as pd
 
 from transform.codes import JourneyState, LetterStatus, Template, WriteOffReason
-from transform.letter_text import long_date, pounds
+from csa_closure.render.formats import long_date, pounds
 from transform.reconciliation import TOTAL_COLUMNS
 
-PASS, BREAK = "PASS", "BREAK"
+PASS, BREAK, INCOMPLETE = "PASS", "BREAK", "INCOMPLETE"
+"""The reconciliation's verdict: every penny adds up; a penny does not; or it adds up so far but
+units of work failed, or selected cases have not started their journey, so it is not the
+whole story."""
 STATE_ORDER = (
     JourneyState.CLOSED,
     JourneyState.AWAITING_CHOICE,
@@ -91,6 +94,10 @@ class ReportRows:
     quarantine: pd.DataFrame
     held_cases: pd.DataFrame
     reconciliation: pd.DataFrame
+    failed_units: pd.DataFrame
+    """Units of work whose last attempt failed: ``batch_id``, ``step``, ``due_on``, ``last_error``."""
+    unstarted: pd.DataFrame
+    """Selected cases with no outcome yet, by batch: ``batch_id``, ``cases``."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,14 @@ class Totals:
     on_hold_pence: int
     difference_pence: int
     reconciled: bool
+    unfinished: tuple[str, ...] = ()
+    """The work that failed or has not started, named (``start T0001-B002 2014-07-07``)."""
+
+    @property
+    def status(self) -> str:
+        if not self.reconciled:
+            return BREAK
+        return INCOMPLETE if self.unfinished else PASS
 
 
 @dataclass(frozen=True)
@@ -155,7 +170,7 @@ def build_report(rows: ReportRows, tranche_id: str | None, advanced_to: date | N
         held_cases=rows.held_cases.sort_values("scheme", ignore_index=True),
         letters=letters_by_template(rows.letters),
         reconciliation=reconciliation,
-        totals=report_totals(progress, money, reconciliation),
+        totals=report_totals(progress, money, reconciliation, unfinished_work(rows.failed_units, rows.unstarted)),
     )
 
 
@@ -252,7 +267,23 @@ def reconciliation_status(totals: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(status=frame["difference"].map(lambda d: PASS if d == 0 else BREAK))
 
 
-def report_totals(progress: pd.DataFrame, money: pd.DataFrame, reconciliation: pd.DataFrame) -> Totals:
+def unfinished_work(failed_units: pd.DataFrame, unstarted: pd.DataFrame) -> tuple[str, ...]:
+    """Every failed unit of work, and every batch whose selected cases have not started their
+    journey, named as an operator looks them up."""
+    failed = [
+        f"{unit.step.lower()} {unit.batch_id} {_date(unit.due_on)} failed"
+        for unit in failed_units.sort_values(["due_on", "batch_id", "step"]).itertuples(index=False)
+    ]
+    waiting = [
+        f"{batch.batch_id}: {batch.cases:,} selected case(s) with no outcome"
+        for batch in unstarted.sort_values("batch_id").itertuples(index=False)
+    ]
+    return tuple(failed + waiting)
+
+
+def report_totals(
+    progress: pd.DataFrame, money: pd.DataFrame, reconciliation: pd.DataFrame, unfinished: tuple[str, ...] = ()
+) -> Totals:
     """The headline figures; reconciled only when every row balances and the outcome tables
     agree with the reconciliation to the penny."""
     by_outcome = money.groupby("outcome")["pence"].sum()
@@ -269,6 +300,7 @@ def report_totals(progress: pd.DataFrame, money: pd.DataFrame, reconciliation: p
         on_hold_pence=outcome[ON_HOLD],
         difference_pence=reconciled_sums["difference"],
         reconciled=agree and bool((reconciliation["status"] == PASS).all()),
+        unfinished=unfinished,
     )
 
 
@@ -313,7 +345,7 @@ def headline(report: Report) -> list[tuple[str, str]]:
         ("written off", pounds(t.written_off_pence)),
         ("pending", pounds(t.pending_pence)),
         ("on hold", pounds(t.on_hold_pence)),
-        ("reconciliation", PASS if t.reconciled else BREAK),
+        ("reconciliation", t.status),
     ]
 
 
@@ -321,6 +353,7 @@ def sections(report: Report) -> list[Section]:
     """Every table of the report, in reading order."""
     return [
         progress_section(report),
+        *([unfinished_section(report)] if report.totals.unfinished else []),
         money_section(report),
         holds_section(report.holds),
         quarantine_section(report.quarantine, report.held_cases),
@@ -342,6 +375,12 @@ def progress_section(report: Report) -> Section:
     headers = ("tranche", "kind", "selected on", "segments", "planned", "cases",
                *(STATE_LABELS[s] for s in STATE_ORDER))
     return Section("progress", "Tranche progress", headers, "llll" + "r" * (2 + len(states)), rows, total)
+
+
+def unfinished_section(report: Report) -> Section:
+    """What keeps the reconciliation from being the whole story: run ``rerun-failed``."""
+    rows = [(item,) for item in report.totals.unfinished]
+    return Section("unfinished", "Unfinished work (csa-closure rerun-failed)", ("unit or batch",), "l", rows)
 
 
 def money_section(report: Report) -> Section:
@@ -390,7 +429,7 @@ def reconciliation_section(report: Report) -> Section:
          *(pounds(getattr(row, c)) for c in money_columns), row.status)
         for row in r.itertuples(index=False)
     ]
-    total = ("all", "", "", "", *(pounds(int(r[c].sum())) for c in money_columns), PASS if t.reconciled else BREAK)
+    total = ("all", "", "", "", *(pounds(int(r[c].sum())) for c in money_columns), t.status)
     headers = ("tranche", "segment", "scheme", "creditor", "arrears", "transferred", "written off", "pending",
                "on hold", "difference", "status")
     return Section("reconciliation", "Reconciliation to the penny", headers, "llll" + "r" * 6 + "l", rows, total)
@@ -430,7 +469,8 @@ def render_json(report: Report) -> str:
             "on_hold_pence": t.on_hold_pence,
             "difference_pence": t.difference_pence,
         },
-        "reconciliation_status": PASS if t.reconciled else BREAK,
+        "reconciliation_status": t.status,
+        "unfinished": list(t.unfinished),
         "tranches": _nested(
             _records(report.progress.assign(selection_date=report.progress["selection_date"].map(_date))),
             [s.value for s in STATE_ORDER], "cases_by_state",
@@ -587,19 +627,20 @@ h2{font-size:24px;margin:36px 0 12px}
 .card{border-left:5px solid #1d70b8;background:#f3f2f1;padding:10px 14px}
 .card .label{font-size:14px;color:#505a5f}.card .value{font-size:22px;font-weight:bold}
 .card.PASS{border-color:#00703c;color:#00703c}.card.BREAK{border-color:#d4351c;color:#d4351c}
+.card.INCOMPLETE{border-color:#f47738;color:#f47738}
 table{border-collapse:collapse;margin-bottom:12px;font-size:14px}
 th,td{border-bottom:1px solid #b1b4b6;padding:6px 12px 6px 0;text-align:left;vertical-align:top}
 th{font-weight:bold}td.r,th.r{text-align:right}
 tfoot td{font-weight:bold;border-top:2px solid #0b0c0c}
 .tag{display:inline-block;padding:2px 8px;font-weight:bold;color:#fff}
-.tag.PASS{background:#00703c}.tag.BREAK{background:#d4351c}
+.tag.PASS{background:#00703c}.tag.BREAK{background:#d4351c}.tag.INCOMPLETE{background:#f47738}
 svg text{font-family:"GDS Transport",arial,sans-serif;font-size:14px;fill:#0b0c0c}
 details summary{cursor:pointer;color:#1d70b8;text-decoration:underline;margin-bottom:8px}
 """
 
 
 def _cell(tag: str, text: str, align: str) -> str:
-    content = f'<span class="tag {text}">{text}</span>' if text in (PASS, BREAK) else escape(text)
+    content = f'<span class="tag {text}">{text}</span>' if text in (PASS, BREAK, INCOMPLETE) else escape(text)
     return f'<{tag} class="{align}">{content}</{tag}>'
 
 
@@ -627,7 +668,7 @@ def render_html(report: Report) -> str:
     clock = f"journey advanced to {long_date(pd.Timestamp(report.advanced_to))}" if report.advanced_to else (
         "journey not advanced yet")
     cards = "".join(
-        f'<div class="card {value if value in (PASS, BREAK) else ""}"><div class="label">{escape(label)}</div>'
+        f'<div class="card {value if value in (PASS, BREAK, INCOMPLETE) else ""}"><div class="label">{escape(label)}</div>'
         f'<div class="value">{escape(value)}</div></div>'
         for label, value in headline(report)
     )

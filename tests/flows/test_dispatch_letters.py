@@ -1,24 +1,30 @@
-"""``dispatch-letters``: one print batch of every pending letter, its manifest, marked once."""
+"""``dispatch-letters``: one print batch of every pending letter, its manifest, marked once;
+a dispatch interrupted anywhere is finished by the next under the same id, never printed twice."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import stat
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from csa_closure.cli import app
 from csa_closure.db import engine_for
+from csa_closure.locks import JourneyBusy, dispatch_lock
 from csa_closure.refusal import Refusal
 from flows import letters as letters_flow
-from flows.letters import DispatchConflict, dispatch_letters
+from flows.letters import SEPARATOR, dispatch_letters, write_letters
 from load.letters import insert_letters
 from load.migrate import upgrade_target
-from load.schema import letter
+from load.schema import letter, print_batch
 
 SEED = [
     # case, template, role, status, created_on
@@ -35,13 +41,20 @@ PRINT_ORDER = [  # the pending letters by (created_on, case, letter_id)
 ]
 
 
+def values(case: str, role: str) -> str:
+    """A letter's values as its row keeps them: the recipient named after its case and role."""
+    return json.dumps({"scheme": "1993", "name": f"Parent {case} {role}", "address": ["1 High Street", "LS1 1AA"],
+                       "liability_end_date": "2015-02-28"})
+
+
 def seed(target, rows) -> None:
     columns = ["case_ref", "template", "recipient_role", "status", "created_on"]
     frame = pd.DataFrame(rows, columns=columns)
     frame = frame.assign(
         journey_event=frame["template"].map(EVENTS),
         created_on=pd.to_datetime(frame["created_on"]),
-        body=[f"Dear parent,\n{r[0]} {r[1]} to {r[2]}: £1,750.00\n" for r in rows],
+        body=[values(r[0], r[2]) for r in rows],
+        template_version=1,
     )
     with target.begin() as conn:
         insert_letters(conn, frame)
@@ -60,8 +73,7 @@ def target(target_url, monkeypatch, prefect_harness):
 def letter_ids(target) -> dict[tuple[str, str, str], int]:
     with target.connect() as conn:
         rows = conn.execute(
-            select(letter.c.csa_case_ref, letter.c.template, letter.c.recipient_role,
-                   letter.c.letter_id)
+            select(letter.c.csa_case_ref, letter.c.template, letter.c.recipient_role, letter.c.letter_id)
         ).all()
     return {(r[0], r[1], r[2]): r[3] for r in rows}
 
@@ -73,6 +85,11 @@ def letter_rows(target) -> dict[tuple[str, str, str], tuple[str, str | None]]:
                    letter.c.status, letter.c.print_batch)
         ).all()
     return {(r[0], r[1], r[2]): (r[3], r[4]) for r in rows}
+
+
+def printed(text_path: Path) -> list[tuple[str, str]]:
+    """Each letter of a print file: its header line and its text."""
+    return [tuple(part.split("\n", 1)) for part in text_path.read_text(encoding="utf-8").split(SEPARATOR)]
 
 
 def test_dispatch_writes_one_batch_with_its_manifest_and_marks_its_letters(target, tmp_path):
@@ -89,68 +106,135 @@ def test_dispatch_writes_one_batch_with_its_manifest_and_marks_its_letters(targe
     assert manifest["sha256"] == hashlib.sha256(text_path.read_bytes()).hexdigest()
     assert manifest["letters"] == 3
     assert manifest["per_template"] == {"INITIAL_NOTICE": 2, "REMINDER": 1}
+    for path in (text_path, manifest_path):
+        assert stat.S_IMODE(path.stat().st_mode) & stat.S_IRWXO == 0  # not world-readable
     ids = letter_ids(target)
-    assert (manifest["first_letter_id"], manifest["last_letter_id"]) == (
-        ids[PRINT_ORDER[0]], ids[PRINT_ORDER[-1]]
-    )
+    assert (manifest["first_letter_id"], manifest["last_letter_id"]) == (ids[PRINT_ORDER[0]], ids[PRINT_ORDER[-1]])
 
-    text = text_path.read_text(encoding="utf-8")
-    letters = text.split("\f\n")
-    assert [body.splitlines()[0] for body in letters] == [
-        f"letter {ids[key]} | {key[1]} | {key[2]}" for key in PRINT_ORDER
-    ]
-    assert [body.splitlines()[2].split(":")[0] for body in letters] == [
-        f"{case} {template} to {role}" for case, template, role in PRINT_ORDER
-    ]
-    assert "C930000001 INITIAL_NOTICE to PWC" not in text  # the UNDELIVERABLE letter
+    letters = printed(text_path)
+    assert [header for header, _ in letters] == [f"letter {ids[key]} | {key[1]} | {key[2]}" for key in PRINT_ORDER]
+    for (case, _, role), (_, text) in zip(PRINT_ORDER, letters):
+        assert f"Dear Parent {case} {role}," in text and f"Case reference: {case}" in text
+        words = " ".join(text.split())  # prose may wrap a date
+        assert "Child Maintenance Options" in words and "28 February 2015" in words
+    assert "Parent C930000001 PWC" not in text_path.read_text()  # the UNDELIVERABLE letter
 
     rows = letter_rows(target)
     assert [rows[key] for key in PRINT_ORDER] == [("DISPATCHED", batch)] * len(PRINT_ORDER)
     assert rows[("C930000001", "INITIAL_NOTICE", "PWC")] == ("UNDELIVERABLE", None)
+    with target.connect() as conn:
+        hashes = dict(conn.execute(select(letter.c.letter_id, letter.c.rendered_sha256)).all())
+        state = conn.execute(select(print_batch.c.state, print_batch.c.sha256)).one()
+    assert [hashes[ids[key]] for key in PRINT_ORDER] == [
+        hashlib.sha256(text.encode()).hexdigest() for _, text in letters
+    ]
+    assert tuple(state) == ("DISPATCHED", manifest["sha256"])
 
 
 def test_a_second_dispatch_with_nothing_pending_writes_nothing(target, tmp_path):
     out = tmp_path / "letters"
-    first = dispatch_letters(out)
+    [first] = dispatch_letters(out)
     files = sorted(out.iterdir())
     assert first["letters"] == 3
 
-    assert dispatch_letters(out) == {"print_batch": None, "letters": 0, "per_template": {}}
+    assert dispatch_letters(out) == []
     result = CliRunner().invoke(app, ["dispatch-letters", "--out", str(out)])
     assert result.exit_code == 0 and "nothing dispatched" in result.output
     assert sorted(out.iterdir()) == files
 
     seed(target, [("C930000003", "INITIAL_NOTICE", "PWC", "PENDING", "2014-09-07")])
-    later = dispatch_letters(out)
+    [later] = dispatch_letters(out)
     assert later["letters"] == 1 and later["print_batch"] != first["print_batch"]
-    new_letter = letter_rows(target)[("C930000003", "INITIAL_NOTICE", "PWC")]
-    assert new_letter == ("DISPATCHED", later["print_batch"])
+    assert letter_rows(target)[("C930000003", "INITIAL_NOTICE", "PWC")] == ("DISPATCHED", later["print_batch"])
 
 
-def test_a_batch_another_dispatch_got_to_first_is_abandoned_whole(target, tmp_path, monkeypatch):
-    monkeypatch.setattr(letters_flow, "mark_dispatched", lambda conn, ids, batch: len(ids) - 1)
-    out = tmp_path / "letters"
-    with pytest.raises(DispatchConflict):
-        dispatch_letters(out)
-    assert list(out.iterdir()) == []
-    assert {status for status, _ in letter_rows(target).values()} == {"PENDING", "UNDELIVERABLE"}
+def interrupted_at(monkeypatch, name: str, after: bool = False) -> None:
+    """The dispatch fails at ``flows.letters.<name>`` (before it, or just after it ran)."""
+    real = getattr(letters_flow, name)
+
+    def failing(*args, **kwargs):
+        if after:
+            real(*args, **kwargs)
+        raise OSError(f"interrupted at {name}")
+
+    monkeypatch.setattr(letters_flow, name, failing)
 
 
-def test_a_failure_after_the_files_are_in_place_removes_them_and_marks_nothing(
+def test_a_dispatch_interrupted_before_its_file_is_finished_by_the_next_under_the_same_id(
     target, tmp_path, monkeypatch
 ):
-    real_publish = letters_flow.publish
-
-    def publish_then_fail(*args) -> None:
-        real_publish(*args)
-        raise OSError("disk gone")
-
-    monkeypatch.setattr(letters_flow, "publish", publish_then_fail)
     out = tmp_path / "letters"
-    with pytest.raises(OSError, match="disk gone"):
-        dispatch_letters(out)
+    with monkeypatch.context() as patch:
+        interrupted_at(patch, "publish_file")
+        with pytest.raises(OSError, match="interrupted"):
+            dispatch_letters(out)
+    claimed = {batch for status, batch in letter_rows(target).values() if status == "PENDING"}
+    assert len(claimed) == 1 and None not in claimed  # claimed, not printed
     assert list(out.iterdir()) == []
+
+    [finished] = dispatch_letters(out)
+    assert finished["print_batch"] == claimed.pop() and finished["letters"] == 3
+    assert sorted(p.name for p in out.iterdir()) == [f"{finished['print_batch']}.manifest.json",
+                                                    f"{finished['print_batch']}.txt"]
+    assert dispatch_letters(out) == []
+
+
+def test_a_dispatch_interrupted_after_publishing_is_finished_to_the_same_bytes(target, tmp_path, monkeypatch):
+    out = tmp_path / "letters"
+    with monkeypatch.context() as patch:
+        interrupted_at(patch, "mark_dispatched")
+        with pytest.raises(OSError, match="interrupted"):
+            dispatch_letters(out)
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    assert len(before) == 2
     assert {status for status, _ in letter_rows(target).values()} == {"PENDING", "UNDELIVERABLE"}
+
+    [finished] = dispatch_letters(out)
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before  # no second file
+    assert [status for status, _ in letter_rows(target).values()].count("DISPATCHED") == 3
+    assert finished["letters"] == 3
+
+
+def test_leftover_part_files_are_removed(target, tmp_path, monkeypatch):
+    out = tmp_path / "letters"
+    out.mkdir()
+    (out / "PB20150101T000000Z-deadbeef.txt.part").write_text("half a batch")
+    dispatch_letters(out)
+    assert not list(out.glob("*.part"))
+
+
+def test_a_second_dispatch_is_refused_while_one_runs(target, tmp_path):
+    with dispatch_lock(target):
+        result = CliRunner().invoke(app, ["dispatch-letters", "--out", str(tmp_path / "letters")])
+    assert isinstance(result.exception, JourneyBusy)
+    assert "another dispatch of letters is running" in str(result.exception)
+    assert {status for status, _ in letter_rows(target).values()} == {"PENDING", "UNDELIVERABLE"}
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.text(), st.lists(st.text(), max_size=3)), min_size=1, max_size=5))
+def test_no_value_can_forge_a_letter_in_the_print_file(recipients):
+    """Whatever names and addresses hold (form feeds, fake ``letter N | ...`` headers), the
+    print file splits into exactly its letters, each under its own header."""
+    chunk = pd.DataFrame(
+        {
+            "letter_id": range(1, len(recipients) + 1),
+            "csa_case_ref": "C930000001",
+            "template": "LIABILITY_ENDED",
+            "template_version": 1,
+            "recipient_role": "PWC",
+            "created_on": pd.Timestamp("2015-02-28"),
+            "body": [json.dumps({"scheme": "1993", "name": name, "address": lines, "liability_end_date": "2015-02-28"})
+                     for name, lines in recipients],
+        }
+    )
+    out = io.BytesIO()
+    written = write_letters([chunk], out)
+    parts = out.getvalue().decode().split(SEPARATOR)
+    assert len(parts) == len(recipients) == len(written.letter_ids)
+    assert [part.split("\n", 1)[0] for part in parts] == [
+        f"letter {n} | LIABILITY_ENDED | PWC" for n in range(1, len(recipients) + 1)
+    ]
 
 
 def test_an_out_path_that_is_not_a_folder_is_refused(target, tmp_path):

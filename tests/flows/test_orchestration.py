@@ -14,9 +14,11 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.sorting import TaskRunSort
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 import flows.steps
 from conftest import lock_held_by_another_run
+from csa_closure.cli import app
 from csa_closure.locks import JourneyBusy
 from csa_closure.retry import TransientFault
 from flows.advance import advance, rerun_failed
@@ -159,6 +161,13 @@ def test_a_batch_that_fails_for_good_fails_the_flow_alone_and_reruns_once_mended
         assert len(batches) > 1
         loaded = set(conn.execute(select(closure_outcome.c.batch_id).distinct()).scalars())
         assert loaded == batches - {"T0001-B001"}
+    # the money of the cases started adds up, but the report does not call that the whole story
+    report = CliRunner().invoke(app, ["report", "--format", "json"])
+    assert report.exit_code == 1
+    document = json.loads(report.stdout)
+    assert document["reconciliation_status"] == "INCOMPLETE"
+    assert document["unfinished"] == ["start T0001-B001 2014-07-07 failed",
+                                      "T0001-B001: 25 selected case(s) with no outcome"]
 
     monkeypatch.setattr(flows.steps, "start_batch", start_batch)  # the cause is removed
     state = rerun_failed(return_state=True)
@@ -169,6 +178,8 @@ def test_a_batch_that_fails_for_good_fails_the_flow_alone_and_reruns_once_mended
         states = dict(conn.execute(select(batch_run.c.batch_id, batch_run.c.state)).all())
         assert set(conn.execute(select(closure_outcome.c.batch_id).distinct()).scalars()) == batches
     assert states == dict.fromkeys(batches | {"T0001"}, "COMPLETED")
+    report = CliRunner().invoke(app, ["report", "--format", "json"])
+    assert report.exit_code == 0 and json.loads(report.stdout)["reconciliation_status"] == "PASS"
 
 
 def test_a_second_run_is_refused_while_one_works_the_journey(planned_target):

@@ -31,7 +31,7 @@ from load.schema import (
     write_off,
 )
 from synthetic import generate_estate
-from transform.letter_text import pounds
+from csa_closure.render.formats import pounds
 
 START = date(2014, 7, 7)
 AS_OF = date(2014, 9, 24)  # first tranches closed, later ones choosing or still live

@@ -1,15 +1,16 @@
-"""The ``letter`` table: a letter is created once however often a run repeats."""
+"""The ``letter`` and ``print_batch`` tables: a letter is created once however often a run
+repeats, claimed into one print batch, and marked dispatched once."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
 from csa_closure.db import make_engine
-from load.letters import insert_letters, mark_dispatched, pending_letters
+from load.letters import claim_pending, claimed_batches, claimed_letters, insert_letters, mark_dispatched
 from load.migrate import upgrade_target
 from load.schema import letter
 
@@ -32,7 +33,8 @@ def letters(*rows) -> pd.DataFrame:
             "recipient_role": [r[2] for r in rows],
             "status": [r[3] for r in rows],
             "created_on": pd.to_datetime([r[4] for r in rows]),
-            "body": [f"Dear parent,\n\ncase {r[0]} to {r[2]}\n£1,750.00\n" for r in rows],
+            "body": [f'{{"name": "parent of {r[0]} ({r[2]})", "scheme": "1993"}}' for r in rows],
+            "template_version": 1,
         }
     )
 
@@ -79,19 +81,27 @@ def test_a_frame_repeating_a_key_creates_one_letter(target):
         assert conn.execute(select(func.count()).select_from(letter)).scalar_one() == 1
 
 
-def test_pending_letters_come_in_print_order_and_are_marked_once(target):
+def test_pending_letters_are_claimed_once_come_in_print_order_and_are_marked_once(target):
     with target.begin() as conn:
         insert_letters(conn, FIRST)
+    now = datetime(2015, 1, 1, tzinfo=UTC)
     with target.begin() as conn:
-        pending = pd.concat(list(pending_letters(conn, chunk_size=1)), ignore_index=True)
-        assert list(pending["csa_case_ref"]) == ["C930000001", "C930000002"]
-        ids = list(pending["letter_id"])
-        assert mark_dispatched(conn, ids, "PB1") == 2
-        assert mark_dispatched(conn, ids, "PB2") == 0
+        assert claim_pending(conn, "PB1", now) == 2
+        assert claim_pending(conn, "PB2", now) == 0  # nothing left to claim: no batch recorded
+    with target.connect() as conn:
+        assert [b["print_batch"] for b in claimed_batches(conn)] == ["PB1"]
+        claimed = pd.concat(list(claimed_letters(conn, "PB1", chunk_size=1)), ignore_index=True)
+    assert list(claimed["csa_case_ref"]) == ["C930000001", "C930000002"]
+    rendered = pd.DataFrame({"letter_id": claimed["letter_id"], "rendered_sha256": ["a" * 64, "b" * 64]})
+    with target.begin() as conn:
+        assert mark_dispatched(conn, "PB1", rendered, "f" * 64, now) == 2
+        assert mark_dispatched(conn, "PB1", rendered, "f" * 64, now) == 0
+        assert claimed_batches(conn) == []
     with target.connect() as conn:
         batches = conn.execute(
-            select(letter.c.status, letter.c.print_batch, func.count())
-            .group_by(letter.c.status, letter.c.print_batch)
-            .order_by(letter.c.status)
+            select(letter.c.status, letter.c.print_batch, letter.c.rendered_sha256)
+            .order_by(letter.c.status, letter.c.csa_case_ref)
         ).all()
-    assert batches == [("DISPATCHED", "PB1", 2), ("UNDELIVERABLE", None, 1)]
+    assert [tuple(b) for b in batches] == [
+        ("DISPATCHED", "PB1", "a" * 64), ("DISPATCHED", "PB1", "b" * 64), ("UNDELIVERABLE", None, None)
+    ]

@@ -70,6 +70,8 @@ def report_rows(**changes: pd.DataFrame) -> ReportRows:
             ("T0001", 2, "1993", "SOS", 24_001, 20_001, 0, 0, 4_000, 0),
             ("T0002", 6, "2003", "PWC", 12_345, 0, 0, 12_345, 0, 0),
         ),
+        failed_units=frame("batch_id step due_on last_error"),
+        unstarted=frame("batch_id cases"),
     )
     return ReportRows(**(rows | changes))
 
@@ -166,9 +168,27 @@ def test_amounts_in_tables_are_pounds_and_pence():
     assert ("cases held back (1993)", "", "2") in by_key["quarantine"].rows
 
 
+def test_failed_units_and_unstarted_cases_make_a_balanced_reconciliation_incomplete():
+    rows = report_rows(
+        failed_units=frame("batch_id step due_on last_error",
+                           ("T0002-B001", "END", pd.Timestamp("2014-09-07"), "boom"),
+                           ("T0001", "SELECT", pd.Timestamp("2014-07-07"), "boom")),
+        unstarted=frame("batch_id cases", ("T0002-B001", 2)),
+    )
+    report = build_report(rows, None, CLOCK)
+    assert report.totals.reconciled and report.totals.status == "INCOMPLETE"
+    assert report.totals.unfinished == ("select T0001 2014-07-07 failed", "end T0002-B001 2014-09-07 failed",
+                                        "T0002-B001: 2 selected case(s) with no outcome")
+    assert dict(headline(report))["reconciliation"] == "INCOMPLETE"
+    assert sections(report)[1].key == "unfinished"
+    assert json.loads(render_json(report))["reconciliation_status"] == "INCOMPLETE"
+    balanced = build_report(report_rows(), None, CLOCK)
+    assert balanced.totals.status == "PASS" and "unfinished" not in {s.key for s in sections(balanced)}
+
+
 def test_json_has_stable_keys_integer_pence_and_iso_dates():
     document = json.loads(render_json(build_report(report_rows(), "T0001", CLOCK)))
-    assert list(document) == ["tranche", "advanced_to", "totals", "reconciliation_status", "tranches", "money",
+    assert list(document) == ["tranche", "advanced_to", "totals", "reconciliation_status", "unfinished", "tranches", "money",
                               "holds", "quarantine", "held_cases", "letters", "reconciliation"]
     assert document["tranche"] == "T0001" and document["advanced_to"] == "2014-10-01"
     assert document["totals"]["transferred_pence"] == 170_001

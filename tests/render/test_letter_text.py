@@ -1,12 +1,18 @@
-"""Section 10, the letters' text: signposting, safeguarding, no NINO, amounts and dates."""
+"""Section 10, the letters' text, rendered from the data a letter row keeps: signposting,
+safeguarding, no NINO, amounts and dates; the same row always renders to the same bytes."""
 
+import json
 import re
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from csa_closure.render.formats import long_date, pounds
+from csa_closure.render.letters import render_letters
 from transform.codes import Template
-from transform.letter_text import long_date, pounds, render_bodies
+from transform.letters import TEMPLATE_VERSION, personalise
 
 CASE = "C930000001"
 DV_CASE = "S030000002"
@@ -72,7 +78,13 @@ def letters(pairs, case_ref: str = CASE) -> pd.DataFrame:
     )
 
 
-def render(pairs, case_ref: str = CASE, **changes) -> pd.Series:
+def render_bodies(frame: pd.DataFrame, cases: pd.DataFrame, people: pd.DataFrame) -> list[str]:
+    """Letters kept as data, as a dispatch renders them."""
+    rows = frame.assign(body=personalise(frame, cases, people), template_version=TEMPLATE_VERSION)
+    return render_letters(rows.rename(columns={"case_ref": "csa_case_ref"}))
+
+
+def render(pairs, case_ref: str = CASE, **changes) -> list[str]:
     return render_bodies(letters(pairs, case_ref), context(**changes), parties())
 
 
@@ -143,10 +155,46 @@ def test_dates_are_written_out_and_the_choice_says_how_and_by_when_to_answer():
     assert '"collect"' in choice and '"write off"' in choice
 
 
-def test_bodies_keep_the_letters_index():
+def test_the_values_keep_the_letters_index_and_hold_no_nino_nor_the_other_parents_address():
     frame = letters(TO_BOTH).set_axis(range(100, 100 + len(TO_BOTH)))
-    bodies = render_bodies(frame, context(), parties())
-    assert list(bodies.index) == list(frame.index)
+    values = personalise(frame, context(), parties())
+    assert list(values.index) == list(frame.index)
+    for body in values:
+        kept = json.loads(body)
+        assert set(kept) <= {"scheme", "name", "address", "other_parent", "liability_end_date",
+                             "choice_deadline", "pending_pence", "written_off_pence",
+                             "transferred_pence", "service_type"}
+
+
+def test_the_same_letter_renders_to_the_same_bytes():
+    assert render(EVERY_LETTER) == render(EVERY_LETTER)
+    frame = letters(EVERY_LETTER).assign(body=lambda f: personalise(f, context(), parties()),
+                                         template_version=TEMPLATE_VERSION)
+    rows = frame.rename(columns={"case_ref": "csa_case_ref"})
+    assert render_letters(rows) == render_letters(rows.iloc[::-1])[::-1]
+
+
+def test_a_letter_kept_as_text_by_an_earlier_engine_prints_as_it_was():
+    kept = pd.DataFrame({"csa_case_ref": [CASE], "template": ["REMINDER"], "template_version": [0],
+                         "recipient_role": ["PWC"], "created_on": [pd.Timestamp("2015-01-28")],
+                         "body": ["Dear parent,\nas it was written\n"]})
+    assert render_letters(kept) == ["Dear parent,\nas it was written\n"]
+
+
+@given(st.text(), st.text(), st.text(), st.text())
+def test_no_value_can_add_a_line_or_a_control_character_to_a_letter(surname, forenames, street, postcode):
+    """Whatever a name or an address holds, the letter keeps its shape: one line for the name
+    (if any), one per address line and the postcode, and no form feed or other control."""
+    people = parties()
+    row = people.index[people["person_ref"] == "P000000002"][0]
+    people.loc[row, ["surname", "forenames", "address", "postcode"]] = [surname, forenames, street, postcode]
+    (plain,) = render([(Template.LIABILITY_ENDED, "PWC")])
+    (body,) = render_bodies(letters([(Template.LIABILITY_ENDED, "PWC")]), context(), people)
+    named = (forenames + " " + surname).strip() != ""
+    plain_block = 1 + 3  # name, two address lines, postcode
+    block = int(named) + len(street.split("\n")) + 1
+    assert body.count("\n") == plain.count("\n") - plain_block + block
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]", body)
 
 
 def test_an_untraced_recipient_gets_a_body_without_an_address_block():
