@@ -17,7 +17,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 
 
 def is_postgres(engine: Engine) -> bool:
@@ -33,11 +33,50 @@ def make_engine(url: str, *, legacy: bool = False) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": 60})
+        engine = create_engine(parsed, connect_args={"timeout": 60}, hide_parameters=True)
         # A legacy file still in WAL from an earlier version is taken out of it on connecting.
         event.listen(engine, "connect", partial(_sqlite_pragmas, journal_mode="DELETE" if legacy else "WAL"))
-        return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    else:
+        engine = create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
+    event.listen(engine, "handle_error", _error_without_values)
+    return engine
+
+
+def strip_values(error: BaseException) -> BaseException:
+    """Make a database driver's error say what went wrong without any value it was given.
+
+    PostgreSQL quotes values in its messages ('Failing row contains (...)', a COPY line, an
+    input it could not read), so a failed write of letters or quarantine rows would carry
+    names and addresses into logs, state messages and the audit. Where the server gave a
+    SQLSTATE, the message becomes the condition and the names of the table, column and
+    constraint; otherwise (SQLite, a lost connection) its first line, which quotes no values.
+    The error keeps its type and SQLSTATE, so retries still tell transient faults apart.
+    """
+    sqlstate = getattr(error, "sqlstate", None)
+    diag = getattr(error, "diag", None)
+    if sqlstate:
+        names = [
+            f"{label} {name}"
+            for label, name in (
+                ("table", getattr(diag, "table_name", None)),
+                ("column", getattr(diag, "column_name", None)),
+                ("constraint", getattr(diag, "constraint_name", None)),
+            )
+            if name
+        ]
+        error.args = (", ".join([f"{type(error).__name__} (SQLSTATE {sqlstate})", *names]),)
+    elif error.args:
+        error.args = (str(error).split("\n", 1)[0],)
+    return error
+
+
+def _error_without_values(context: ExceptionContext) -> None:
+    """SQLAlchemy's error, and the driver's it wraps, told without values (``strip_values``);
+    bound parameters are hidden by ``hide_parameters``."""
+    original = strip_values(context.original_exception)
+    wrapped = context.sqlalchemy_exception
+    if wrapped is not None:
+        wrapped.args = (f"({type(original).__module__}.{type(original).__name__}) {original}",)
 
 
 def _sqlite_pragmas(dbapi_connection, _record, journal_mode: str) -> None:

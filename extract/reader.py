@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+import adbc_driver_manager as adbc
 import adbc_driver_postgresql.dbapi as adbc_postgresql
 import adbc_driver_sqlite.dbapi as adbc_sqlite
 import pandas as pd
@@ -23,6 +24,7 @@ from sqlalchemy import Engine, Integer, Select, Table, Text, cast, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from csa_closure.db import strip_values
 from csa_closure.retry import transient_retry
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
@@ -77,8 +79,11 @@ class LegacyReader:
         with self._connection.cursor() as cursor:
             if self._dialect.name == "sqlite":
                 cursor.adbc_statement.set_options(**_SQLITE_WHOLE_RESULT)
-            cursor.execute(sql)
-            table = cursor.fetch_arrow_table()
+            try:
+                cursor.execute(sql)
+                table = cursor.fetch_arrow_table()
+            except adbc.Error as error:  # its message quotes the query and what it read
+                raise strip_values(error)
         text = pa.schema([(name, pa.large_string()) for name in columns])  # pandas' own text
         # One chunk a column: the checks work on a column's Arrow array, which several chunks
         # would have them copy into one for every check.

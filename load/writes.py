@@ -25,6 +25,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from csa_closure.db import strip_values
+
 
 def upsert_rows(
     conn: Connection,
@@ -250,9 +252,12 @@ def _copy_into(conn: Connection, staging: str, frame: pd.DataFrame) -> None:
     data = pa.BufferOutputStream()
     pa_csv.write_csv(_as_copy_table(frame), data, write_options=_COPY_CSV)
     raw = conn.connection.driver_connection
-    with raw.cursor() as cursor:
-        with cursor.copy(f"COPY {staging} ({', '.join(frame.columns)}) FROM STDIN (FORMAT csv)") as copy:
-            copy.write(memoryview(data.getvalue()))
+    try:
+        with raw.cursor() as cursor:
+            with cursor.copy(f"COPY {staging} ({', '.join(frame.columns)}) FROM STDIN (FORMAT csv)") as copy:
+                copy.write(memoryview(data.getvalue()))
+    except Exception as error:  # the driver's own, past SQLAlchemy: its message quotes the row
+        raise strip_values(error)
 
 
 _COPY_CSV = pa_csv.WriteOptions(include_header=False, quoting_style="all_valid")

@@ -1,17 +1,12 @@
-"""Loading that nothing can half-do: a corrupted batch fails alone; a killed run reruns clean."""
+"""Loading that nothing can half-do: a corrupted batch fails alone (runs killed at commit
+boundaries are tests/faults)."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from datetime import date
 
 import pytest
-from prefect.settings import PREFECT_API_URL
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 import flows.steps
 from csa_closure.db import engine_for
@@ -19,7 +14,6 @@ from csa_closure.settings import rule_settings
 from flows.advance import advance
 from flows.extraction import extract_legacy
 from flows.plan import plan
-from journey_tables import journey_state
 from load.migrate import upgrade_target
 from load.reconcile import money_totals
 from load.schema import batch_run, closure_outcome, write_off
@@ -93,38 +87,3 @@ def test_a_batch_corrupted_before_its_commit_fails_alone_and_loads_nothing(plann
         assert of_victim == 0  # its start was rolled back whole: nothing of it loaded
         totals = money_totals(conn)
     assert len(totals) and (totals["difference"] == 0).all()  # what did load reconciles
-
-
-@pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_a_run_killed_in_the_middle_of_a_batch_reruns_to_the_uninterrupted_state(planned, tmp_path):
-    """On PostgreSQL, the production target (SQLite's atomic commit is SQLite's own promise)."""
-    uninterrupted = planned("uninterrupted")
-    advance(END)
-    expected = journey_state(engine_for(uninterrupted))
-
-    killed = planned("killed")
-    # The run reports to the session's Prefect server, which outlives it, as in production.
-    env = os.environ | {"CSA_TARGET_URL": killed, "PREFECT_API_URL": PREFECT_API_URL.value(),
-                        "PREFECT_HOME": str(tmp_path / "prefect")}
-    command = [sys.executable, "-m", "csa_closure.cli", "advance", "--as-of", END.isoformat()]
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    target = engine_for(killed)
-    deadline = time.monotonic() + 240
-    completed = 0
-    while completed < 4 and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
-        with target.connect() as conn:
-            completed = conn.execute(
-                select(func.count()).select_from(batch_run).where(batch_run.c.state == "COMPLETED")
-            ).scalar_one()
-    assert process.poll() is None, "the run finished before it could be killed"
-    os.killpg(process.pid, signal.SIGKILL)  # the run and any worker of it die at once
-    process.wait()
-    with target.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM batch_run")).scalar_one() >= 4
-    assert journey_state(target) != expected  # it really was interrupted
-
-    advance(END)
-    assert journey_state(target) == expected

@@ -1,0 +1,219 @@
+"""The world the fault tests interrupt: a compressed journey on a small generated estate.
+
+A legacy estate (read-only to the engine, so every test shares it) and three targets are built
+once per test file and backend, then copied for each test: ``migrated`` (empty),
+``planned`` (extracted and planned) and ``advanced`` (taken to ``AS_OF`` without a fault).
+``reference`` is what the uninterrupted journey leaves; every interrupted run, once run again to
+completion, must leave exactly that, with ``invariant_breaks`` empty.
+
+Liability runs a month and answers are due in a week, so a month of journey holds every kind of
+unit of work: selections, starts, reminders, liability ends with decisions and CMS loads, and a
+deadline.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+from prefect.settings import PREFECT_API_URL
+from sqlalchemy import Engine, func, select, text
+
+from conftest import BACKENDS, PG_ADMIN_URL, _pg_admin, create_database_url, drop_database_url
+from csa_closure.db import engine_for
+from csa_closure.settings import rule_settings
+from journey_tables import journey_state
+from load.migrate import upgrade_target
+from load.schema import (
+    closure_outcome,
+    cms_case,
+    cms_unpaid_maintenance,
+    journey_event,
+    letter,
+    operator_event,
+    write_off,
+)
+from synthetic import generate_estate
+
+START, AS_OF = date(2014, 7, 7), date(2014, 8, 15)
+SETTINGS = {
+    "CSA_RULE_LIABILITY_NOTICE_MONTHS": "1",
+    "CSA_RULE_REMINDER_MONTHS_BEFORE_END": "0",
+    "CSA_RULE_CHOICE_WINDOW_DAYS": "7",
+    "CSA_RULE_EXTENSION_DAYS": "7",
+    "CSA_RULE_BATCH_SIZE": "80",
+    "CSA_RULE_TRANCHE_CAPACITY": "150",
+}
+CASES, SEED = 600, 8
+INTERRUPT = Path(__file__).with_name("interrupt.py")
+
+
+@dataclass
+class FaultWorld:
+    backend: str
+    folder: Path
+    legacy_url: str
+    migrated: str
+    planned: str
+    advanced: str
+    reference: dict[str, list[tuple]]
+    made: list[str]
+
+    def copy(self, template: str, name: str) -> str:
+        """A new target holding what ``template`` holds."""
+        if self.backend == "sqlite":
+            source = template.removeprefix("sqlite:///")
+            engine_for(template).dispose()
+            copied = self.folder / f"{name}-{len(self.made)}.db"
+            with engine_for(template).connect() as conn:  # the WAL folded into the file first
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            engine_for(template).dispose()
+            shutil.copyfile(source, copied)
+            url = f"sqlite:///{copied}"
+        else:
+            engine_for(template).dispose()
+            database = f"{template.rsplit('/', 1)[1]}_{name}_{len(self.made)}"[:63]
+            admin = _pg_admin()
+            with admin.connect() as conn:
+                conn.execute(text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"
+                ), {"name": template.rsplit("/", 1)[1]})
+                conn.execute(text(f'CREATE DATABASE "{database}" TEMPLATE "{template.rsplit("/", 1)[1]}"'))
+            admin.dispose()
+            url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{database}"
+        self.made.append(url)
+        return url
+
+
+def build_world(backend: str, folder: Path, monkeypatch) -> Iterator[FaultWorld]:
+    from flows.advance import advance
+    from flows.plan import plan
+
+    for name, value in SETTINGS.items():
+        monkeypatch.setenv(name, value)
+    rule_settings.cache_clear()
+    legacy_url = create_database_url(backend, folder, "legacy")
+    generate_estate(engine_for(legacy_url, legacy=True), CASES, seed=SEED)
+    monkeypatch.setenv("CSA_LEGACY_URL", legacy_url)
+    urls = {}
+    for name in ("migrated", "planned", "advanced"):
+        urls[name] = create_database_url(backend, folder, name)
+        monkeypatch.setenv("CSA_TARGET_URL", urls[name])
+        upgrade_target(engine_for(urls[name]))
+        if name != "migrated":
+            plan(START)
+        if name == "advanced":
+            advance(AS_OF)
+    world = FaultWorld(backend, folder, legacy_url, urls["migrated"], urls["planned"], urls["advanced"],
+                       journey_state(engine_for(urls["advanced"])), [])
+    yield world
+    rule_settings.cache_clear()
+    for url in [*world.made, *urls.values(), legacy_url]:
+        engine_for(url).dispose()
+        drop_database_url(url)
+
+
+@pytest.fixture(scope="module")
+def world(backend, tmp_path_factory, prefect_harness) -> Iterator[FaultWorld]:
+    with pytest.MonkeyPatch.context() as patch:
+        yield from build_world(backend, tmp_path_factory.mktemp(f"faults-{backend}"), patch)
+
+
+@pytest.fixture
+def target_of(world, monkeypatch):
+    """Copies a template of the world into a new target that the engine's flows use."""
+    for name, value in SETTINGS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CSA_LEGACY_URL", world.legacy_url)
+    rule_settings.cache_clear()
+
+    def target(template: str, name: str) -> str:
+        url = world.copy(template, name)
+        monkeypatch.setenv("CSA_TARGET_URL", url)
+        return url
+
+    yield target
+    rule_settings.cache_clear()
+
+
+def run_interrupted(target_url: str, world: FaultWorld, point: str, *command: str, nth: int = 1,
+                    case: str | None = None, action: str = "kill", folder: Path | None = None,
+                    wait: bool = True) -> subprocess.Popen:
+    """``csa-closure COMMAND`` in a process of its own, interrupted at ``point``. A killed run is
+    waited for; a paused one is returned once it stands at the point (``released`` goes on)."""
+    folder = folder or world.folder
+    env = os.environ | SETTINGS | {
+        "CSA_LEGACY_URL": world.legacy_url,
+        "CSA_TARGET_URL": target_url,
+        "PREFECT_API_URL": PREFECT_API_URL.value(),  # the session's server outlives the run
+        "CSA_FAULT_PAUSED": str(folder / "paused"),
+        "CSA_FAULT_RELEASE": str(folder / "release"),
+    }
+    for marker in ("paused", "release"):
+        (folder / marker).unlink(missing_ok=True)
+    arguments = [sys.executable, str(INTERRUPT), "--at", point, "--nth", str(nth), "--do", action]
+    if case:
+        arguments += ["--case", case]
+    process = subprocess.Popen([*arguments, "--", *command], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    if action == "kill":
+        process.wait(timeout=300)
+        assert process.returncode == -9, f"not killed at {point}: {process.returncode} {process.stderr.read()}"
+        return process
+    deadline = time.monotonic() + 300
+    while not (folder / "paused").exists():
+        assert process.poll() is None, f"ended before {point}: {process.stderr.read()}"
+        assert time.monotonic() < deadline, f"never reached {point}"
+        time.sleep(0.1)
+    return process
+
+
+def released(process: subprocess.Popen, folder: Path) -> tuple[int, str]:
+    """Let a paused run go on; its exit code and what it wrote on stderr."""
+    (folder / "release").touch()
+    _, stderr = process.communicate(timeout=300)
+    return process.returncode, stderr
+
+
+def invariant_breaks(target: Engine) -> list[str]:
+    """What no fault may leave behind, read straight from the contract tables: every penny of
+    each case accounted for; no duplicate audit, write-off, CMS or letter row."""
+    o = closure_outcome.c
+    breaks = []
+    with target.connect() as conn:
+        for row in conn.execute(select(closure_outcome)).mappings():
+            accounted = row["transferred_pence"] + row["written_off_pence"] + row["pending_pence"] + row["on_hold_pence"]
+            arrears = (row["arrears_pwc_pence"] or 0) + (row["arrears_sos_pence"] or 0) + row["on_hold_pence"]
+            if accounted != arrears:
+                breaks.append(f"{row['csa_case_ref']}: arrears {arrears} but {accounted} accounted for")
+        written = dict(conn.execute(select(write_off.c.csa_case_ref, func.sum(write_off.c.amount_pence))
+                                    .group_by(write_off.c.csa_case_ref)).all())
+        moved = dict(conn.execute(
+            select(cms_case.c.csa_case_ref, func.sum(cms_unpaid_maintenance.c.amount_pence))
+            .select_from(cms_unpaid_maintenance.join(cms_case)).group_by(cms_case.c.csa_case_ref)).all())
+        for ref, written_off, transferred in conn.execute(select(o.csa_case_ref, o.written_off_pence, o.transferred_pence)):
+            if int(written.get(ref, 0)) != written_off or int(moved.get(ref, 0)) != transferred:
+                breaks.append(f"{ref}: outcome and write-off or CMS tables disagree")
+        for table, key in (
+            (journey_event, ["csa_case_ref", "from_state", "to_state", "effective_date", "cause"]),
+            (letter, ["csa_case_ref", "journey_event", "template", "recipient_role"]),
+            (operator_event, ["kind", "csa_case_ref", "nrp_ref", "received_on", "status"]),
+        ):
+            columns = [table.c[c] for c in key]
+            repeated = conn.execute(select(*columns).group_by(*columns).having(func.count() > 1)).all()
+            breaks += [f"{table.name} row twice: {tuple(r)}" for r in repeated]
+    return breaks
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request) -> str:
+    """The module's backend: its tests share one world per backend."""
+    return request.param

@@ -1,0 +1,85 @@
+"""Runs killed (SIGKILL) at the engine's commit boundaries, then run again to completion:
+the state is the uninterrupted run's, every penny is accounted for, nothing is twice, and
+every letter is in exactly one print file."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+from sqlalchemy import select
+
+from csa_closure.db import engine_for
+from fault_world import AS_OF, backend, invariant_breaks, run_interrupted, target_of, world  # noqa: F401
+from flows.advance import advance
+from flows.extraction import extract_legacy
+from flows.letters import SEPARATOR, dispatch_letters
+from journey_tables import journey_state
+from load.schema import held_case, legacy_case, letter, quarantine
+
+ADVANCE = ("advance", "--as-of", AS_OF.isoformat())
+
+
+@pytest.mark.parametrize(
+    "point, nth",
+    [
+        ("selection-after-commit", 2),  # a tranche selected; its batches not started
+        ("unit-before-commit", 4),  # a batch's writes done inside its transaction
+        ("unit-after-commit", 7),  # a batch committed, its outcome not recorded
+    ],
+)
+def test_an_advance_killed_at_a_commit_boundary_reruns_to_the_uninterrupted_state(world, target_of, point, nth):
+    url = target_of(world.planned, "advance")
+    run_interrupted(url, world, point, *ADVANCE, nth=nth)
+    target = engine_for(url)
+    assert journey_state(target) != world.reference, "the run was not interrupted"
+    assert invariant_breaks(target) == []
+
+    advance(AS_OF)
+    assert journey_state(target) == world.reference
+    assert invariant_breaks(target) == []
+
+
+@pytest.mark.parametrize("point", ["dispatch-after-claim", "dispatch-after-publish", "dispatch-after-commit"])
+def test_a_dispatch_killed_anywhere_prints_each_letter_in_exactly_one_file(world, target_of, point, tmp_path):
+    url = target_of(world.advanced, "dispatch")
+    out = tmp_path / "print"
+    run_interrupted(url, world, point, "dispatch-letters", "--out", str(out))
+
+    dispatch_letters(out)
+    printed = Counter(
+        int(re.match(r"letter (\d+) \|", part).group(1))
+        for path in out.glob("PB*.txt")
+        for part in path.read_text(encoding="utf-8").split(SEPARATOR)
+    )
+    with engine_for(url).connect() as conn:
+        statuses = Counter(conn.execute(select(letter.c.status)).scalars())
+        dispatched = set(conn.execute(select(letter.c.letter_id).where(letter.c.status == "DISPATCHED")).scalars())
+    assert statuses["PENDING"] == 0 and dispatched
+    assert set(printed) == dispatched and set(printed.values()) == {1}
+    assert not list(out.glob("*.part"))
+    assert len(list(out.glob("PB*.txt"))) == len(list(out.glob("PB*.manifest.json"))) == 1
+
+
+def extracted(url: str) -> dict[str, list[tuple]]:
+    """What an extract recorded, without when it ran."""
+    with engine_for(url).connect() as conn:
+        return {
+            table.name: sorted(map(tuple, conn.execute(select(*columns))), key=repr)
+            for table, columns in (
+                (legacy_case, list(legacy_case.c)),
+                (held_case, list(held_case.c)),
+                (quarantine, [c for c in quarantine.c if c.name != "id"]),
+            )
+        }
+
+
+@pytest.mark.parametrize("point", ["extract-after-copy", "extract-after-commit"])
+def test_an_extract_killed_mid_batch_reruns_to_the_same_snapshot(world, target_of, point):
+    url = target_of(world.migrated, "extract")
+    run_interrupted(url, world, point, "extract")
+    assert extracted(url) != extracted(world.planned), "the extract was not interrupted"
+
+    extract_legacy()
+    assert extracted(url) == extracted(world.planned)
