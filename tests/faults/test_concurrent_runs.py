@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 import flows.steps
@@ -19,7 +19,8 @@ from csa_closure.retry import TransientFault
 from fault_world import AS_OF, backend, invariant_breaks, released, run_interrupted, target_of, world  # noqa: F401
 from flows.advance import advance
 from journey_tables import journey_state
-from load.schema import case_journey, closure_outcome, letter, operator_event, write_off
+from load.reconcile import money_totals
+from load.schema import batch_run, case_journey, closure_outcome, letter, operator_event, write_off
 
 
 def cli(*args: str) -> None:
@@ -181,3 +182,34 @@ def test_a_transient_fault_just_after_each_kind_of_unit_commits_is_retried_witho
     assert invariant_breaks(target) == []
     with target.connect() as conn:
         assert conn.execute(select(case_journey.c.version).limit(1)).scalar_one() >= 1
+
+
+def test_a_batch_corrupted_before_its_commit_fails_alone_and_loads_nothing(world, target_of, monkeypatch):
+    """Reconciliation inside the unit's transaction: one penny wrong, and the batch fails whole."""
+    target = engine_for(target_of(world.planned, "corrupted"))
+    victim = {}
+    write = flows.steps.write_changes
+
+    def write_then_corrupt(conn, changes, *args, **kwargs):
+        """Write as usual, then add a penny to one write-off of the first deciding batch."""
+        write(conn, changes, *args, **kwargs)
+        if not victim and len(changes.write_offs):
+            case_ref = changes.write_offs["case_ref"].iloc[0]
+            victim.update(case_ref=case_ref, batch_id=changes.outcomes.set_index("case_ref").at[case_ref, "batch_id"])
+            conn.execute(write_off.update().where(write_off.c.csa_case_ref == case_ref)
+                         .values(amount_pence=write_off.c.amount_pence + 1))
+
+    monkeypatch.setattr(flows.steps, "write_changes", write_then_corrupt)
+    state = advance(AS_OF, return_state=True)
+    assert state.is_failed()
+    with target.connect() as conn:
+        runs = conn.execute(select(batch_run.c.batch_id, batch_run.c.state, batch_run.c.last_error)).all()
+        decided = conn.execute(select(func.count()).select_from(write_off)
+                               .where(write_off.c.csa_case_ref == victim["case_ref"])).scalar_one()
+        totals = money_totals(conn)
+    failed = [(batch, error) for batch, run_state, error in runs if run_state == "FAILED"]
+    assert [batch for batch, _ in failed] == [victim["batch_id"]]
+    assert f"case {victim['case_ref']}" in failed[0][1] and "reconciliation" in failed[0][1]
+    assert sum(1 for _, run_state, _ in runs if run_state == "COMPLETED") > 10
+    assert decided == 0  # the failed unit was rolled back whole: nothing of it loaded
+    assert len(totals) and (totals["difference"] == 0).all()  # what did load reconciles
