@@ -1,0 +1,1 @@
+"""Renderings of the engine's models for people: terminal tables, markdown and HTML pages."""
