@@ -207,7 +207,7 @@ class _progress:
 
 
 # Commands defined beside this module register themselves on ``app`` when imported.
-from csa_closure import cli_letters, cli_record, cli_report  # noqa: E402,F401
+from csa_closure import cli_forecast, cli_letters, cli_record, cli_report  # noqa: E402,F401
 
 
 def main() -> None:

@@ -37,27 +37,39 @@ def report(
     from flows.report import checked_target, report as report_flow
     from transform.report import render_html, render_json
 
+    check_output(output_format, out)
+    checked_target(tranche)
+    model = report_flow(tranche)
+    write_output(model, output_format, out, print_tables,
+                 {"table": tables_text, "json": render_json, "html": render_html})
+    if model.totals.status != "PASS":
+        unfinished = "; ".join(model.totals.unfinished[:3]) or "a penny does not add up"
+        print(f"reconciliation {model.totals.status}: {unfinished}", file=sys.stderr)
+        raise SystemExit(NOT_RECONCILED)
+
+
+def check_output(output_format: str, out: Path | None) -> None:
+    """Refuse a format or an ``--out`` the command could not write, before anything is read."""
     if output_format not in FORMATS:
         raise Refusal(f"--format must be one of {' | '.join(FORMATS)}, not {output_format!r}")
     if output_format == "html" and out is None:
         raise Refusal("--format html writes a page: name it with --out FILE")
     if out is not None:
         check_writable(out)
-    checked_target(tranche)
-    model = report_flow(tranche)
+
+
+def write_output(model, output_format: str, out: Path | None, print_to_terminal, renderings: dict) -> None:
+    """The model as rich tables in the terminal, or rendered (``renderings[output_format]``) to
+    standard output or to ``out``."""
     if output_format == "table" and out is None:
-        print_tables(model, console)
-    else:
-        text = {"table": tables_text, "json": render_json, "html": render_html}[output_format](model)
-        if out is None:
-            print(text, end="")
-        else:
-            write_atomically(out, text)
-            console.print(f"written {out}")
-    if model.totals.status != "PASS":
-        print(f"reconciliation {model.totals.status}: {'; '.join(model.totals.unfinished[:3]) or 'a penny does not add up'}",
-              file=sys.stderr)
-        raise SystemExit(NOT_RECONCILED)
+        print_to_terminal(model, console)
+        return
+    text = renderings[output_format](model)
+    if out is None:
+        print(text, end="")
+        return
+    write_atomically(out, text)
+    console.print(f"written {out}")
 
 
 def check_writable(out: Path) -> None:

@@ -1,2 +1,2 @@
-"""Presentation: the letters' text, the report's and the forecast's pages. It renders models
-the rules produced, and decides nothing."""
+"""Renderings of the engine's models for people: letters' text, terminal tables, markdown and
+HTML pages. They render what the rules produced, and decide nothing."""
