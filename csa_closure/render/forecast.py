@@ -35,7 +35,7 @@ from transform.forecast import (
     totals_table,
     tranches_table,
 )
-from transform.letter_text import long_date, pounds
+from csa_closure.render.formats import long_date, pounds
 from transform.report import REASON_LABELS, share
 
 OUTCOME_LABELS = {
