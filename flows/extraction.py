@@ -28,7 +28,7 @@ from csa_closure.db import engine_for
 from csa_closure.locks import journey_lock
 from csa_closure.logs import configure_logging, get_logger
 from csa_closure.retry import retry_on_transient
-from csa_closure.settings import Settings
+from csa_closure.settings import Settings, rule_settings
 from extract.batches import (
     BatchRange,
     KnownDuplicates,
@@ -50,7 +50,7 @@ from load.extracted import (
     start_extract_run,
 )
 from load.migrate import require_current_schema
-from transform.segments import last_receipt_on
+from transform.segments import segment_rules, segments_as_extracted
 
 SYSTEMS: dict[str, LegacySystem] = {CSCS.scheme: CSCS, CS2.scheme: CS2}
 log = get_logger("extract")
@@ -76,8 +76,8 @@ def extract_batch(
     system = SYSTEMS[scheme]
     legacy, target = engine_for(settings.legacy_url, legacy=True), engine_for(settings.target_url)
     extracted = read_batch(legacy, system, batch, duplicates, extracted_on)
-    receipts = last_receipt_on(extracted.ledger, extracted.cases.set_index("case_ref")["extracted_on"])
-    record_batch(target, extracted, receipts, run, extracted_on)
+    kept = segments_as_extracted(extracted.cases, extracted.ledger, rule_settings())
+    record_batch(target, extracted, kept, run, extracted_on)
     log.info(
         "batch extracted",
         extract_run=run,
@@ -137,7 +137,7 @@ def extract_if_newer() -> ExtractFirst:
     if not any(in_legacy.values()):
         log.warning(f"{LEGACY_EMPTY}: nothing to extract")
         return ExtractFirst(legacy_empty=True, extracted=[])
-    recorded = recorded_extracts(target)
+    recorded = recorded_extracts(target, segment_rules(rule_settings()))
     newer = [s for s, on in in_legacy.items() if on is not None and (s not in recorded or on > recorded[s])]
     if not newer:
         return ExtractFirst(legacy_empty=False, extracted=[])
@@ -195,7 +195,7 @@ def _open_scheme(legacy, target, scheme: str, batches: list[BatchRange]) -> Open
     """Open the scheme's extract run and quarantine its duplicated persons."""
     system = SYSTEMS[scheme]
     extracted_on = extract_date(legacy, system)
-    run = start_extract_run(target, scheme, extracted_on)
+    run = start_extract_run(target, scheme, extracted_on, segment_rules(rule_settings()))
     duplicates = known_duplicates(legacy, system)
     with target.begin() as conn:
         record_quarantine(conn, duplicate_person_records(legacy, system, duplicates), run, extracted_on)

@@ -16,6 +16,8 @@ from flows.extraction import extract_if_newer
 from flows.steps import group_label
 from load.journey import (
     advanced_to,
+    latest_extract_date,
+    plannable_cases,
     replace_plan,
     selected_planned_tranches,
     tranche_schedule,
@@ -58,12 +60,19 @@ def _plan(engines, run_id, lease, start, until, capacity, interval_days) -> Plan
         raise Refusal(f"--start {start} is not after {clock}, the date the journey has advanced to")
     first = extract_if_newer()
     with engines.target.connect() as conn:
-        unselected = unselected_snapshot(conn)
         numbered_from = selected_planned_tranches(conn)
+        kept_from = latest_extract_date(conn)
+        if kept_from is None or start >= kept_from:  # the kept segments hold from the first date
+            unselected = plannable_cases(conn)
+            kept = unselected["segment"]
+            segment_on = lambda _on: kept  # noqa: E731
+        else:
+            unselected = unselected_snapshot(conn)
+            segment_on = lambda on: classify_segments(unselected, on, rules)  # noqa: E731
     start_run(engines.target, run_id, "plan", start, rules)
     walk = plan_tranches(
         unselected[["case_ref", "case_start_date"]],
-        lambda on: classify_segments(unselected, on, rules),
+        segment_on,
         pd.Timestamp(start),
         pd.Timestamp(until) if until else None,
         rules,

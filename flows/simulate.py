@@ -116,13 +116,13 @@ def _next_day(target, day: date, end: date, waiting: pd.DataFrame) -> date:
     """The next day on which something is due or a parent acts (the end date at the latest);
     events just imported, waiting to be applied, make it the very next day."""
     with target.connect() as conn:
-        due = due_work(conn, end)
-    later = due.loc[due["due_on"] > pd.Timestamp(day), "due_on"]
+        due_now = due_work(conn, day)
+        later = due_work(conn, end, after=day)
     candidates = [pd.Timestamp(end)]
-    if (due["due_on"] <= pd.Timestamp(day)).any():
+    if len(due_now):
         candidates.append(pd.Timestamp(day + timedelta(days=1)))
     if len(later):
-        candidates.append(later.min())
+        candidates.append(later["due_on"].min())
     if len(waiting):
         candidates.append(waiting["received"].min())
     return min(candidates).date()

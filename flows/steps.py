@@ -26,12 +26,17 @@ from load.journey import (
     batch_selection,
     claim_cases,
     drop_from_selection,
+    latest_extract_date,
+    mark_batch_started,
     mark_events_applied,
     mark_events_refused,
     planned_tranche,
     read_frame,
     record_selection,
+    selection_candidates,
+    unselected_of_nrps,
     unselected_snapshot,
+    waiting_by_segment,
     write_changes,
 )
 from load.reconcile import require_reconciled
@@ -51,7 +56,13 @@ from transform.journey import (
 from transform.events import refusals_when_applied
 from transform.letters import TEMPLATE_VERSION, personalise
 from transform.segments import classify_segments
-from transform.tranches import batch_ids, plan_tranches, reactive_closures
+from transform.tranches import (
+    batch_ids,
+    choose_for_tranche,
+    plan_tranches,
+    reactive_closures,
+    segments_to_take,
+)
 
 SYSTEMS = {CSCS.scheme: CSCS, CS2.scheme: CS2}
 NO_DUPLICATES = KnownDuplicates(frozenset(), frozenset())
@@ -136,6 +147,8 @@ def _commit(
     read: pd.DataFrame,
     event_ids=(),
     refused: pd.DataFrame | None = None,
+    started: str | None = None,
+    dropped: list[str] | None = None,
 ) -> dict:
     """Write a step's changes in one transaction that commits only while the run holds the
     journey, if the cases it ``read`` (their journeys, with ``version``) are unchanged, and if
@@ -147,8 +160,11 @@ def _commit(
         mark_events_applied(conn, list(event_ids), engines.run_id)
         if refused is not None:
             mark_events_refused(conn, refused, engines.run_id)
-        for batch_id in changes.outcomes["batch_id"].unique():
-            require_reconciled(conn, batch_id)
+        if started is not None:
+            drop_from_selection(conn, dropped or [])
+            mark_batch_started(conn, started)
+        for batch_id, changed in changes.outcomes.groupby("batch_id")["case_ref"]:
+            require_reconciled(conn, batch_id, changed.tolist())
     return {
         "cases": len(changes.outcomes),
         "letters": len(letters),
@@ -165,18 +181,18 @@ def start_batch(engines: Engines, batch_id: str, selected_on: date) -> dict:
     """Selected cases of a batch join the journey (verification, notices, segment 6 decided)."""
     with engines.target.connect() as conn:
         chosen = batch_selection(conn, batch_id)
-    if chosen.empty:
-        return {"cases": 0}
     legacy = read_legacy_cases(engines, batch_id, list(chosen["case_ref"]))
     unreadable = chosen.loc[~chosen["case_ref"].isin(legacy.cases["case_ref"]), "case_ref"]
-    if len(unreadable):
+    chosen = chosen[chosen["case_ref"].isin(legacy.cases["case_ref"])]
+    if chosen.empty:
         with fenced(engines.target, engines.lease) as conn:
             drop_from_selection(conn, list(unreadable))
-        chosen = chosen[chosen["case_ref"].isin(legacy.cases["case_ref"])]
-    if chosen.empty:
+            mark_batch_started(conn, batch_id)
         return {"cases": 0, "dropped": len(unreadable)}
     changes = start_journeys(chosen, legacy.cases, legacy.ledger, engines.rules)
-    return _commit(engines, changes, legacy.cases, NOTHING_READ) | {"dropped": len(unreadable)}
+    return _commit(engines, changes, legacy.cases, NOTHING_READ, started=batch_id, dropped=list(unreadable)) | {
+        "dropped": len(unreadable)
+    }
 
 
 def remind_batch(engines: Engines, batch_id: str, due_on: date) -> dict:
@@ -305,32 +321,45 @@ def group_label(position: int, rules: RuleSettings) -> str:
 
 
 def select_tranche(engines: Engines, tranche_id: str) -> dict:
-    """A planned tranche's selection on its date: re-classify the unselected cases, take the
-    earlier groups' first, then the planned group's, up to capacity (section 2)."""
+    """A planned tranche's selection on its date: the unselected cases in their segments as of
+    that date, the earlier groups' first, then the planned group's, up to capacity (section 2)."""
     with engines.target.connect() as conn:
         planned = planned_tranche(conn, tranche_id)
         if planned["selected_cases"] is not None:  # a retry after the selection committed
             return {"cases": planned["selected_cases"], "batches": 0}
-        unselected = unselected_snapshot(conn)
-    selected_on = pd.Timestamp(planned["selection_date"])
-    rules = engines.rules.model_copy(update={"tranche_capacity": planned["capacity"]})
-    segments = classify_segments(unselected, selected_on, rules)
-    walk = plan_tranches(
-        unselected[["case_ref", "case_start_date"]], lambda _on: segments, selected_on,
-        selected_on, rules, current_group=_group_position(planned["segment_group"], rules),
-    )
-    chosen = walk.selections.assign(tranche_id=tranche_id, liability_end_date=pd.NaT)
+        selected_on = pd.Timestamp(planned["selection_date"])
+        rules = engines.rules.model_copy(update={"tranche_capacity": planned["capacity"]})
+        position = _group_position(planned["segment_group"], rules)
+        if _segments_kept_on(conn, selected_on):
+            take = segments_to_take(waiting_by_segment(conn), position, rules)
+            candidates = selection_candidates(conn, take.segments, rules.tranche_capacity)
+            chosen = choose_for_tranche(candidates, take, rules.tranche_capacity)[["case_ref", "segment"]]
+        else:
+            unselected = unselected_snapshot(conn)
+            segments = classify_segments(unselected, selected_on, rules)
+            chosen = plan_tranches(
+                unselected[["case_ref", "case_start_date"]], lambda _on: segments, selected_on,
+                selected_on, rules, current_group=position,
+            ).selections[["case_ref", "segment"]]
+    chosen = chosen.assign(selected_on=selected_on, tranche_id=tranche_id, liability_end_date=pd.NaT)
     chosen = chosen.assign(batch_id=batch_ids(chosen, rules))
     with fenced(engines.target, engines.lease) as conn:
         record_selection(conn, chosen, planned | {"selected_cases": len(chosen)})
     return {"cases": len(chosen), "batches": chosen["batch_id"].nunique()}
 
 
+def _segments_kept_on(conn, day: pd.Timestamp) -> bool:
+    """Whether the snapshot's kept segments hold on ``day`` (on or after every extract date);
+    before it, the look-back ends on ``day`` and the cases are classified again."""
+    latest = latest_extract_date(conn)
+    return latest is None or day >= pd.Timestamp(latest)
+
+
 def close_reactively(engines: Engines, received_on: date) -> dict:
     """New CMS applications received on a day close the NRP's other open cases (section 3)."""
     with engines.target.connect() as conn:
         applications = accepted_events(conn, None, received_on, ("NEW_APPLICATION",))
-        unselected = unselected_snapshot(conn)
+        unselected = unselected_of_nrps(conn, applications["nrp_ref"].tolist())
     closures = reactive_closures(applications, unselected, engines.rules)
     segments = classify_segments(unselected, pd.Timestamp(received_on), engines.rules)
     chosen = closures.assign(

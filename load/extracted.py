@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, func, select, update
 
 from extract.batches import ExtractedBatch, QuarantineRecord, quarantine_rows
-from load.schema import extract_run, held_case, legacy_case, quarantine
+from load.schema import extract_run, held_case, legacy_case, quarantine, selection
 from load.writes import delete_where_in, replace_frame, upsert_rows
 
 SNAPSHOT_COLUMNS = [column.name for column in legacy_case.columns]
@@ -23,18 +23,19 @@ def extract_run_id(scheme: str, extracted_on: date) -> str:
     return f"{scheme}-{extracted_on:%Y%m%d}"
 
 
-def recorded_extracts(target: Engine) -> dict[str, date]:
-    """The latest extract date of each scheme whose extract run finished."""
+def recorded_extracts(target: Engine, segment_rules: str) -> dict[str, date]:
+    """The latest extract date of each scheme whose extract run finished and classified its
+    cases by ``segment_rules`` (a snapshot classified by other rules is as good as none)."""
     with target.connect() as conn:
         rows = conn.execute(
             select(extract_run.c.scheme, func.max(extract_run.c.extracted_on))
-            .where(extract_run.c.finished_at.isnot(None))
+            .where(extract_run.c.finished_at.isnot(None), extract_run.c.segment_rules == segment_rules)
             .group_by(extract_run.c.scheme)
         ).all()
     return dict(rows)
 
 
-def start_extract_run(target: Engine, scheme: str, extracted_on: date) -> str:
+def start_extract_run(target: Engine, scheme: str, extracted_on: date, segment_rules: str) -> str:
     run = extract_run_id(scheme, extracted_on)
     with target.begin() as conn:
         upsert_rows(
@@ -51,6 +52,7 @@ def start_extract_run(target: Engine, scheme: str, extracted_on: date) -> str:
                     "cases_clean": 0,
                     "cases_held": 0,
                     "records_quarantined": 0,
+                    "segment_rules": segment_rules,
                 }
             ],
             key=["extract_run"],
@@ -64,18 +66,26 @@ def record_quarantine(conn: Connection, records: list[QuarantineRecord], run: st
                 key=["source_table", "source_key"], keep_on_conflict=["first_seen"])
 
 
-def record_batch(target: Engine, batch: ExtractedBatch, last_receipts: pd.Series, run: str,
+def record_batch(target: Engine, batch: ExtractedBatch, kept: pd.DataFrame, run: str,
                  extracted_on: date) -> None:
-    """One batch, one transaction: snapshot the clean cases, hold back the others."""
-    snapshot = batch.cases.assign(
-        last_receipt_on=last_receipts.reindex(batch.cases["case_ref"]).to_numpy(),
-        extract_run=run,
-    )[SNAPSHOT_COLUMNS]
+    """One batch, one transaction: snapshot the clean cases, hold back the others. ``kept``:
+    each clean case's ``last_receipt_on`` and ``segment``; a case a tranche took stays marked."""
     held = [
         {"case_ref": ref, "scheme": batch.scheme, "extract_run": run, "held_since": extracted_on}
         for ref in batch.held_case_refs
     ]
     with target.begin() as conn:
+        refs = batch.cases["case_ref"].tolist()
+        selected = pd.Series(dict(conn.execute(
+            select(selection.c.csa_case_ref, selection.c.selected_on).where(selection.c.csa_case_ref.in_(refs))
+        ).all()), dtype="datetime64[ns]") if refs else pd.Series(dtype="datetime64[ns]")
+        by_case = kept.set_index("case_ref")
+        snapshot = batch.cases.assign(
+            last_receipt_on=by_case["last_receipt_on"].reindex(batch.cases["case_ref"]).to_numpy(),
+            segment=by_case["segment"].reindex(batch.cases["case_ref"]).to_numpy(),
+            selected_on=selected.reindex(batch.cases["case_ref"]).to_numpy(dtype="datetime64[ns]"),
+            extract_run=run,
+        )[SNAPSHOT_COLUMNS]
         record_quarantine(conn, batch.quarantined, run, extracted_on)
         delete_where_in(conn, held_case, "case_ref", list(batch.cases["case_ref"]))
         upsert_rows(conn, held_case, held, key=["case_ref"], keep_on_conflict=["held_since"])

@@ -8,14 +8,12 @@ change twice leaves the tables as once (no duplicate rows, letters, events or CM
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import (
     Connection,
-    Date,
     and_,
-    cast,
     func,
     insert,
     literal,
@@ -42,6 +40,7 @@ from load.schema import (
     tranche,
     write_off,
 )
+from load.frames import read_frame
 from load.letters import insert_letters
 from load.writes import frame_records, upsert_frame, upsert_rows
 from transform.codes import JourneyState
@@ -51,7 +50,7 @@ from transform.journey import JOURNEY_COLUMNS, OUTCOME_COLUMNS, JourneyChanges
 OUTCOME_DATES = ["selected_on", "liability_end_date", "choice_deadline"]
 JOURNEY_DATES = [
     "reminder_on", "resolved_on", "pwc_accrued_from", "pwc_accrued_to",
-    "application_received_on", "choice_received_on",
+    "application_received_on", "choice_received_on", "liability_end_date",
 ]
 OUTCOME_MONEY = ["arrears_pwc_pence", "arrears_sos_pence", "cms_case_id"]
 JOURNEY_MONEY = ["ledger_pwc_pence", "ledger_sos_pence", "adjust_pwc_pence", "adjust_sos_pence"]
@@ -73,17 +72,6 @@ class Step:
     ORDER = (EVENTS, REACTIVE, SELECT, START, REMIND, END, DEADLINE)
 
 
-def read_frame(conn: Connection, statement, dates: Sequence[str] = (), integers: Sequence[str] = ()) -> pd.DataFrame:
-    """A query's rows as a frame; dates as datetime64, nullable integers as Int64."""
-    result = conn.execute(statement)
-    frame = pd.DataFrame.from_records(list(map(tuple, result.all())), columns=list(result.keys()))
-    for column in dates:
-        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
-    for column in integers:
-        frame[column] = frame[column].astype("Int64")
-    return frame
-
-
 # --- the clock --------------------------------------------------------------------------------
 
 
@@ -100,60 +88,92 @@ def move_clock(conn: Connection, as_of: date) -> None:
 # --- what is due ----------------------------------------------------------------------------
 
 
-def due_work(conn: Connection, as_of: date, skip_failed: bool = True) -> pd.DataFrame:
-    """Every unit of work due on or before ``as_of``: ``due_on``, ``step``, ``batch_id``.
+def due_work(conn: Connection, as_of: date, after: date | None = None) -> pd.DataFrame:
+    """The units of work due on the earliest day after ``after`` (if given) and on or before
+    ``as_of`` that has any whose last attempt did not fail: ``due_on``, ``step``,
+    ``batch_id``, in step order. Failed work is left to ``rerun-failed``.
 
-    Planned selections are keyed by tranche; everything else by batch. Work whose last attempt
-    failed is left to ``rerun-failed`` unless ``skip_failed`` is false.
+    Each kind of unit is found by a partial index on its due date, first the earliest such date,
+    then that day's units: the cost is the day's work, not the journey's.
     """
-    o, j, s = closure_outcome, case_journey, selection
-    waiting = operator_event.c.status == "ACCEPTED"
-    units = [
-        select(operator_event.c.received_on.label("due_on"), literal(Step.EVENTS).label("step"),
-               o.c.batch_id.label("batch_id"))
-        .join(o, o.c.csa_case_ref == operator_event.c.csa_case_ref)
-        .where(waiting, operator_event.c.kind != "NEW_APPLICATION"),
-        select(operator_event.c.received_on, literal(Step.REACTIVE), literal("REACTIVE"))
-        .where(waiting, operator_event.c.kind == "NEW_APPLICATION"),
-        select(tranche.c.selection_date, literal(Step.SELECT), tranche.c.tranche_id)
-        .where(tranche.c.kind == "PLANNED", tranche.c.selected_cases.is_(None)),
-        select(s.c.selected_on, literal(Step.START), s.c.batch_id)
-        .outerjoin(o, o.c.csa_case_ref == s.c.csa_case_ref)
-        .where(o.c.csa_case_ref.is_(None)),
-        select(j.c.reminder_on, literal(Step.REMIND), o.c.batch_id)
-        .join(o, o.c.csa_case_ref == j.c.csa_case_ref)
-        .where(j.c.reminded.is_(False), j.c.liability_ended.is_(False), j.c.reminder_on.isnot(None)),
-        select(o.c.liability_end_date, literal(Step.END), o.c.batch_id)
-        .join(j, o.c.csa_case_ref == j.c.csa_case_ref)
-        .where(j.c.liability_ended.is_(False), o.c.liability_end_date.isnot(None)),
-        select(_day_after(conn, o.c.choice_deadline), literal(Step.DEADLINE), o.c.batch_id)
-        .where(o.c.journey_state == JourneyState.AWAITING_CHOICE.value),
-    ]
-    work = union_all(*units).subquery()
-    statement = (
-        select(work.c.due_on, work.c.step, work.c.batch_id)
-        .where(work.c.due_on <= as_of)
-        .group_by(work.c.due_on, work.c.step, work.c.batch_id)
-    )
-    if skip_failed:
-        failed = select(batch_run.c.batch_id).where(
-            batch_run.c.state == "FAILED",
-            batch_run.c.batch_id == work.c.batch_id,
-            batch_run.c.step == work.c.step,
-            batch_run.c.due_on == work.c.due_on,
+    while True:
+        dates = [
+            _as_date(earliest) + timedelta(days=kind.days_after)
+            for kind in _DUE
+            if (earliest := conn.execute(_earliest(kind, after, as_of)).scalar()) is not None
+        ]
+        if not dates:
+            return _no_units()
+        day = min(dates)
+        units = pd.concat([read_frame(conn, kind.on(day)) for kind in _DUE], ignore_index=True)
+        failed = read_frame(conn, select(batch_run.c.step, batch_run.c.batch_id)
+                            .where(batch_run.c.state == "FAILED", batch_run.c.due_on == day))
+        keys = pd.MultiIndex.from_frame(units[["step", "batch_id"]])
+        units = units[~keys.isin(pd.MultiIndex.from_frame(failed))] if len(failed) else units
+        if len(units):
+            order = {step: position for position, step in enumerate(Step.ORDER)}
+            return (units.drop_duplicates().assign(due_on=pd.Timestamp(day), position=units["step"].map(order))
+                    .sort_values(["position", "batch_id"], ignore_index=True)[["due_on", "step", "batch_id"]])
+        after = day
+
+
+class _DueKind:
+    """One step's units: the date each falls due on (``when``), the batch it works (``batch``)
+    and the condition that makes it due, over ``source``."""
+
+    def __init__(self, step: str, when, batch, source, *condition, days_after: int = 0) -> None:
+        self.step, self.when, self.batch, self.source = step, when, batch, source
+        self.condition, self.days_after = condition, days_after
+
+    def on(self, day: date):
+        return (
+            select(literal(self.step).label("step"), self.batch.label("batch_id"))
+            .select_from(self.source)
+            .where(*self.condition, self.when == day - timedelta(days=self.days_after))
+            .distinct()
         )
-        statement = statement.where(~failed.exists())
-    frame = read_frame(conn, statement, dates=["due_on"])
-    order = {step: position for position, step in enumerate(Step.ORDER)}
-    return frame.assign(position=frame["step"].map(order)).sort_values(
-        ["due_on", "position", "batch_id"], ignore_index=True
-    ).drop(columns="position")
 
 
-def _day_after(conn: Connection, column):
-    if conn.dialect.name == "postgresql":
-        return cast(column + literal(1), Date)
-    return func.date(column, "+1 day")
+def _earliest(kind: _DueKind, after: date | None, as_of: date):
+    when = kind.when
+    bounds = [when <= as_of - timedelta(days=kind.days_after)]
+    if after is not None:
+        bounds.append(when > after - timedelta(days=kind.days_after))
+    return select(func.min(when)).select_from(kind.source).where(*kind.condition, *bounds)
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _no_units() -> pd.DataFrame:
+    return pd.DataFrame({"due_on": pd.Series(dtype="datetime64[ns]"), "step": pd.Series(dtype="str"),
+                         "batch_id": pd.Series(dtype="str")})
+
+
+_o, _j, _e = closure_outcome.c, case_journey.c, operator_event.c
+_WAITING = _e.status == "ACCEPTED"
+_DUE = [
+    _DueKind(Step.EVENTS, _e.received_on, _o.batch_id,
+             operator_event.join(closure_outcome, _o.csa_case_ref == _e.csa_case_ref),
+             _WAITING, _e.kind != "NEW_APPLICATION"),
+    _DueKind(Step.REACTIVE, _e.received_on, literal("REACTIVE"), operator_event, _WAITING,
+             _e.kind == "NEW_APPLICATION"),
+    _DueKind(Step.SELECT, tranche.c.selection_date, tranche.c.tranche_id, tranche,
+             tranche.c.kind == "PLANNED", tranche.c.selected_cases.is_(None)),
+    _DueKind(Step.START, tranche.c.selection_date, batch.c.batch_id,
+             batch.join(tranche, tranche.c.tranche_id == batch.c.tranche_id), batch.c.started.is_(False)),
+    _DueKind(Step.REMIND, _j.reminder_on, _o.batch_id,
+             case_journey.join(closure_outcome, _o.csa_case_ref == _j.csa_case_ref),
+             _j.reminded.is_(False), _j.liability_ended.is_(False), _j.reminder_on.isnot(None)),
+    _DueKind(Step.END, _j.liability_end_date, _o.batch_id,
+             case_journey.join(closure_outcome, _o.csa_case_ref == _j.csa_case_ref),
+             _j.liability_ended.is_(False), _j.liability_end_date.isnot(None)),
+    _DueKind(Step.DEADLINE, _o.choice_deadline, _o.batch_id, closure_outcome,
+             _o.journey_state == JourneyState.AWAITING_CHOICE.value, days_after=1),
+]
+"""When each step falls due (RULEBOOK.md sections 3, 7 and 8): the day after a deadline for a
+lapse, the received day for an event, the planned date for a selection and its batches."""
 
 
 # --- one batch's rows ------------------------------------------------------------------------
@@ -241,7 +261,8 @@ def selected_case_refs(conn: Connection) -> set[str]:
 
 
 def record_selection(conn: Connection, chosen: pd.DataFrame, tranche_row: dict) -> None:
-    """A tranche's cases and batches, written before any batch is worked."""
+    """A tranche's cases and batches, written before any batch is worked; the snapshot marks
+    its cases taken."""
     upsert_rows(conn, tranche, [tranche_row], key=["tranche_id"])
     batches = chosen.groupby("batch_id").size().reset_index(name="case_count")
     upsert_frame(conn, batch, batches.assign(tranche_id=tranche_row["tranche_id"]), key=["batch_id"])
@@ -249,12 +270,79 @@ def record_selection(conn: Connection, chosen: pd.DataFrame, tranche_row: dict) 
         ["csa_case_ref", "tranche_id", "batch_id", "segment", "selected_on", "liability_end_date"]
     ]
     upsert_frame(conn, selection, rows, key=["csa_case_ref"], keep_on_conflict=list(rows.columns[1:]))
+    _mark_selected(conn, chosen["case_ref"].tolist(), tranche_row["selection_date"])
 
 
 def drop_from_selection(conn: Connection, case_refs: Sequence[str]) -> None:
     """Cases found broken when their batch re-read them: out of the tranche until clean."""
     if case_refs:
         conn.execute(selection.delete().where(selection.c.csa_case_ref.in_(list(case_refs))))
+        _mark_selected(conn, list(case_refs), None)
+
+
+def _mark_selected(conn: Connection, case_refs: list[str], selected_on: date | None) -> None:
+    for start in range(0, len(case_refs), IN_CHUNK):
+        chunk = case_refs[start : start + IN_CHUNK]
+        conn.execute(update(legacy_case).where(legacy_case.c.case_ref.in_(chunk)).values(selected_on=selected_on))
+
+
+def mark_batch_started(conn: Connection, batch_id: str) -> None:
+    """Its cases have joined the journey (or left the tranche): the batch's start is done."""
+    conn.execute(update(batch).where(batch.c.batch_id == batch_id).values(started=True))
+
+
+def latest_extract_date(conn: Connection) -> date | None:
+    """The newest extract date in the snapshot: from it on, a case's kept segment is its segment."""
+    return conn.execute(select(func.max(legacy_case.c.extracted_on))).scalar()
+
+
+def _waiting(*columns, out_of_scope: bool = False):
+    """Snapshot cases no tranche has taken, not held back, and in scope (or any segment)."""
+    statement = select(*columns).where(
+        legacy_case.c.selected_on.is_(None),
+        ~select(held_case.c.case_ref).where(held_case.c.case_ref == legacy_case.c.case_ref).exists(),
+    )
+    return statement if out_of_scope else statement.where(legacy_case.c.segment > 0)
+
+
+def waiting_by_segment(conn: Connection) -> pd.Series:
+    """How many cases wait for selection in each segment."""
+    statement = _waiting(legacy_case.c.segment, func.count().label("cases")).group_by(legacy_case.c.segment)
+    frame = read_frame(conn, statement)
+    return pd.Series(frame["cases"].to_numpy(), index=frame["segment"].to_numpy())
+
+
+def selection_candidates(conn: Connection, segments: Sequence[int], limit: int) -> pd.DataFrame:
+    """The first ``limit`` waiting cases of each segment by case start date then reference:
+    ``case_ref``, ``segment``, ``case_start_date`` (one index range each)."""
+    c = legacy_case.c
+    parts = [
+        _waiting(c.case_ref, c.segment, c.case_start_date)
+        .where(c.segment == segment).order_by(c.case_start_date, c.case_ref).limit(limit).subquery()
+        for segment in segments
+    ]
+    if not parts:
+        return pd.DataFrame({"case_ref": pd.Series(dtype="str"), "segment": pd.Series(dtype="int64"),
+                             "case_start_date": pd.Series(dtype="datetime64[ns]")})
+    statement = union_all(*(select(part.c.case_ref, part.c.segment, part.c.case_start_date) for part in parts))
+    return read_frame(conn, select(*statement.subquery().c), dates=["case_start_date"])
+
+
+def plannable_cases(conn: Connection) -> pd.DataFrame:
+    """Every case not selected nor held, out of scope too (a plan counts them): ``case_ref``,
+    ``case_start_date``, ``segment``."""
+    c = legacy_case.c
+    return read_frame(conn, _waiting(c.case_ref, c.case_start_date, c.segment, out_of_scope=True).order_by(c.case_ref))
+
+
+def unselected_of_nrps(conn: Connection, nrp_refs: Sequence[str]) -> pd.DataFrame:
+    """The not yet selected, not held snapshot cases whose paying parent is one of ``nrp_refs``."""
+    statement = select(legacy_case).where(
+        legacy_case.c.nrp_ref.in_(sorted(set(nrp_refs))),
+        legacy_case.c.selected_on.is_(None),
+        ~select(held_case.c.case_ref).where(held_case.c.case_ref == legacy_case.c.case_ref).exists(),
+    ).order_by(legacy_case.c.case_ref)
+    return read_frame(conn, statement)
 
 
 # --- writing a step's changes -------------------------------------------------------------
@@ -431,14 +519,7 @@ def unselected_snapshot(conn: Connection) -> pd.DataFrame:
     """Every clean case not selected yet and not held back: what a selection may take."""
     return read_frame(
         conn,
-        select(legacy_case)
-        .where(
-            ~select(selection.c.csa_case_ref)
-            .where(selection.c.csa_case_ref == legacy_case.c.case_ref)
-            .exists(),
-            ~select(held_case.c.case_ref).where(held_case.c.case_ref == legacy_case.c.case_ref).exists(),
-        )
-        .order_by(legacy_case.c.case_ref),
+        _waiting(legacy_case, out_of_scope=True).order_by(legacy_case.c.case_ref),
         dates=["case_start_date", "last_receipt_on", "extracted_on"],
     )
 

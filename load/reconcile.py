@@ -3,8 +3,10 @@ totals per tranche, segment, scheme and creditor for reports and artifacts."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
-from sqlalchemy import Connection, select
+from sqlalchemy import BigInteger, ColumnElement, Connection, Text, cast, func, select
 
 from load.journey import read_frame
 from load.schema import (
@@ -96,9 +98,13 @@ def _rows(conn: Connection, *where) -> dict[str, pd.DataFrame]:
     }
 
 
-def batch_breaks(conn: Connection, batch_id: str) -> list[str]:
-    """Everything about a batch that does not reconcile, read inside its own transaction."""
-    rows = _rows(conn, closure_outcome.c.batch_id == batch_id)
+def batch_breaks(conn: Connection, batch_id: str, case_refs: Sequence[str] | None = None) -> list[str]:
+    """Everything about a batch (or the cases of it a unit changed) that does not reconcile,
+    read inside the unit's own transaction."""
+    where = [closure_outcome.c.batch_id == batch_id]
+    if case_refs is not None:
+        where.append(closure_outcome.c.csa_case_ref.in_(list(case_refs)))
+    rows = _rows(conn, *where)
     money = money_by_creditor(rows["outcomes"], rows["journeys"], rows["write_offs"], rows["lines"])
     return (
         conservation_breaks(rows["outcomes"], money)
@@ -109,21 +115,43 @@ def batch_breaks(conn: Connection, batch_id: str) -> list[str]:
     )
 
 
-def require_reconciled(conn: Connection, batch_id: str) -> None:
-    breaks = batch_breaks(conn, batch_id)
+def require_reconciled(conn: Connection, batch_id: str, case_refs: Sequence[str] | None = None) -> None:
+    breaks = batch_breaks(conn, batch_id, case_refs)
     if breaks:
         raise ReconciliationBreak(batch_id, breaks)
 
 
 def money_totals(conn: Connection, tranche_id: str | None = None) -> pd.DataFrame:
     """Pennies per tranche, segment, scheme and creditor: the arrears figure and where it went
-    (transferred, written off, pending, on hold), with the difference, which must be zero."""
-    where = [closure_outcome.c.tranche_id == tranche_id] if tranche_id else []
-    rows = _rows(conn, *where)
-    money = money_by_creditor(rows["outcomes"], rows["journeys"], rows["write_offs"], rows["lines"])
-    keys = rows["outcomes"][["case_ref", "tranche_id", "segment", "scheme"]]
+    (transferred, written off, pending, on hold), with the difference, which must be zero.
+
+    Summed in the database by tranche, segment, scheme and journey state, each such group taken
+    as one case by ``money_by_creditor`` (its parts are sums of the cases' own, state by state),
+    so the whole estate is reconciled without a row per case in memory."""
+    o, j = closure_outcome.c, case_journey.c
+    where = [o.tranche_id == tranche_id] if tranche_id else []
+    keys = [o.tranche_id, o.segment, o.scheme, o.journey_state]
+    group = _group_key(keys).label("case_ref")
+    outcomes = read_frame(conn, select(
+        group, o.tranche_id, o.segment, o.scheme, o.journey_state,
+        *(_sum(o[c]).label(c) for c in ("arrears_pwc_pence", "arrears_sos_pence", "pending_pence",
+                                        "transferred_pence", "written_off_pence")),
+    ).select_from(closure_outcome).where(*where).group_by(*keys))
+    journeys = read_frame(conn, select(group, _sum(j.ledger_pwc_pence).label("ledger_pwc_pence"),
+                                       _sum(j.ledger_sos_pence).label("ledger_sos_pence"))
+                          .select_from(case_journey.join(closure_outcome, o.csa_case_ref == j.csa_case_ref))
+                          .where(*where).group_by(*keys))
+    write_offs = read_frame(conn, select(group, write_off.c.creditor, _sum(write_off.c.amount_pence).label("amount_pence"))
+                            .select_from(write_off.join(closure_outcome, o.csa_case_ref == write_off.c.csa_case_ref))
+                            .where(*where).group_by(*keys, write_off.c.creditor))
+    m = cms_unpaid_maintenance.c
+    lines = read_frame(conn, select(group, m.creditor, _sum(m.amount_pence).label("amount_pence"))
+                       .select_from(cms_unpaid_maintenance.join(cms_case).join(
+                           closure_outcome, o.csa_case_ref == cms_case.c.csa_case_ref))
+                       .where(*where).group_by(*keys, m.creditor))
+    money = money_by_creditor(outcomes, journeys, write_offs, lines)
     totals = (
-        money.merge(keys, on="case_ref")
+        money.merge(outcomes[["case_ref", "tranche_id", "segment", "scheme"]], on="case_ref")
         .groupby(["tranche_id", "segment", "scheme", "creditor"], as_index=False)[
             ["arrears", "transferred", "written_off", "pending", "on_hold"]
         ]
@@ -134,3 +162,17 @@ def money_totals(conn: Connection, tranche_id: str | None = None) -> pd.DataFram
         ["transferred", "written_off", "pending", "on_hold"]
     ].sum(axis=1)
     return totals
+
+
+def _sum(column) -> ColumnElement:
+    """A sum of pence as a whole number on both backends (PostgreSQL sums BIGINT as NUMERIC)."""
+    return cast(func.coalesce(func.sum(column), 0), BigInteger)
+
+
+def _group_key(columns) -> ColumnElement:
+    """One text key for a group of cases, joining the grouping columns."""
+    parts = [cast(column, Text) for column in columns]
+    key = parts[0]
+    for part in parts[1:]:
+        key = key.op("||")("|").op("||")(part)
+    return key

@@ -16,8 +16,11 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     Table,
     Text,
+    false,
+    text,
 )
 
 target_metadata = MetaData()
@@ -52,6 +55,7 @@ extract_run = Table(
     Column("cases_clean", Integer, nullable=False, default=0),
     Column("cases_held", Integer, nullable=False, default=0),
     Column("records_quarantined", Integer, nullable=False, default=0),
+    Column("segment_rules", Text),
 )
 
 legacy_case = Table(
@@ -81,9 +85,18 @@ legacy_case = Table(
     Column("last_receipt_on", Date),
     Column("extracted_on", Date, nullable=False),
     Column("extract_run", Text, nullable=False),
+    Column("segment", SmallInteger),
+    Column("selected_on", Date),
     Index("ix_legacy_case_nrp", "nrp_ref"),
+    Index(
+        "ix_legacy_case_unselected", "segment", "case_start_date", "case_ref",
+        postgresql_where=text("selected_on IS NULL"), sqlite_where=text("selected_on IS NULL"),
+    ),
 )
-"""The latest clean snapshot of each legacy case: what selection classifies without the ledger."""
+"""The latest clean snapshot of each legacy case: what selection classifies without the ledger.
+``segment`` is the case's segment as of its extract (and any later date, as the look-back ends
+on the extract date); ``selected_on`` marks a case a tranche took, so a selection reads only
+the cases still to take, by index."""
 
 held_case = Table(
     "held_case",
@@ -162,7 +175,13 @@ closure_outcome = Table(
     Column("choice_deadline", Date),
     Column("cms_case_id", Integer),
     Index("ix_closure_outcome_batch", "batch_id"),
+    Index("ix_closure_outcome_tranche", "tranche_id"),
     Index("ix_closure_outcome_state", "journey_state"),
+    Index(
+        "ix_closure_outcome_deadlines", "choice_deadline",
+        postgresql_where=text("journey_state = 'AWAITING_CHOICE'"),
+        sqlite_where=text("journey_state = 'AWAITING_CHOICE'"),
+    ),
 )
 
 write_off = Table(
@@ -279,6 +298,7 @@ batch = Table(
     Column("batch_id", Text, primary_key=True),
     Column("tranche_id", Text, nullable=False),
     Column("case_count", Integer, nullable=False),
+    Column("started", Boolean, nullable=False, server_default=false()),
 )
 
 batch_run = Table(
@@ -316,6 +336,17 @@ case_journey = Table(
     Column("choice_received_on", Date),
     Column("choice_channel", Text),
     Column("version", Integer, nullable=False, server_default="0"),
+    Column("liability_end_date", Date),
+    Index(
+        "ix_case_journey_reminders", "reminder_on",
+        postgresql_where=text("NOT reminded AND NOT liability_ended AND reminder_on IS NOT NULL"),
+        sqlite_where=text("NOT reminded AND NOT liability_ended AND reminder_on IS NOT NULL"),
+    ),
+    Index(
+        "ix_case_journey_liability_ends", "liability_end_date",
+        postgresql_where=text("NOT liability_ended AND liability_end_date IS NOT NULL"),
+        sqlite_where=text("NOT liability_ended AND liability_end_date IS NOT NULL"),
+    ),
 )
 """What the journey needs beyond ``closure_outcome``: where each selected case stands.
 ``version`` rises with every change of the case's journey or events, so a unit of work commits
@@ -355,5 +386,9 @@ operator_event = Table(
     Column("refusal", Text),
     Column("applied_run", Text),
     Index("ix_operator_event_status", "status"),
+    Index(
+        "ix_operator_event_waiting", "received_on",
+        postgresql_where=text("status = 'ACCEPTED'"), sqlite_where=text("status = 'ACCEPTED'"),
+    ),
 )
 """Every event operations recorded, refused ones included (section 8)."""

@@ -51,7 +51,7 @@ JOURNEY_COLUMNS = [
     "case_ref", "reminder_on", "reminded", "liability_ended", "ledger_pwc_pence",
     "ledger_sos_pence", "resolved_on", "adjust_pwc_pence", "adjust_sos_pence",
     "pwc_accrued_from", "pwc_accrued_to", "extended", "application_service",
-    "application_received_on", "choice_received_on", "choice_channel",
+    "application_received_on", "choice_received_on", "choice_channel", "liability_end_date",
 ]
 EVENT_COLUMNS = ["case_ref", "from_state", "to_state", "effective_date", "cause"]
 WRITE_OFF_COLUMNS = ["case_ref", "creditor", "reason", "amount_pence", "decided_on"]
@@ -213,6 +213,7 @@ def start_journeys(
             "application_received_on": pd.NaT,
             "choice_received_on": pd.NaT,
             "choice_channel": None,
+            "liability_end_date": end,
         }
     )[JOURNEY_COLUMNS]
     notices = letters_to(

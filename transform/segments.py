@@ -72,3 +72,30 @@ def classify_segments(cases: pd.DataFrame, as_of: pd.Timestamp, rules: RuleSetti
         default=np.int8(NOTHING_TO_DO),
     )
     return pd.Series(segment.astype("int8"), index=cases.index, name="segment")
+
+
+def segments_as_extracted(cases: pd.DataFrame, ledger: pd.DataFrame, rules: RuleSettings) -> pd.DataFrame:
+    """Each clean case's last receipt and segment as of its extract date, kept in the snapshot.
+
+    The look-back ends on the reference date, the earlier of the selection date and the extract
+    date, so for any selection on or after the extract date this is the case's segment: a
+    selection reads it instead of classifying the estate again. Returns ``case_ref``,
+    ``last_receipt_on``, ``segment``.
+    """
+    extracted = cases.set_index("case_ref")["extracted_on"]
+    receipts = last_receipt_on(ledger, extracted)
+    dated = cases.assign(last_receipt_on=receipts.reindex(cases["case_ref"]).to_numpy())
+    latest = pd.Timestamp(extracted.max()) if len(extracted) else pd.Timestamp.min
+    return pd.DataFrame(
+        {
+            "case_ref": cases["case_ref"].to_numpy(),
+            "last_receipt_on": dated["last_receipt_on"].to_numpy(),
+            "segment": classify_segments(dated, latest, rules).to_numpy(),
+        }
+    )
+
+
+def segment_rules(rules: RuleSettings) -> str:
+    """The settings a kept segment depends on, as recorded with each extract: when they
+    change, the snapshot's segments are classified again by a new extract."""
+    return f"receipt_lookback_days={rules.receipt_lookback_days}"

@@ -65,8 +65,11 @@ def plan_tranches(
     groups: list[int] = []
     current, exhausted = (-1, True) if current_group is None else (current_group, False)
     on = first_selection
+    classified, segment = None, np.empty(0, dtype=np.int8)
     while until is None or on <= until:
-        segment = segment_on(on).reindex(cases.index).to_numpy()[order]
+        segments = segment_on(on)
+        if segments is not classified:  # the same segments from date to date: put in order once
+            classified, segment = segments, segments.reindex(cases.index).to_numpy()[order]
         group = np.where(selected, -1, group_of_segment[segment])
         if not (group >= 0).any():
             break
@@ -122,6 +125,42 @@ def _planned_selections(
         }
     )
     return selections.assign(batch_id=batch_ids(selections, rules))
+
+
+@dataclass(frozen=True)
+class SegmentsToTake:
+    """What a planned tranche takes on its date (section 2, step 2): the unselected cases of
+    the ``earlier`` segments first, then those of the ``current`` group's."""
+
+    earlier: tuple[int, ...]
+    current: tuple[int, ...]
+
+    @property
+    def segments(self) -> tuple[int, ...]:
+        return self.earlier + self.current
+
+
+def segments_to_take(waiting: pd.Series, planned_group: int, rules: RuleSettings) -> SegmentsToTake:
+    """The groups a selection takes from, given the unselected in-scope cases by segment
+    (``waiting``): the planned group while it has cases, else the next group that has
+    (step 3), after every group before it."""
+    has_cases = [
+        position for position, segments in enumerate(rules.segment_groups)
+        if any(int(waiting.get(segment, 0)) > 0 for segment in segments)
+    ]
+    later = [position for position in has_cases if position > planned_group]
+    current = planned_group if planned_group in has_cases or not later else min(later)
+    earlier = tuple(s for group in rules.segment_groups[:current] for s in group)
+    return SegmentsToTake(earlier, tuple(rules.segment_groups[current]))
+
+
+def choose_for_tranche(candidates: pd.DataFrame, take: SegmentsToTake, capacity: int) -> pd.DataFrame:
+    """The cases a tranche selects from ``candidates`` (``case_ref``, ``segment``,
+    ``case_start_date``: at least the first ``capacity`` of each segment in that order): the
+    earlier segments' first, each part in order of case start date then case reference."""
+    later = candidates["segment"].isin(take.current).to_numpy()
+    order = np.lexsort((candidates["case_ref"].to_numpy(), candidates["case_start_date"].to_numpy(), later))
+    return candidates.iloc[order[:capacity]].reset_index(drop=True)
 
 
 def batch_ids(selections: pd.DataFrame, rules: RuleSettings) -> pd.Series:

@@ -111,7 +111,7 @@ def test_a_connection_dropped_mid_transaction_is_retried_to_the_uninterrupted_st
     reconcile = flows.steps.require_reconciled
     dropped = []
 
-    def drop_then_reconcile(conn, batch_id):
+    def drop_then_reconcile(conn, batch_id, case_refs):
         if len(dropped) < 2 and batch_id.endswith("B001"):  # two units lose their connection
             dropped.append(batch_id)
             if world.backend == "sqlite":
@@ -122,7 +122,7 @@ def test_a_connection_dropped_mid_transaction_is_retried_to_the_uninterrupted_st
                 with admin.connect() as other:
                     other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
                 admin.dispose()
-        return reconcile(conn, batch_id)
+        return reconcile(conn, batch_id, case_refs)
 
     monkeypatch.setattr(flows.steps, "require_reconciled", drop_then_reconcile)
     state = advance(AS_OF, return_state=True)
