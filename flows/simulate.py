@@ -59,12 +59,14 @@ def simulate(
     end: date,
     seed: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    replace: bool = False,
 ) -> dict:
-    """Generate, extract, plan from ``start`` and advance to ``end`` with simulated parents."""
+    """Generate, extract, plan from ``start`` and advance to ``end`` with simulated parents
+    (``replace``: overwrite a legacy database that holds no synthetic estate)."""
     settings = Settings()
     target = engine_for(settings.target_url)
     upgrade_target(target)
-    generate_estate_flow(cases=cases, seed=seed, extract_date=date(2014, 6, 30))
+    generate_estate_flow(cases=cases, seed=seed, extract_date=date(2014, 6, 30), replace=replace)
     extract_legacy()
     plan(start)
     responses_dir = Path(settings.letters_dir).parent / "simulation"

@@ -45,7 +45,7 @@ def planned(database_url_factory, monkeypatch, prefect_harness):
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("CSA_LEGACY_URL", legacy_url)
     rule_settings.cache_clear()
-    generate_estate(engine_for(legacy_url, legacy=True), 600, seed=8)
+    generate_estate(engine_for(legacy_url, legacy=True, writable=True), 600, seed=8)
 
     def target(name: str) -> str:
         url = database_url_factory(name)

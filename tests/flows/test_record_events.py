@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 
 import pytest
 from sqlalchemy import insert, select
 
-from csa_closure.cli import console, main
+from cli_run import run
 from csa_closure.db import engine_for
 from csa_closure.settings import rule_settings
 from load.migrate import upgrade_target
@@ -90,20 +89,6 @@ def advanced(target):
     with target.begin() as conn:
         conn.execute(insert(journey_clock), [{"clock_id": 1, "advanced_to": CLOCK}])
     return target
-
-
-def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    """Run ``csa-closure`` in this process: exit code, stdout, and the 'refused' lines of stderr."""
-    monkeypatch.setattr(sys, "argv", ["csa-closure", *args])
-    monkeypatch.setattr(console, "width", 200)  # one table row per line
-    try:
-        main()
-        code = 0
-    except SystemExit as done:
-        code = done.code
-    captured = capsys.readouterr()
-    refused = [line for line in captured.err.splitlines() if line.startswith("refused:")]
-    return code, captured.out, "\n".join(refused)
 
 
 def contents(engine) -> dict[str, list[tuple]]:
