@@ -22,8 +22,14 @@ from pandera.engines import pandas_engine
 ISO_DATE = "%Y-%m-%d"
 CS2_DATE = "%d/%m/%Y"
 POUNDS_PATTERN = r"^\d{1,9}\.\d{2}$"
-PENCE_PATTERN = r"^-?\d{1,12}$"
+PENCE_PATTERN = r"^-?\d{1,11}$"
+"""CSCS pence, less than £1,000,000,000 either way as CS2's pounds are (nine digits before the
+point): the sums of a case's or the estate's amounts cannot overflow int64 (92 million lines
+at the bound would be needed)."""
 MAX_ID_DIGITS = 18
+CONTROL_CHARACTER = r"[\x00-\x1f\x7f-\x{9f}]"
+"""Unicode's category Cc: the C0 controls (tab, line feed, form feed, NUL..), DEL and the C1
+controls."""
 
 
 def parse_dates(values: pd.Series, date_format: str) -> pd.Series:
@@ -233,6 +239,12 @@ def identifier() -> Check:
 def text_matches(values: pd.Series, pattern: str) -> pd.Series:
     """Whether each text matches ``pattern`` (anchored, RE2 syntax, ASCII ``\\d``); NA is False."""
     return _aligned(values, pc.match_substring_regex(_arrow_text(values), pattern).fill_null(False))
+
+
+def has_control_characters(values: pd.Series) -> pd.Series:
+    """Whether each text holds a control character (NA is False): in a name or an address one
+    could break the lines and pages of a print file."""
+    return text_matches(values, CONTROL_CHARACTER)
 
 
 def matches(pattern: str, name: str) -> Check:
