@@ -84,6 +84,8 @@ FIELD_USERS: dict[str, frozenset[EventKind]] = {
 journey clock, not by a received date)."""
 
 OPTIONAL_FIELDS = frozenset({"channel", "pwc_pence", "sos_pence"})
+MAX_PENCE_DIGITS = 18
+"""Any whole number of so many digits is an int64; the rules bound the amounts far below."""
 
 
 @dataclass(frozen=True)
@@ -163,8 +165,15 @@ def parse_events(raw: pd.DataFrame) -> pd.DataFrame:
             for field, names in (("service", SERVICE_NAMES), ("choice", CHOICE_NAMES), ("use", USE_NAMES))
         ],
         *[
-            (given[field] & pence[field].isna(), f"{field} must be whole pence, not '" + text[field] + "'")
+            check
             for field in pence
+            for check in (
+                (given[field] & ~text[field].str.fullmatch(r"-?\d+"), f"{field} must be whole pence, not '" + text[field] + "'"),
+                (
+                    given[field] & pence[field].isna(),
+                    f"{field} must be whole pence of at most {MAX_PENCE_DIGITS} digits, not '" + text[field] + "'",
+                ),
+            )
         ],
         (
             given["pwc"] & ~text["pwc"].str.upper().str.fullmatch(PERSON_REF),
@@ -207,7 +216,7 @@ def validate_events(
         refusal, checked, EventKind.CHOICE, lambda e: choice_refusals(e, journey, rules, extended_now)
     )
     refusal = _refuse_open(
-        refusal, checked, EventKind.HOLD_RESOLUTION, lambda e: resolution_refusals(e, journey)
+        refusal, checked, EventKind.HOLD_RESOLUTION, lambda e: resolution_refusals(e, journey, rules)
     )
     checked["refusal"] = refusal
     return checked
@@ -319,8 +328,10 @@ def awaiting_choice(
     )
 
 
-def resolution_refusals(resolutions: pd.DataFrame, journey: JourneySnapshot) -> pd.Series:
-    """A hold is resolved once, to figures none below zero (section 5)."""
+def resolution_refusals(
+    resolutions: pd.DataFrame, journey: JourneySnapshot, rules: RuleSettings
+) -> pd.Series:
+    """A hold is resolved once, to figures within bounds (section 5)."""
     cases = journey.cases
     verification = pd.DataFrame(
         {
@@ -338,7 +349,7 @@ def resolution_refusals(resolutions: pd.DataFrame, journey: JourneySnapshot) -> 
         }
     )
     given = _by_case(resolutions).rename(columns={"value": "use"})
-    refusals = hold_resolution_refusals(given, verification)
+    refusals = hold_resolution_refusals(given, verification, rules)
     pending_on = _pending_on(resolutions["csa_case_ref"], journey.pending, EventKind.HOLD_RESOLUTION)
     resolved_on = pending_on.fillna(_earlier_in_batch(given))
     again = first_refusal(
@@ -439,8 +450,9 @@ def _code(text: pd.Series, names: dict[str, StrEnum]) -> pd.Series:
 
 
 def _pence(text: pd.Series) -> pd.Series:
-    """Whole pence (nullable): empty or malformed text is missing."""
-    whole = text.where(text.str.fullmatch(r"-?\d+"))
+    """Whole pence (nullable): empty or malformed text, or more digits than int64 holds, is
+    missing."""
+    whole = text.where(text.str.fullmatch(rf"-?\d{{1,{MAX_PENCE_DIGITS}}}"))
     return pd.to_numeric(whole, errors="coerce").astype("Int64")
 
 

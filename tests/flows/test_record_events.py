@@ -40,7 +40,11 @@ def outcome(ref: str, state: str, **changes) -> dict:
 
 
 def journey(ref: str, **changes) -> dict:
-    return dict(csa_case_ref=ref, reminded=False, liability_ended=False, extended=False) | changes
+    """Every row with the same keys: an insert of many rows takes its columns from the first."""
+    return dict(
+        csa_case_ref=ref, reminded=False, liability_ended=False, extended=False, ledger_pwc_pence=None,
+        ledger_sos_pence=None,
+    ) | changes
 
 
 def legacy(ref: str, nrp: str, pwc: str, total: int = 0, sos: int = 0) -> dict:
@@ -136,6 +140,24 @@ REFUSALS = [
     (["record", "hold-resolution", "--case", HELD, "--use", "amount", "--pwc-pence", "1.5", "--sos-pence", "0",
       "--reason", "checked", "--by", "A Caseworker"],
      "refused: pwc_pence must be whole pence, not '1.5'"),
+    # int64's largest: once accepted, and the arithmetic wrapped
+    (["record", "hold-resolution", "--case", HELD, "--use", "amount", "--pwc-pence", "9223372036854775807",
+      "--sos-pence", "0", "--reason", "checked", "--by", "A Caseworker"],
+     "refused: pwc_pence must be whole pence of at most 18 digits, not '9223372036854775807'"),
+    (["record", "hold-resolution", "--case", HELD, "--use", "amount", "--pwc-pence", "100000000000",
+      "--sos-pence", "0", "--reason", "checked", "--by", "A Caseworker"],
+     "refused: pwc_pence must be at most 99999999999 pence, not 100000000000"),
+    (["record", "hold-resolution", "--case", HELD, "--use", "amount", "--pwc-pence", "0",
+      "--sos-pence", "18446744073709551616", "--reason", "checked", "--by", "A Caseworker"],
+     "refused: sos_pence must be whole pence of at most 18 digits, not '18446744073709551616'"),
+    (["record", "hold-resolution", "--case", HELD, "--use", "amount", "--pwc-pence", "30101",
+      "--sos-pence", "0", "--reason", "checked", "--by", "A Caseworker"],
+     "refused: pwc_pence must be at most 30100 pence for this case (the larger of its ledger and "
+     "recorded figures, plus the tolerance), not 30101"),
+    (["record", "hold-resolution", "--case", HELD, "--use", "amount", "--pwc-pence", "0",
+      "--sos-pence", "4101", "--reason", "checked", "--by", "A Caseworker"],
+     "refused: sos_pence must be at most 4100 pence for this case (the larger of its ledger and "
+     "recorded figures, plus the tolerance), not 4101"),
 ]
 
 

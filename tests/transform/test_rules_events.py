@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from csa_closure.settings import RuleSettings
 from transform.events import JourneySnapshot, operator_event_rows, parse_events, validate_events
@@ -340,6 +342,29 @@ def test_amount_resolution_without_both_figures_refused():
     assert refusal(resolution("amount", pwc="100")) == (
         "an amount resolution needs both the PWC and the SoS pence"
     )
+
+
+def test_resolution_beyond_the_case_figures_or_int64_refused():
+    assert refusal(resolution("amount", pwc="29100", sos="100")) is None  # recorded 29,000 + tolerance
+    assert refusal(resolution("amount", pwc="30101", sos="0")) == (
+        "pwc_pence must be at most 30100 pence for this case (the larger of its ledger and recorded "
+        "figures, plus the tolerance), not 30101"
+    )
+    assert refusal(resolution("amount", pwc="100000000000", sos="0")) == (
+        "pwc_pence must be at most 99999999999 pence, not 100000000000"
+    )
+    assert refusal(resolution("amount", pwc="0", sos="-9223372036854775809")) == (
+        "sos_pence must be whole pence of at most 18 digits, not '-9223372036854775809'"
+    )
+
+
+@settings(deadline=None)
+@given(st.text(alphabet="-0123456789", max_size=40), st.text(alphabet="-0123456789", max_size=40))
+def test_any_digits_given_as_pence_are_accepted_within_bounds_or_refused_never_wrapped(pwc, sos):
+    checked = validate_events(parse_events(pd.DataFrame([resolution("amount", pwc=pwc, sos=sos)])), snapshot(), RULES)
+    if checked["refusal"].isna().all():
+        assert 0 <= int(pwc) <= 30_100 and 0 <= int(sos) <= 100
+        assert (checked.loc[0, "pwc_pence"], checked.loc[0, "sos_pence"]) == (int(pwc), int(sos))
 
 
 def test_resolution_to_a_figure_below_zero_refused():
