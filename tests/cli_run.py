@@ -7,8 +7,8 @@ import sys
 from csa_closure.cli import console, main
 
 
-def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    """Run ``csa-closure`` in this process: exit code, stdout, and the 'refused' lines of stderr."""
+def run_captured(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """Run ``csa-closure`` in this process: exit code, stdout and stderr."""
     monkeypatch.setattr(sys, "argv", ["csa-closure", *args])
     monkeypatch.setattr(console, "width", 200)  # one table row per line
     try:
@@ -17,5 +17,10 @@ def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
     except SystemExit as done:
         code = done.code
     captured = capsys.readouterr()
-    refused = [line for line in captured.err.splitlines() if line.startswith("refused:")]
-    return code, captured.out, "\n".join(refused)
+    return code, captured.out, captured.err
+
+
+def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """Run ``csa-closure`` in this process: exit code, stdout, and the 'refused' lines of stderr."""
+    code, out, err = run_captured(monkeypatch, capsys, *args)
+    return code, out, "\n".join(line for line in err.splitlines() if line.startswith("refused:"))

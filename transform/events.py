@@ -10,7 +10,7 @@ or none when it is accepted.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
@@ -21,6 +21,7 @@ from transform.choice import _earlier_in_batch, answer_refusals, extension_refus
 from transform.codes import Choice, HoldResolution, JourneyState, ServiceType, Verification
 from transform.dates import add_days, extended_deadline
 from transform.refusals import first_refusal
+from transform.shown import CONTROL, escaped_values
 from transform.verification import hold_resolution_refusals
 
 
@@ -99,12 +100,20 @@ class JourneySnapshot:
     ``ledger_sos_pence``, ``recorded_pwc_pence``, ``recorded_sos_pence``.
     ``known_nrps``: the paying parents of known cases named by new applications.
     ``pending``: events accepted but not yet applied: ``kind``, ``case_ref``, ``received_on``.
+    ``new_applications``: the new applications already recorded (accepted or applied) naming
+    those paying parents: ``nrp_ref``, ``pwc_ref``, ``received_on``.
     """
 
     advanced_to: pd.Timestamp | None
     cases: pd.DataFrame
     known_nrps: frozenset[str]
     pending: pd.DataFrame
+    new_applications: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {"nrp_ref": pd.Series(dtype="str"), "pwc_ref": pd.Series(dtype="str"),
+             "received_on": pd.Series(dtype="datetime64[ns]")}
+        )
+    )
 
 
 def parse_events(raw: pd.DataFrame) -> pd.DataFrame:
@@ -121,6 +130,10 @@ def parse_events(raw: pd.DataFrame) -> pd.DataFrame:
     kind = text["event"].str.lower().map(EVENT_NAMES)
     for field, users in FIELD_USERS.items():
         text[field] = text[field].where(kind.isin(users), "")
+    # From here on the text is as a refusal shows it and the audit stores it: a control
+    # character, which no field may hold, escaped (PostgreSQL's text cannot hold a NUL).
+    controlled = text.apply(lambda column: column.str.contains(CONTROL))
+    text = text.apply(escaped_values)
     given = text != ""
     received = pd.to_datetime(text["received"], format="%Y-%m-%d", errors="coerce")
     pence = {field: _pence(text[field]) for field in ("pwc_pence", "sos_pence")}
@@ -146,8 +159,12 @@ def parse_events(raw: pd.DataFrame) -> pd.DataFrame:
         (
             kind.isna(),
             "event must be application, new-application, choice, extension or hold-resolution, "
-            "not '" + text["event"] + "'",
+            "not " + "\'" + text["event"] + "\'",
         ),
+        *[
+            (controlled[field], f"{field} must not hold control characters, not '" + text[field] + "'")
+            for field in FIELD_USERS
+        ],
         *[
             (kind.isin(users) & ~given[field], f"{field} is missing")
             for field, users in FIELD_USERS.items()
@@ -155,12 +172,12 @@ def parse_events(raw: pd.DataFrame) -> pd.DataFrame:
         ],
         (
             given["received"] & received.isna(),
-            "received must be a date as YYYY-MM-DD, not '" + text["received"] + "'",
+            "received must be a date as YYYY-MM-DD, not " + "\'" + text["received"] + "\'",
         ),
         *[
             (
                 given[field] & ~text[field].str.lower().isin(names),
-                f"{field} must be {' or '.join(names)}, not '" + text[field] + "'",
+                f"{field} must be {' or '.join(names)}, not " + "\'" + text[field] + "\'",
             )
             for field, names in (("service", SERVICE_NAMES), ("choice", CHOICE_NAMES), ("use", USE_NAMES))
         ],
@@ -168,16 +185,16 @@ def parse_events(raw: pd.DataFrame) -> pd.DataFrame:
             check
             for field in pence
             for check in (
-                (given[field] & ~text[field].str.fullmatch(r"-?\d+"), f"{field} must be whole pence, not '" + text[field] + "'"),
+                (given[field] & ~text[field].str.fullmatch(r"-?\d+"), f"{field} must be whole pence, not " + "\'" + text[field] + "\'"),
                 (
                     given[field] & pence[field].isna(),
-                    f"{field} must be whole pence of at most {MAX_PENCE_DIGITS} digits, not '" + text[field] + "'",
+                    f"{field} must be whole pence of at most {MAX_PENCE_DIGITS} digits, not " + "\'" + text[field] + "\'",
                 ),
             )
         ],
         (
             given["pwc"] & ~text["pwc"].str.upper().str.fullmatch(PERSON_REF),
-            "pwc must be a person reference (P + 9 digits or CS2-<digits>), not '" + text["pwc"] + "'",
+            "pwc must be a person reference (P + 9 digits or CS2-<digits>), not " + "\'" + text["pwc"] + "\'",
         ),
         (
             text["channel"].str.len() > MAX_CHANNEL_LENGTH,
@@ -207,6 +224,9 @@ def validate_events(
     refusal = refusal.fillna(_unknown_refusals(checked, journey))
     refusal = _refuse_open(
         refusal, checked, EventKind.APPLICATION, lambda e: application_refusals(e, journey)
+    )
+    refusal = _refuse_open(
+        refusal, checked, EventKind.NEW_APPLICATION, lambda e: new_application_refusals(e, journey)
     )
     refusal = _refuse_open(
         refusal, checked, EventKind.EXTENSION, lambda e: extension_request_refusals(e, journey, rules)
@@ -244,6 +264,27 @@ def application_refusals(applications: pd.DataFrame, journey: JourneySnapshot) -
             (ended, "liability already ended on " + _iso(end)),
             (received < selected, "received before the case was selected on " + _iso(selected)),
             (applied_on.notna(), "already applied on " + _iso(applied_on)),
+        ],
+    )
+
+
+def new_application_refusals(applications: pd.DataFrame, journey: JourneySnapshot) -> pd.Series:
+    """A new application is one event: the same paying and receiving parents and received date
+    again (an earlier line, or one recorded before) is refused, so an import run twice, or a
+    row repeated, records it once."""
+    key = ["nrp_ref", "pwc_ref", "received_on"]
+    given = pd.MultiIndex.from_frame(applications[key])
+    recorded = pd.MultiIndex.from_frame(journey.new_applications[key].astype(applications[key].dtypes))
+    again = given.duplicated(keep="first") | given.isin(recorded)
+    return first_refusal(
+        applications.index,
+        [
+            (
+                again,
+                "already recorded: a new application naming " + applications["nrp_ref"]
+                + " and " + applications["pwc_ref"] + ", received on "
+                + _iso(applications["received_on"]),
+            )
         ],
     )
 

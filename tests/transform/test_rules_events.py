@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -206,6 +208,34 @@ def test_new_application_naming_an_unknown_nrp_refused():
     assert refusal(new_application(nrp="P000000999")) == (
         "unknown NRP P000000999: not the paying parent of a known case"
     )
+
+
+def test_a_new_application_recorded_again_refused():
+    assert refusals(new_application(), new_application(pwc="p000000777"), new_application(received="2015-06-11")) == [
+        None,
+        "already recorded: a new application naming P000000001 and P000000777, received on 2015-06-10",
+        None,
+    ]
+    recorded = pd.DataFrame(
+        {"nrp_ref": [KNOWN_NRP], "pwc_ref": ["P000000777"], "received_on": [pd.Timestamp("2015-06-10")]}
+    )
+    journey = replace(snapshot(), new_applications=recorded)
+    assert refusal(new_application(), journey) == (
+        "already recorded: a new application naming P000000001 and P000000777, received on 2015-06-10"
+    )
+    assert refusal(new_application(pwc="P000000778"), journey) is None
+
+
+def test_no_field_holds_a_control_character_and_a_refusal_shows_them_escaped():
+    assert refusal(application(received="2015-06\n10\x00\x1b[2J")) == (
+        "received must not hold control characters, not '2015-06\\n10\\x00\\x1b[2J'"
+    )
+    assert refusal(application(case="C93\r\n0000001")) == (
+        "case must not hold control characters, not 'C93\\r\\n0000001'"
+    )
+    assert refusal(application(service="ca\x85sh")) == "service must not hold control characters, not 'ca\\x85sh'"
+    events = parse_events(pd.DataFrame([application(case="C93\x000000001")]))
+    assert events.loc[0, "csa_case_ref"] == "C93\\X000000001"  # stored escaped: PostgreSQL's text holds no NUL
 
 
 def test_references_are_read_whatever_their_letter_case():
