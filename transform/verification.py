@@ -69,10 +69,10 @@ def hold_resolution_refusals(
     ``sos_pence`` (amounts only for ``amount``). Refused: a case not on hold, an unknown
     ``use``, an amount without both figures, any resolved figure below zero (allocation
     cannot spread a credit balance over debits), above the ceiling
-    (``max_resolution_pence``), or above what the case's figures allow: the larger of that
-    creditor's ledger and recorded figures (zero if both are below), plus the verification
-    tolerance (project rule: a caseworker may correct the arrears, not raise them past
-    anything the legacy records show).
+    (``max_resolution_pence``), or above the case's arrears on record: the larger of its
+    ledger total and its recorded total (PWC and SoS together, zero if below), plus the
+    verification tolerance (project rule: a caseworker may correct either part, or agree a
+    figure with the parents, but no part may exceed the whole debt any legacy record shows).
     """
     held = verification.loc[verification["outcome"] == Verification.HOLD, "case_ref"]
     figures = _resolved_figures(resolutions, verification)
@@ -89,25 +89,27 @@ def hold_resolution_refusals(
             "a resolved figure is below zero",
         ),
     ]
-    for creditor in Creditor:
-        name = f"{creditor.lower()}_pence"
+    totals = pd.DataFrame(
+        {
+            source: _pence(known[f"{source}_pwc_pence"]) + _pence(known[f"{source}_sos_pence"])
+            for source in ("ledger", "recorded")
+        },
+        index=resolutions.index,
+    )
+    on_record = totals.max(axis=1).clip(lower=0).fillna(0).astype("int64") + rules.verification_tolerance_pence
+    for name in ("pwc_pence", "sos_pence"):
         figure = pd.Series(figures[name].array, index=resolutions.index)
-        case_figures = pd.DataFrame(
-            {source: _pence(known[f"{source}_{name}"]) for source in ("ledger", "recorded")},
-            index=resolutions.index,
-        )
-        allowed = case_figures.max(axis=1).clip(lower=0).fillna(0).astype("int64") + rules.verification_tolerance_pence
         refusals += [
             (
                 (figure > rules.max_resolution_pence).fillna(False),
                 f"{name} must be at most {rules.max_resolution_pence} pence, not " + figure.astype("str"),
             ),
             (
-                (figure > allowed).fillna(False),
+                (figure > on_record).fillna(False),
                 f"{name} must be at most "
-                + allowed.astype("str")
-                + " pence for this case (the larger of its ledger and recorded figures, plus the "
-                "tolerance), not "
+                + on_record.astype("str")
+                + " pence for this case (its arrears on record, the larger of the ledger's and the "
+                "recorded total, plus the tolerance), not "
                 + figure.astype("str"),
             ),
         ]

@@ -155,14 +155,14 @@ REFUSALS = [
     (["record", "hold-resolution", "--case", HELD, "--use", "amount", "--pwc-pence", "0",
       "--sos-pence", "18446744073709551616", "--reason", "checked", "--by", "A Caseworker"],
      "refused: sos_pence must be whole pence of at most 18 digits, not '18446744073709551616'"),
-    (["record", "hold-resolution", "--case", HELD, "--use", "amount", "--pwc-pence", "30101",
+    (["record", "hold-resolution", "--case", HELD, "--use", "amount", "--pwc-pence", "34101",
       "--sos-pence", "0", "--reason", "checked", "--by", "A Caseworker"],
-     "refused: pwc_pence must be at most 30100 pence for this case (the larger of its ledger and "
-     "recorded figures, plus the tolerance), not 30101"),
+     "refused: pwc_pence must be at most 34100 pence for this case (its arrears on record, the larger "
+     "of the ledger's and the recorded total, plus the tolerance), not 34101"),
     (["record", "hold-resolution", "--case", HELD, "--use", "amount", "--pwc-pence", "0",
-      "--sos-pence", "4101", "--reason", "checked", "--by", "A Caseworker"],
-     "refused: sos_pence must be at most 4100 pence for this case (the larger of its ledger and "
-     "recorded figures, plus the tolerance), not 4101"),
+      "--sos-pence", "34101", "--reason", "checked", "--by", "A Caseworker"],
+     "refused: sos_pence must be at most 34100 pence for this case (its arrears on record, the larger "
+     "of the ledger's and the recorded total, plus the tolerance), not 34101"),
 ]
 
 

@@ -375,10 +375,10 @@ def test_amount_resolution_without_both_figures_refused():
 
 
 def test_resolution_beyond_the_case_figures_or_int64_refused():
-    assert refusal(resolution("amount", pwc="29100", sos="100")) is None  # recorded 29,000 + tolerance
-    assert refusal(resolution("amount", pwc="30101", sos="0")) == (
-        "pwc_pence must be at most 30100 pence for this case (the larger of its ledger and recorded "
-        "figures, plus the tolerance), not 30101"
+    assert refusal(resolution("amount", pwc="29600", sos="29600")) is None  # ledger 29,500 + tolerance
+    assert refusal(resolution("amount", pwc="0", sos="29601")) == (
+        "sos_pence must be at most 29600 pence for this case (its arrears on record, the larger of the "
+        "ledger's and the recorded total, plus the tolerance), not 29601"
     )
     assert refusal(resolution("amount", pwc="100000000000", sos="0")) == (
         "pwc_pence must be at most 99999999999 pence, not 100000000000"
@@ -393,7 +393,7 @@ def test_resolution_beyond_the_case_figures_or_int64_refused():
 def test_any_digits_given_as_pence_are_accepted_within_bounds_or_refused_never_wrapped(pwc, sos):
     checked = validate_events(parse_events(pd.DataFrame([resolution("amount", pwc=pwc, sos=sos)])), snapshot(), RULES)
     if checked["refusal"].isna().all():
-        assert 0 <= int(pwc) <= 30_100 and 0 <= int(sos) <= 100
+        assert 0 <= int(pwc) <= 29_600 and 0 <= int(sos) <= 29_600
         assert (checked.loc[0, "pwc_pence"], checked.loc[0, "sos_pence"]) == (int(pwc), int(sos))
 
 

@@ -118,9 +118,9 @@ def test_hold_resolution_refusals():
             resolution("guess"),
             resolution("ledger").assign(case_ref="C939999999"),
             resolution("recorded"),
-            resolution("amount", 33_100, 12_100),  # the most: the recorded figures, plus the tolerance
-            resolution("amount", 33_101, 0),
-            resolution("amount", 0, 12_101),
+            resolution("amount", 45_100, 45_100),  # the most: the recorded total, plus the tolerance
+            resolution("amount", 45_101, 0),
+            resolution("amount", 0, 45_101),
             resolution("amount", 2**63 - 1, 0),
         ],
         ignore_index=True,
@@ -132,10 +132,10 @@ def test_hold_resolution_refusals():
         "the case is not on hold",
         "ok",
         "ok",
-        "pwc_pence must be at most 33100 pence for this case (the larger of its ledger and recorded "
-        "figures, plus the tolerance), not 33101",
-        "sos_pence must be at most 12100 pence for this case (the larger of its ledger and recorded "
-        "figures, plus the tolerance), not 12101",
+        "pwc_pence must be at most 45100 pence for this case (its arrears on record, the larger of the "
+        "ledger's and the recorded total, plus the tolerance), not 45101",
+        "sos_pence must be at most 45100 pence for this case (its arrears on record, the larger of the "
+        "ledger's and the recorded total, plus the tolerance), not 45101",
         "pwc_pence must be at most 99999999999 pence, not 9223372036854775807",
     ]
     lower = RULES.model_copy(update={"max_resolution_pence": 20_000})
