@@ -159,7 +159,7 @@ def parse_events(raw: pd.DataFrame) -> pd.DataFrame:
         (
             kind.isna(),
             "event must be application, new-application, choice, extension or hold-resolution, "
-            "not " + "\'" + text["event"] + "\'",
+            "not '" + text["event"] + "'",
         ),
         *[
             (controlled[field], f"{field} must not hold control characters, not '" + text[field] + "'")
@@ -172,12 +172,12 @@ def parse_events(raw: pd.DataFrame) -> pd.DataFrame:
         ],
         (
             given["received"] & received.isna(),
-            "received must be a date as YYYY-MM-DD, not " + "\'" + text["received"] + "\'",
+            "received must be a date as YYYY-MM-DD, not '" + text["received"] + "'",
         ),
         *[
             (
                 given[field] & ~text[field].str.lower().isin(names),
-                f"{field} must be {' or '.join(names)}, not " + "\'" + text[field] + "\'",
+                f"{field} must be {' or '.join(names)}, not '" + text[field] + "'",
             )
             for field, names in (("service", SERVICE_NAMES), ("choice", CHOICE_NAMES), ("use", USE_NAMES))
         ],
@@ -185,16 +185,19 @@ def parse_events(raw: pd.DataFrame) -> pd.DataFrame:
             check
             for field in pence
             for check in (
-                (given[field] & ~text[field].str.fullmatch(r"-?\d+"), f"{field} must be whole pence, not " + "\'" + text[field] + "\'"),
+                (
+                    given[field] & ~text[field].str.fullmatch(r"-?\d+"),
+                    f"{field} must be whole pence, not '" + text[field] + "'",
+                ),
                 (
                     given[field] & pence[field].isna(),
-                    f"{field} must be whole pence of at most {MAX_PENCE_DIGITS} digits, not " + "\'" + text[field] + "\'",
+                    f"{field} must be whole pence of at most {MAX_PENCE_DIGITS} digits, not '" + text[field] + "'",
                 ),
             )
         ],
         (
             given["pwc"] & ~text["pwc"].str.upper().str.fullmatch(PERSON_REF),
-            "pwc must be a person reference (P + 9 digits or CS2-<digits>), not " + "\'" + text["pwc"] + "\'",
+            "pwc must be a person reference (P + 9 digits or CS2-<digits>), not '" + text["pwc"] + "'",
         ),
         (
             text["channel"].str.len() > MAX_CHANNEL_LENGTH,
