@@ -27,9 +27,6 @@ PENCE_PATTERN = r"^-?\d{1,11}$"
 point): the sums of a case's or the estate's amounts cannot overflow int64 (92 million lines
 at the bound would be needed)."""
 MAX_ID_DIGITS = 18
-CONTROL_CHARACTER = r"[\x00-\x1f\x7f-\x{9f}]"
-"""Unicode's category Cc: the C0 controls (tab, line feed, form feed, NUL..), DEL and the C1
-controls."""
 
 
 def parse_dates(values: pd.Series, date_format: str) -> pd.Series:
@@ -242,9 +239,28 @@ def text_matches(values: pd.Series, pattern: str) -> pd.Series:
 
 
 def has_control_characters(values: pd.Series) -> pd.Series:
-    """Whether each text holds a control character (NA is False): in a name or an address one
-    could break the lines and pages of a print file."""
-    return text_matches(values, CONTROL_CHARACTER)
+    """Whether each text holds a control character, Unicode's category Cc: the C0 controls
+    (tab, line feed, form feed, NUL..), DEL and the C1 controls (NA is False). In a name or an
+    address one could break the lines and pages of a print file.
+
+    Every column of a batch is checked, so this reads the column's UTF-8 bytes in one pass
+    rather than each text on its own (a regular expression costs a tenth of a microsecond a
+    text, a second a batch): a control character is a byte below 0x20 or 0x7F, or, for the C1
+    controls, 0xC2 then 0x80 to 0x9F; the texts holding one are found by their offsets."""
+    text = _arrow_text(values)
+    offsets_type = np.int64 if pa.types.is_large_string(text.type) else np.int32
+    _, offsets_buffer, data_buffer = text.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=offsets_type)[text.offset : text.offset + len(text) + 1]
+    found = np.zeros(len(text), dtype=bool)
+    if data_buffer is not None and len(text):
+        data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
+        control = (data < 0x20) | (data == 0x7F)
+        control[:-1] |= (data[:-1] == 0xC2) & (data[1:] >= 0x80) & (data[1:] <= 0x9F)
+        at = np.flatnonzero(control) + offsets[0]
+        found[np.searchsorted(offsets, at, side="right") - 1] = True
+    if text.null_count:
+        found &= _numpy(text.is_valid())
+    return pd.Series(found, index=values.index, name=values.name, copy=False)
 
 
 def matches(pattern: str, name: str) -> Check:

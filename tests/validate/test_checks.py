@@ -8,6 +8,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as pa_arrow
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -174,6 +175,12 @@ CONTROL = [chr(c) for c in [*range(0x20), *range(0x7F, 0xA0)]]
 def test_a_control_character_is_any_of_unicode_category_cc(values):
     found = has_control_characters(text(values))
     assert found.tolist() == [v is not None and any(unicodedata.category(c) == "Cc" for c in v) for v in values]
+
+
+def test_control_characters_are_found_in_a_slice_of_an_arrow_array_with_missing_values():
+    array = pa_arrow.array(["a\tb", None, "ok", "", "x\u0085", None, "é\x7f"], pa_arrow.large_string()).slice(1)
+    values = pd.Series(pd.arrays.ArrowStringArray(array), index=[10, 11, 12, 13, 14, 15])
+    assert has_control_characters(values).to_dict() == {10: False, 11: False, 12: False, 13: True, 14: False, 15: True}
 
 
 def test_every_c0_and_c1_control_and_del_is_found_and_nothing_else_of_the_basic_planes():
