@@ -37,7 +37,7 @@ PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 def _generate(url: str, cases: int) -> None:
-    generate_estate(make_engine(url, legacy=True), cases)
+    generate_estate(make_engine(url, legacy=True, writable=True), cases)
 
 
 @flow

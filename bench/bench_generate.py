@@ -52,7 +52,7 @@ def peak_rss_mb() -> float:
 
 def run(backend: str, cases: int) -> None:
     with legacy_database(backend) as url:
-        engine = make_engine(url, legacy=True)
+        engine = make_engine(url, legacy=True, writable=True)
         started = time.perf_counter()
         manifest = generate_estate(engine, cases)
         seconds = time.perf_counter() - started

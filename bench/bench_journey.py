@@ -239,7 +239,7 @@ def run(backend: str, cases: int, until: date, answers: bool) -> None:
 
 
 def _generate(url: str, cases: int) -> None:
-    generate_estate(make_engine(url, legacy=True), cases)
+    generate_estate(make_engine(url, legacy=True, writable=True), cases)
 
 
 def main() -> None:

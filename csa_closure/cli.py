@@ -34,6 +34,7 @@ app = typer.Typer(
     help=__doc__.splitlines()[0],
 )
 console = Console()
+REPLACE_HELP = "overwrite a legacy database that holds no synthetic estate"
 
 
 @app.callback()
@@ -55,6 +56,7 @@ def generate(
     cases: int = typer.Option(..., "--cases", help="how many cases, both schemes together"),
     seed: int = typer.Option(1, "--seed"),
     extract_date: str = typer.Option("2014-06-30", "--extract-date", help="YYYY-MM-DD"),
+    replace: bool = typer.Option(False, "--replace", help=REPLACE_HELP),
 ) -> None:
     """Write a synthetic legacy estate of both schemes (CONTRACTS.md section 5)."""
     from flows.estate import generate_estate_flow
@@ -63,7 +65,9 @@ def generate(
         raise Refusal(f"--cases must be a positive number, not {cases}")
     extracted_on = parse_date(extract_date, "--extract-date")
     with _progress("generating cases", cases) as advance:
-        manifest = generate_estate_flow(cases=cases, seed=seed, extract_date=extracted_on, progress=advance)
+        manifest = generate_estate_flow(
+            cases=cases, seed=seed, extract_date=extracted_on, progress=advance, replace=replace
+        )
     table = Table("scheme", "cases", "malformed records", title="synthetic estate")
     for scheme, count in sorted(manifest["cases"].items()):
         table.add_row(scheme, f"{count:,}", f"{manifest['malformed'].get(scheme, 0):,}")
@@ -133,6 +137,7 @@ def simulate(
     start: str = typer.Option(..., "--start", help="first selection date, YYYY-MM-DD"),
     end: str = typer.Option(..., "--end", help="the last day simulated, YYYY-MM-DD"),
     seed: int = typer.Option(1, "--seed"),
+    replace: bool = typer.Option(False, "--replace", help=REPLACE_HELP),
 ) -> None:
     """The whole journey on a synthetic estate with simulated parents' responses, day by day."""
     from flows.simulate import simulate as simulate_flow
@@ -143,7 +148,9 @@ def simulate(
     if cases <= 0:
         raise Refusal(f"--cases must be a positive number, not {cases}")
     with _progress("simulating days", (last - first).days) as advance_to:
-        summary = simulate_flow(cases, first, last, seed, progress=lambda done, _total: advance_to(done))
+        summary = simulate_flow(
+            cases, first, last, seed, progress=lambda done, _total: advance_to(done), replace=replace
+        )
     console.print(
         f"simulated {summary['journey_days']} journey days to {summary['advanced_to']}; "
         f"{summary['responses']:,} parents' responses recorded"

@@ -123,10 +123,15 @@ def _record(**event: str) -> None:
 
 
 def _print_summary(events: pd.DataFrame) -> None:
-    """Accepted and refused per event kind, then each refused row with its line and reason."""
+    """Accepted and refused per event kind, then each refused row with its line and reason
+    (the operator's text with its control characters escaped)."""
+    from transform.shown import escaped_values
+
     shown = events.assign(
         kind=events["kind"].fillna("(unknown)"),
-        reference=events["reference"].fillna(""),
+        event=escaped_values(events["event"].fillna("")),
+        reference=escaped_values(events["reference"].fillna("")),
+        refusal=escaped_values(events["refusal"]),
         refused=events["refusal"].notna(),
     )
     counts = Table("event", "accepted", "refused", title="responses imported")

@@ -1,44 +1,66 @@
 """Database engines for the legacy source and the CMS target, SQLite or PostgreSQL.
 
 SQLite is the embedded default: WAL and a busy timeout make a second reader harmless, and the
-parent folder of a file URL is created so a fresh clone runs with nothing set up.
+parent folder of a target file URL is created so a fresh clone runs with nothing set up.
+
+The engine only reads a legacy database: its engine is read-only (SQLite opened ``mode=ro``,
+PostgreSQL sessions ``default_transaction_read_only``), and a legacy database that is not
+there is refused rather than created. Only ``generate`` writes one, through a writable engine.
 
 A legacy SQLite database keeps SQLite's rollback journal instead of WAL. The extract reads it
 through ADBC's driver, which carries its own copy of SQLite, beside Python's ``sqlite3`` in the
 same process. Two copies of SQLite do not see each other's locks, so in WAL mode one copy opening
 the database resets the shared-memory index the other has mapped, and that process dies of a bus
-error ("How To Corrupt An SQLite Database File", section 2.2.1). The engine only reads a legacy
-database, and without WAL there is no shared memory to lose.
+error ("How To Corrupt An SQLite Database File", section 2.2.1). Without WAL there is no shared
+memory to lose: the writable engine takes a legacy file out of WAL, and a read-only one, which
+cannot, refuses a file in WAL.
+
+Every engine hides bound values from its errors: a failed write of letters or quarantine rows
+would otherwise carry names and addresses into logs and the audit.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache, partial
 from pathlib import Path
+from urllib.parse import quote, unquote
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import OperationalError
+
+from csa_closure.refusal import Refusal
+
+POSTGRES_READ_ONLY = "-c default_transaction_read_only=on"
+"""libpq's ``options`` for a read-only session: every transaction refuses to write."""
+
+_SQLITE_WAL_HEADER = b"\x02\x02"
+"""Bytes 18 and 19 of a SQLite file's header, its read and write versions, in WAL mode."""
 
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def make_engine(url: str, *, legacy: bool = False) -> Engine:
-    """An engine for ``url``; psycopg 3 for PostgreSQL, tuned pragmas for SQLite (``legacy``
-    for a legacy source database: rollback journal, not WAL)."""
+def make_engine(url: str, *, legacy: bool = False, writable: bool = False) -> Engine:
+    """An engine for ``url``; psycopg 3 for PostgreSQL, tuned pragmas for SQLite.
+
+    ``legacy``: a legacy source database, read-only and refused if it does not exist, unless
+    ``writable`` (the synthetic estate's generator, and tests that write legacy rows).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
+    read_only = legacy and not writable
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": 60}, hide_parameters=True)
-        # A legacy file still in WAL from an earlier version is taken out of it on connecting.
-        event.listen(engine, "connect", partial(_sqlite_pragmas, journal_mode="DELETE" if legacy else "WAL"))
-    else:
-        engine = create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
+        return _sqlite_engine(parsed, legacy=legacy, read_only=read_only)
+    if read_only:
+        options = " ".join(filter(None, [parsed.query.get("options"), POSTGRES_READ_ONLY]))
+        parsed = parsed.update_query_dict({"options": options})
+    engine = create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
     event.listen(engine, "handle_error", _error_without_values)
+    if read_only:
+        _refuse_missing_postgres(engine)
     return engine
 
 
@@ -79,9 +101,61 @@ def _error_without_values(context: ExceptionContext) -> None:
         wrapped.args = (f"({type(original).__module__}.{type(original).__name__}) {original}",)
 
 
-def _sqlite_pragmas(dbapi_connection, _record, journal_mode: str) -> None:
+def _sqlite_engine(parsed: URL, *, legacy: bool, read_only: bool) -> Engine:
+    path = sqlite_file(parsed)
+    if read_only:
+        if path is None:
+            raise Refusal("the legacy database must be a SQLite file, not an in-memory database")
+        if not path.is_file():
+            raise Refusal(f"the legacy database {path} does not exist")
+        if _in_wal(path):
+            raise Refusal(
+                f"the legacy database {path} is in WAL mode, which the extract's two SQLite libraries "
+                f"cannot share: run sqlite3 {path} 'PRAGMA journal_mode=DELETE' first"
+            )
+        parsed = parsed.set(database=f"file:{quote(str(path.resolve()))}", query={"mode": "ro", "uri": "true"})
+    elif path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed, connect_args={"timeout": 60}, hide_parameters=True)
+    # A legacy file still in WAL from an earlier version is taken out of it on connecting.
+    journal_mode = None if read_only else "DELETE" if legacy else "WAL"
+    event.listen(engine, "connect", partial(_sqlite_pragmas, journal_mode=journal_mode))
+    event.listen(engine, "handle_error", _error_without_values)
+    return engine
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The file of a SQLite URL, written as a path or as a ``file:`` URI; None in memory."""
+    database = url.database
+    if not database or database == ":memory:":
+        return None
+    if url.query.get("uri") == "true" and database.startswith("file:"):
+        return Path(unquote(database.removeprefix("file:")))
+    return Path(database)
+
+
+def _in_wal(path: Path) -> bool:
+    with path.open("rb") as file:
+        header = file.read(20)
+    return header[18:20] == _SQLITE_WAL_HEADER
+
+
+def _refuse_missing_postgres(engine: Engine) -> None:
+    """A legacy database that the server does not have is refused in one line."""
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as error:
+        # A failed connection carries the server's message, but not its code (3D000).
+        if f'database "{engine.url.database}" does not exist' in str(error.orig):
+            raise Refusal(f"the legacy database {engine.url.database} does not exist") from None
+        raise
+
+
+def _sqlite_pragmas(dbapi_connection, _record, journal_mode: str | None) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA journal_mode={journal_mode}")
+    if journal_mode is not None:  # a read-only connection cannot change it
+        cursor.execute(f"PRAGMA journal_mode={journal_mode}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA cache_size=-200000")
@@ -89,6 +163,6 @@ def _sqlite_pragmas(dbapi_connection, _record, journal_mode: str) -> None:
 
 
 @lru_cache(maxsize=8)
-def engine_for(url: str, *, legacy: bool = False) -> Engine:
+def engine_for(url: str, *, legacy: bool = False, writable: bool = False) -> Engine:
     """One engine per URL and process, shared by the tasks of a flow run."""
-    return make_engine(url, legacy=legacy)
+    return make_engine(url, legacy=legacy, writable=writable)

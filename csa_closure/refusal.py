@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from transform.shown import escaped
+
 
 class Refusal(Exception):
-    """An operator's command or event that the engine will not take; its message is one line."""
+    """An operator's command or event that the engine will not take; its message is one line,
+    whatever text of the operator's it quotes (control characters are shown escaped)."""
+
+    def __str__(self) -> str:
+        return escaped(super().__str__())
 
 
 def parse_date(value: str, option: str) -> date:

@@ -20,6 +20,12 @@ from pydantic_settings import (
 )
 
 
+LARGEST_AMOUNT_PENCE = 99_999_999_999
+"""The largest amount of money the engine takes, legacy or operator's (£999,999,999.99, CS2's
+widest pounds): sums of such amounts stay far inside int64, so the rules' arithmetic never
+wraps. A legacy amount beyond it is quarantined (``validate.checks``)."""
+
+
 class RuleSettings(BaseSettings):
     """The rulebook's parameters (RULEBOOK.md), named after the rule they belong to."""
 
@@ -37,6 +43,8 @@ class RuleSettings(BaseSettings):
     reactive_notice_days: int = Field(30, gt=0)
     # section 5: verification
     verification_tolerance_pence: int = Field(100, ge=0)
+    max_resolution_pence: int = Field(LARGEST_AMOUNT_PENCE, gt=0, le=LARGEST_AMOUNT_PENCE)
+    """The ceiling of a figure a caseworker enters to resolve a hold (project rule)."""
     # section 6: the arrears decision
     below_threshold_pence: int = Field(6_500, ge=0)
     not_cost_effective_pence: int = Field(50_000, ge=0)

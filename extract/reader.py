@@ -12,8 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import adbc_driver_manager as adbc
 import adbc_driver_postgresql.dbapi as adbc_postgresql
@@ -24,7 +23,7 @@ from sqlalchemy import Engine, Integer, Select, Table, Text, cast, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from csa_closure.db import strip_values
+from csa_closure.db import sqlite_file, strip_values
 from csa_closure.retry import transient_retry
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
@@ -130,8 +129,9 @@ _IDLE = _IdleConnections(keep=4)
 
 @contextmanager
 def legacy_reader(engine: Engine) -> Iterator[LegacyReader]:
-    """A reader on ``engine``'s database, read-only on SQLite. Its connection is kept for the
-    next reader if all went well, and closed if anything failed."""
+    """A reader on ``engine``'s database, read-only on SQLite, and on PostgreSQL where the engine
+    is. Its connection is kept for the next reader if all went well, and closed if anything
+    failed."""
     database = engine.url.render_as_string(hide_password=False)
     connection = _IDLE.take(database) or _connect(engine)
     try:
@@ -147,14 +147,17 @@ def legacy_reader(engine: Engine) -> Iterator[LegacyReader]:
 def _connect(engine: Engine):
     url = engine.url
     if url.get_backend_name() == "sqlite":
-        if not url.database or url.database == ":memory:":
+        path = sqlite_file(url)
+        if path is None:
             raise ValueError("the legacy database must be a SQLite file, not an in-memory database")
-        path = quote(str(Path(url.database).resolve()))
-        connection = adbc_sqlite.connect(f"file:{path}?mode=ro", autocommit=True)
+        connection = adbc_sqlite.connect(f"file:{quote(str(path.resolve()))}?mode=ro", autocommit=True)
         with connection.cursor() as cursor:  # wait out a writer's lock, as the engines do
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         return connection
     if url.get_backend_name() == "postgresql":
-        libpq_url = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        return adbc_postgresql.connect(libpq_url, autocommit=True)
+        # The engine's query (its read-only ``options`` among them), encoded as libpq reads it:
+        # a space as %20, not '+'.
+        libpq_url = url.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
+        query = urlencode(dict(url.query), quote_via=quote)
+        return adbc_postgresql.connect(f"{libpq_url}?{query}" if query else libpq_url, autocommit=True)
     raise ValueError(f"unsupported legacy database: {url.get_backend_name()}")

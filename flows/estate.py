@@ -19,11 +19,13 @@ log = get_logger("generate")
 @flow(name="generate-estate", validate_parameters=False)
 def generate_estate_flow(
     cases: int, seed: int = 1, extract_date: date = date(2014, 6, 30),
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None, replace: bool = False,
 ) -> dict:
-    """Write the estate into the legacy database; returns cases and malformed records per scheme."""
+    """Write the estate into the legacy database; returns cases and malformed records per scheme.
+    Overwrites a database that holds no synthetic estate only if ``replace``."""
     manifest = generate_estate(
-        engine_for(Settings().legacy_url, legacy=True), cases, seed=seed, extract_date=extract_date, progress=progress
+        engine_for(Settings().legacy_url, legacy=True, writable=True), cases, seed=seed,
+        extract_date=extract_date, progress=progress, replace=replace,
     )
     malformed = Counter(record.scheme for record in manifest.malformed)
     summary = {"cases": dict(manifest.cases_by_scheme), "malformed": dict(malformed)}

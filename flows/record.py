@@ -8,6 +8,8 @@ the same events as dashboard forms (``flows/deployments.py``), whose refusal fai
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -28,6 +30,7 @@ from load.events import (
     read_case_events,
     read_case_states,
     read_known_nrps,
+    read_new_applications,
 )
 from load.journey import bump_versions
 from load.migrate import require_current_schema
@@ -38,6 +41,7 @@ from transform.events import (
     parse_events,
     validate_events,
 )
+from transform.shown import escaped
 
 log = get_logger("record")
 
@@ -172,19 +176,83 @@ def import_responses(path: str) -> Recorded:
     return store_events(raw)
 
 
+MAX_IMPORT_BYTES = 10_000_000
+"""The largest responses file an import takes (10 MB, some 200,000 rows of events)."""
+MAX_IMPORT_ROWS = 100_000
+"""The most rows a responses file may hold: one import is one transaction."""
+UNREAD = "UNREAD"
+"""``read_responses``' column of why a row cannot be read (no header is upper case)."""
+
+
 def read_responses(path: Path) -> pd.DataFrame:
-    """The rows of a responses CSV as text, indexed by their line in the file (header first)."""
+    """The rows of a responses CSV as text, indexed by the line each starts on (line 1 is the
+    header), under the header's names in lower case.
+
+    A file that is not UTF-8 CSV, repeats a column, has no ``event`` column or is above the
+    size limits is refused whole, naming the line (and column) where it breaks. Rows of empty
+    fields are skipped. Fields beyond the header's columns, or under an empty header, must be
+    empty (a spreadsheet's trailing commas); a row with a value there is refused, its reason in
+    the column ``UNREAD``.
+    """
     if not path.is_file():
         raise Refusal(f"no such file: {path}")
+    size = path.stat().st_size
+    if size > MAX_IMPORT_BYTES:
+        raise Refusal(f"{path.name} is {size:,} bytes, more than the {MAX_IMPORT_BYTES:,} an import takes: split it")
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise Refusal(f"{path.name} is not a readable CSV file: {reason}") from None
-    raw.columns = raw.columns.str.strip().str.lower()
-    if "event" not in raw.columns:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise Refusal(f"{path.name} is not a readable CSV file: not UTF-8 text at byte {error.start}") from None
+    lines, rows = _csv_rows(text, path.name)
+    if not rows:
+        raise Refusal(f"{path.name} is not a readable CSV file: it holds no header")
+    header = [name.strip().lower() for name in rows[0]]
+    first_seen: dict[str, int] = {}
+    for column, name in enumerate(header, start=1):
+        if name in first_seen:
+            raise Refusal(
+                f"{path.name} line {lines[0]}, column {column}: the header {rows[0][column - 1].strip()!r} "
+                f"repeats column {first_seen[name]} ({name!r})"
+            )
+        if name:
+            first_seen[name] = column
+    if "event" not in first_seen:
         raise Refusal(f"{path.name} has no 'event' column")
-    return raw.set_axis(raw.index + 2)  # line 1 is the header
+    named = [(column - 1, name) for name, column in first_seen.items()]
+    frame = pd.DataFrame(
+        [{name: (row[at] if at < len(row) else "") for at, name in named} for row in rows[1:]],
+        index=lines[1:],
+        columns=[name for _, name in named],
+        dtype="str",
+    )
+    frame[UNREAD] = pd.Series([_unread(row, header) for row in rows[1:]], index=frame.index, dtype="str")
+    return frame
+
+
+def _csv_rows(text: str, name: str) -> tuple[list[int], list[list[str]]]:
+    """The rows that hold anything, with the line each starts on; strict CSV (a stray or an
+    unclosed quote is refused, naming its line)."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    lines, rows, line = [], [], 1
+    try:
+        for row in reader:
+            if any(field.strip() for field in row):
+                if len(rows) > MAX_IMPORT_ROWS:
+                    raise Refusal(f"{name} has more than {MAX_IMPORT_ROWS:,} rows: split it")
+                lines.append(line)
+                rows.append(row)
+            line = reader.line_num + 1
+    except csv.Error as error:
+        raise Refusal(f"{name} line {line}: not a CSV row: {error}") from None
+    return lines, rows
+
+
+def _unread(row: list[str], header: list[str]) -> str | None:
+    """Why a row cannot be read: a value in a column that has no header (None if none has)."""
+    for at, value in enumerate(row):
+        if value.strip() and (at >= len(header) or not header[at]):
+            return f"column {at + 1} holds '{escaped(value)}' but has no header"
+    return None
 
 
 def store_event(event: dict[str, str]) -> Recorded:
@@ -195,6 +263,8 @@ def store_event(event: dict[str, str]) -> Recorded:
 def store_events(raw: pd.DataFrame) -> Recorded:
     """Validate the events against the journey and store them, all in one transaction."""
     events = parse_events(raw)
+    if UNREAD in raw:
+        events["refusal"] = raw[UNREAD].where(raw[UNREAD].notna(), events["refusal"])
     target = engine_for(Settings().target_url)
     require_current_schema(target)
     with target.begin() as conn:
@@ -206,6 +276,9 @@ def store_events(raw: pd.DataFrame) -> Recorded:
             cases=read_case_states(conn, case_refs),
             known_nrps=read_known_nrps(conn, events["nrp_ref"].dropna()),
             pending=read_case_events(conn, case_refs, EventStatus.ACCEPTED),
+            new_applications=read_new_applications(
+                conn, events["nrp_ref"].dropna(), (EventStatus.ACCEPTED, EventStatus.APPLIED)
+            ),
         )
         checked = validate_events(events, journey, rule_settings())
         stored = operator_event_rows(checked)

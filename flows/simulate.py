@@ -59,8 +59,10 @@ def simulate(
     end: date,
     seed: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    replace: bool = False,
 ) -> dict:
-    """Generate, extract, plan from ``start`` and advance to ``end`` with simulated parents."""
+    """Generate, extract, plan from ``start`` and advance to ``end`` with simulated parents
+    (``replace``: overwrite a legacy database that holds no synthetic estate)."""
     settings = Settings()
     target = engine_for(settings.target_url)
     upgrade_target(target)
@@ -69,7 +71,7 @@ def simulate(
     run_id = current_run_id()
     rules = rule_settings()
     with journey_lock(target, f"simulate {run_id}") as lease:
-        generate_estate_flow(cases=cases, seed=seed, extract_date=date(2014, 6, 30))
+        generate_estate_flow(cases=cases, seed=seed, extract_date=date(2014, 6, 30), replace=replace)
         extract_legacy()
         plan(start)
         start_run(target, run_id, "simulate", end, rules)

@@ -98,6 +98,18 @@ def read_case_events(conn: Connection, case_refs: Iterable[str], status: str) ->
     return _as_dates(_read_in(conn, query, event.csa_case_ref, case_refs), ["received_on"])
 
 
+def read_new_applications(conn: Connection, nrp_refs: Iterable[str], statuses: Iterable[str]) -> pd.DataFrame:
+    """The new applications of ``statuses`` naming ``nrp_refs``.
+
+    Columns: ``nrp_ref``, ``pwc_ref``, ``received_on`` (datetime64).
+    """
+    event = operator_event.c
+    query = select(event.nrp_ref, event.pwc_ref, event.received_on).where(
+        event.kind == "NEW_APPLICATION", event.status.in_(list(statuses))
+    )
+    return _as_dates(_read_in(conn, query, event.nrp_ref, nrp_refs), ["received_on"])
+
+
 def insert_operator_events(conn: Connection, rows: pd.DataFrame, recorded_at: datetime) -> None:
     """Append events to ``operator_event``, stamped with when they were recorded (UTC)."""
     if not rows.empty:

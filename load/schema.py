@@ -130,13 +130,14 @@ cms_unpaid_maintenance = Table(
     Column("id", Integer, primary_key=True),
     Column("cms_case_id", Integer, ForeignKey("cms_case.cms_case_id"), nullable=False),
     Column("creditor", Text, nullable=False),
-    Column("amount_pence", BigInteger, CheckConstraint("amount_pence > 0"), nullable=False),
+    Column("amount_pence", BigInteger, nullable=False),
     Column("origin_scheme", Text, nullable=False),
     Column("accrued_from", Date, nullable=False),
     Column("accrued_to", Date, nullable=False),
     Column("transferred_on", Date, nullable=False),
     Column("batch_id", Text, nullable=False),
     UniqueConstraint("cms_case_id", "creditor"),
+    CheckConstraint("amount_pence > 0", name="ck_cms_unpaid_maintenance_amount_positive"),
 )
 
 cms_arrears_instalment = Table(

@@ -3,18 +3,23 @@
 Chunk k of an estate is drawn from generators seeded with (seed, k) alone, so the same seed,
 size and extract date give the same rows on any backend, and memory stays at one chunk
 whatever the size. Reference numbers run on from chunk to chunk.
+
+An estate is generated over a legacy database only where that is safe to lose: an empty one,
+or an earlier synthetic estate, which the table ``synthetic_estate`` marks. Any other database
+is replaced only when the operator says so (``replace``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import Engine, text
+from sqlalchemy import Column, Date, DateTime, Engine, Integer, MetaData, Table, inspect, text
 
 from csa_closure.db import is_postgres
+from csa_closure.refusal import Refusal
 from extract.legacy_schema import cs2_extract, cscs_extract, legacy_metadata
 from synthetic import shape
 from synthetic.build import draw_scheme
@@ -24,6 +29,16 @@ from synthetic.schemes import Numbering, SchemeTables, cs2_tables, cscs_tables
 from synthetic.writer import open_writer
 
 SCHEMES = (("1993", cscs_tables), ("2003", cs2_tables))
+
+synthetic_estate = Table(
+    "synthetic_estate",
+    MetaData(),
+    Column("seed", Integer, nullable=False),
+    Column("cases", Integer, nullable=False),
+    Column("extract_date", Date, nullable=False),
+    Column("generated_at", DateTime(timezone=True), nullable=False),
+)
+"""The mark of a generated estate (not a legacy table): one row, written before its cases."""
 
 
 @dataclass
@@ -44,11 +59,15 @@ def generate_estate(
     seed: int = 1,
     extract_date: date = date(2014, 6, 30),
     progress: Callable[[int], None] | None = None,
+    replace: bool = False,
 ) -> EstateManifest:
     """Drop and re-create the ten legacy tables and fill them with ``cases`` cases extracted on
-    ``extract_date``; ``progress`` hears the number of cases written after each chunk."""
+    ``extract_date``; ``progress`` hears the number of cases written after each chunk. A
+    database that holds tables but no synthetic estate is refused unless ``replace``."""
     _check(cases, seed, extract_date)
-    _recreate_tables(engine, extract_date)
+    if not replace:
+        _refuse_foreign_database(engine)
+    _recreate_tables(engine, cases, seed, extract_date)
     manifest = EstateManifest(seed, extract_date)
     manifest.rows_by_table = {table.name: 0 for table in legacy_metadata.sorted_tables}
     manifest.rows_by_table.update({cscs_extract.name: 1, cs2_extract.name: 1})
@@ -103,10 +122,25 @@ def _draw_chunk(
         yield tables
 
 
-def _recreate_tables(engine: Engine, extract_date: date) -> None:
+def _refuse_foreign_database(engine: Engine) -> None:
+    tables = inspect(engine).get_table_names()
+    if tables and synthetic_estate.name not in tables:
+        raise Refusal(
+            f"the legacy database {engine.url.database} holds {len(tables)} tables and no synthetic "
+            "estate: give --replace to overwrite it"
+        )
+
+
+def _recreate_tables(engine: Engine, cases: int, seed: int, extract_date: date) -> None:
     legacy_metadata.drop_all(engine)
     legacy_metadata.create_all(engine)
+    synthetic_estate.drop(engine, checkfirst=True)
+    synthetic_estate.create(engine)
     with engine.begin() as connection:
+        connection.execute(
+            synthetic_estate.insert(),
+            {"seed": seed, "cases": cases, "extract_date": extract_date, "generated_at": datetime.now(UTC)},
+        )
         connection.execute(cscs_extract.insert(), {"extracted_on": extract_date})
         connection.execute(cs2_extract.insert(), {"extract_dt": extract_date.strftime("%d/%m/%Y")})
 

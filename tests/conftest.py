@@ -119,7 +119,7 @@ def target_url(database_url_factory) -> str:
 
 @pytest.fixture
 def legacy_engine(legacy_url: str) -> Iterator[Engine]:
-    engine = make_engine(legacy_url, legacy=True)
+    engine = make_engine(legacy_url, legacy=True, writable=True)
     yield engine
     engine.dispose()
 
@@ -159,7 +159,7 @@ def planned_target(legacy_url, target_url, monkeypatch, prefect_harness):
     }.items():
         monkeypatch.setenv(name, value)
     rule_settings.cache_clear()
-    generate_estate(engine_for(legacy_url, legacy=True), 500, seed=21)
+    generate_estate(engine_for(legacy_url, legacy=True, writable=True), 500, seed=21)
     upgrade_target(engine_for(target_url))
     extract_legacy()
     plan(date(2014, 7, 7))

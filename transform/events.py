@@ -10,7 +10,7 @@ or none when it is accepted.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
@@ -21,6 +21,7 @@ from transform.choice import _earlier_in_batch, answer_refusals, extension_refus
 from transform.codes import Choice, HoldResolution, JourneyState, ServiceType, Verification
 from transform.dates import add_days, extended_deadline
 from transform.refusals import first_refusal
+from transform.shown import CONTROL, escaped_values
 from transform.verification import hold_resolution_refusals
 
 
@@ -84,6 +85,8 @@ FIELD_USERS: dict[str, frozenset[EventKind]] = {
 journey clock, not by a received date)."""
 
 OPTIONAL_FIELDS = frozenset({"channel", "pwc_pence", "sos_pence"})
+MAX_PENCE_DIGITS = 18
+"""Any whole number of so many digits is an int64; the rules bound the amounts far below."""
 
 
 @dataclass(frozen=True)
@@ -97,12 +100,20 @@ class JourneySnapshot:
     ``ledger_sos_pence``, ``recorded_pwc_pence``, ``recorded_sos_pence``.
     ``known_nrps``: the paying parents of known cases named by new applications.
     ``pending``: events accepted but not yet applied: ``kind``, ``case_ref``, ``received_on``.
+    ``new_applications``: the new applications already recorded (accepted or applied) naming
+    those paying parents: ``nrp_ref``, ``pwc_ref``, ``received_on``.
     """
 
     advanced_to: pd.Timestamp | None
     cases: pd.DataFrame
     known_nrps: frozenset[str]
     pending: pd.DataFrame
+    new_applications: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {"nrp_ref": pd.Series(dtype="str"), "pwc_ref": pd.Series(dtype="str"),
+             "received_on": pd.Series(dtype="datetime64[ns]")}
+        )
+    )
 
 
 def parse_events(raw: pd.DataFrame) -> pd.DataFrame:
@@ -119,6 +130,10 @@ def parse_events(raw: pd.DataFrame) -> pd.DataFrame:
     kind = text["event"].str.lower().map(EVENT_NAMES)
     for field, users in FIELD_USERS.items():
         text[field] = text[field].where(kind.isin(users), "")
+    # From here on the text is as a refusal shows it and the audit stores it: a control
+    # character, which no field may hold, escaped (PostgreSQL's text cannot hold a NUL).
+    controlled = text.apply(lambda column: column.str.contains(CONTROL))
+    text = text.apply(escaped_values)
     given = text != ""
     received = pd.to_datetime(text["received"], format="%Y-%m-%d", errors="coerce")
     pence = {field: _pence(text[field]) for field in ("pwc_pence", "sos_pence")}
@@ -147,6 +162,10 @@ def parse_events(raw: pd.DataFrame) -> pd.DataFrame:
             "not '" + text["event"] + "'",
         ),
         *[
+            (controlled[field], f"{field} must not hold control characters, not '" + text[field] + "'")
+            for field in FIELD_USERS
+        ],
+        *[
             (kind.isin(users) & ~given[field], f"{field} is missing")
             for field, users in FIELD_USERS.items()
             if field not in OPTIONAL_FIELDS
@@ -163,8 +182,18 @@ def parse_events(raw: pd.DataFrame) -> pd.DataFrame:
             for field, names in (("service", SERVICE_NAMES), ("choice", CHOICE_NAMES), ("use", USE_NAMES))
         ],
         *[
-            (given[field] & pence[field].isna(), f"{field} must be whole pence, not '" + text[field] + "'")
+            check
             for field in pence
+            for check in (
+                (
+                    given[field] & ~text[field].str.fullmatch(r"-?\d+"),
+                    f"{field} must be whole pence, not '" + text[field] + "'",
+                ),
+                (
+                    given[field] & pence[field].isna(),
+                    f"{field} must be whole pence of at most {MAX_PENCE_DIGITS} digits, not '" + text[field] + "'",
+                ),
+            )
         ],
         (
             given["pwc"] & ~text["pwc"].str.upper().str.fullmatch(PERSON_REF),
@@ -200,6 +229,9 @@ def validate_events(
         refusal, checked, EventKind.APPLICATION, lambda e: application_refusals(e, journey)
     )
     refusal = _refuse_open(
+        refusal, checked, EventKind.NEW_APPLICATION, lambda e: new_application_refusals(e, journey)
+    )
+    refusal = _refuse_open(
         refusal, checked, EventKind.EXTENSION, lambda e: extension_request_refusals(e, journey, rules)
     )
     extended_now = checked.loc[(checked["kind"] == EventKind.EXTENSION) & refusal.isna(), "csa_case_ref"]
@@ -207,7 +239,7 @@ def validate_events(
         refusal, checked, EventKind.CHOICE, lambda e: choice_refusals(e, journey, rules, extended_now)
     )
     refusal = _refuse_open(
-        refusal, checked, EventKind.HOLD_RESOLUTION, lambda e: resolution_refusals(e, journey)
+        refusal, checked, EventKind.HOLD_RESOLUTION, lambda e: resolution_refusals(e, journey, rules)
     )
     checked["refusal"] = refusal
     return checked
@@ -261,6 +293,27 @@ def application_refusals(applications: pd.DataFrame, journey: JourneySnapshot) -
             (ended, "liability already ended on " + _iso(end)),
             (received < selected, "received before the case was selected on " + _iso(selected)),
             (applied_on.notna(), "already applied on " + _iso(applied_on)),
+        ],
+    )
+
+
+def new_application_refusals(applications: pd.DataFrame, journey: JourneySnapshot) -> pd.Series:
+    """A new application is one event: the same paying and receiving parents and received date
+    again (an earlier line, or one recorded before) is refused, so an import run twice, or a
+    row repeated, records it once."""
+    key = ["nrp_ref", "pwc_ref", "received_on"]
+    given = pd.MultiIndex.from_frame(applications[key])
+    recorded = pd.MultiIndex.from_frame(journey.new_applications[key].astype(applications[key].dtypes))
+    again = given.duplicated(keep="first") | given.isin(recorded)
+    return first_refusal(
+        applications.index,
+        [
+            (
+                again,
+                "already recorded: a new application naming " + applications["nrp_ref"]
+                + " and " + applications["pwc_ref"] + ", received on "
+                + _iso(applications["received_on"]),
+            )
         ],
     )
 
@@ -345,8 +398,10 @@ def awaiting_choice(
     )
 
 
-def resolution_refusals(resolutions: pd.DataFrame, journey: JourneySnapshot) -> pd.Series:
-    """A hold is resolved once, to figures none below zero (section 5)."""
+def resolution_refusals(
+    resolutions: pd.DataFrame, journey: JourneySnapshot, rules: RuleSettings
+) -> pd.Series:
+    """A hold is resolved once, to figures within bounds (section 5)."""
     cases = journey.cases
     verification = pd.DataFrame(
         {
@@ -364,7 +419,7 @@ def resolution_refusals(resolutions: pd.DataFrame, journey: JourneySnapshot) -> 
         }
     )
     given = _by_case(resolutions).rename(columns={"value": "use"})
-    refusals = hold_resolution_refusals(given, verification)
+    refusals = hold_resolution_refusals(given, verification, rules)
     pending_on = _pending_on(resolutions["csa_case_ref"], journey.pending, EventKind.HOLD_RESOLUTION)
     resolved_on = pending_on.fillna(_earlier_in_batch(given))
     again = first_refusal(
@@ -465,8 +520,9 @@ def _code(text: pd.Series, names: dict[str, StrEnum]) -> pd.Series:
 
 
 def _pence(text: pd.Series) -> pd.Series:
-    """Whole pence (nullable): empty or malformed text is missing."""
-    whole = text.where(text.str.fullmatch(r"-?\d+"))
+    """Whole pence (nullable): empty or malformed text, or more digits than int64 holds, is
+    missing."""
+    whole = text.where(text.str.fullmatch(rf"-?\d{{1,{MAX_PENCE_DIGITS}}}"))
     return pd.to_numeric(whole, errors="coerce").astype("Int64")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from csa_closure.settings import RuleSettings
+from csa_closure.settings import LARGEST_AMOUNT_PENCE, RuleSettings
 from transform.codes import Creditor, HoldReason, HoldResolution, LineKind, Verification
 from transform.ledger import creditor_balances, lines_posted_by
 from transform.refusals import first_refusal
@@ -60,16 +60,23 @@ def verify_arrears(
     )
 
 
-def hold_resolution_refusals(resolutions: pd.DataFrame, verification: pd.DataFrame) -> pd.Series:
+def hold_resolution_refusals(
+    resolutions: pd.DataFrame, verification: pd.DataFrame, rules: RuleSettings
+) -> pd.Series:
     """Why each hold resolution is refused (None when accepted).
 
     ``resolutions``: ``case_ref``, ``use`` (ledger | recorded | amount), ``pwc_pence``,
     ``sos_pence`` (amounts only for ``amount``). Refused: a case not on hold, an unknown
-    ``use``, an amount without both figures, or any resolved figure below zero (allocation
-    cannot spread a credit balance over debits).
+    ``use``, an amount without both figures, any resolved figure below zero (allocation
+    cannot spread a credit balance over debits), above the ceiling
+    (``max_resolution_pence``), or above the case's arrears on record: the larger of its
+    ledger total and its recorded total (PWC and SoS together, zero if below), plus the
+    verification tolerance (project rule: a caseworker may correct either part, or agree a
+    figure with the parents, but no part may exceed the whole debt any legacy record shows).
     """
     held = verification.loc[verification["outcome"] == Verification.HOLD, "case_ref"]
     figures = _resolved_figures(resolutions, verification)
+    known = verification.set_index("case_ref").reindex(resolutions["case_ref"])
     refusals = [
         (~resolutions["case_ref"].isin(held), "the case is not on hold"),
         (~resolutions["use"].isin(list(HoldResolution)), "use must be ledger, recorded or amount"),
@@ -82,6 +89,30 @@ def hold_resolution_refusals(resolutions: pd.DataFrame, verification: pd.DataFra
             "a resolved figure is below zero",
         ),
     ]
+    totals = pd.DataFrame(
+        {
+            source: _pence(known[f"{source}_pwc_pence"]) + _pence(known[f"{source}_sos_pence"])
+            for source in ("ledger", "recorded")
+        },
+        index=resolutions.index,
+    )
+    on_record = totals.max(axis=1).clip(lower=0).fillna(0).astype("int64") + rules.verification_tolerance_pence
+    for name in ("pwc_pence", "sos_pence"):
+        figure = pd.Series(figures[name].array, index=resolutions.index)
+        refusals += [
+            (
+                (figure > rules.max_resolution_pence).fillna(False),
+                f"{name} must be at most {rules.max_resolution_pence} pence, not " + figure.astype("str"),
+            ),
+            (
+                (figure > on_record).fillna(False),
+                f"{name} must be at most "
+                + on_record.astype("str")
+                + " pence for this case (its arrears on record, the larger of the ledger's and the "
+                "recorded total, plus the tolerance), not "
+                + figure.astype("str"),
+            ),
+        ]
     return first_refusal(resolutions.index, refusals)
 
 
@@ -99,6 +130,9 @@ def resolve_holds(
     figures = _resolved_figures(resolutions, verification).astype(
         {"pwc_pence": "int64", "sos_pence": "int64"}
     )
+    if (figures[["pwc_pence", "sos_pence"]].abs() > LARGEST_AMOUNT_PENCE).any(axis=None):
+        # validation refuses such a figure; past it the adjustments' arithmetic could wrap
+        raise ValueError(f"a resolved figure beyond {LARGEST_AMOUNT_PENCE} pence")
     figures["resolved_on"] = resolutions["resolved_on"].to_numpy()
     ledger = verification.set_index("case_ref").loc[figures["case_ref"]]
     adjustments = [
@@ -130,10 +164,15 @@ def _resolved_figures(resolutions: pd.DataFrame, verification: pd.DataFrame) -> 
     figures = pd.DataFrame({"case_ref": resolutions["case_ref"].to_numpy()})
     for creditor in Creditor:
         name = f"{creditor.lower()}_pence"
-        given = pd.Series(resolutions[name].to_numpy(), dtype="Int64")
-        from_ledger = pd.Series(known[f"ledger_{name}"].to_numpy(), dtype="Int64")
-        from_record = pd.Series(known[f"recorded_{name}"].to_numpy(), dtype="Int64")
+        given = pd.Series(_pence(resolutions[name]))
+        from_ledger = pd.Series(_pence(known[f"ledger_{name}"]))
+        from_record = pd.Series(_pence(known[f"recorded_{name}"]))
         figures[name] = given.mask(use == HoldResolution.LEDGER, from_ledger).mask(
             use == HoldResolution.RECORDED, from_record
         )
     return figures
+
+
+def _pence(values: pd.Series) -> pd.arrays.IntegerArray:
+    """Nullable whole pence, exact: not through a float, which cannot hold every int64."""
+    return pd.array(values, dtype="Int64")

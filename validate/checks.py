@@ -22,7 +22,10 @@ from pandera.engines import pandas_engine
 ISO_DATE = "%Y-%m-%d"
 CS2_DATE = "%d/%m/%Y"
 POUNDS_PATTERN = r"^\d{1,9}\.\d{2}$"
-PENCE_PATTERN = r"^-?\d{1,12}$"
+PENCE_PATTERN = r"^-?\d{1,11}$"
+"""CSCS pence, less than £1,000,000,000 either way as CS2's pounds are (nine digits before the
+point): the sums of a case's or the estate's amounts cannot overflow int64 (92 million lines
+at the bound would be needed)."""
 MAX_ID_DIGITS = 18
 
 
@@ -233,6 +236,31 @@ def identifier() -> Check:
 def text_matches(values: pd.Series, pattern: str) -> pd.Series:
     """Whether each text matches ``pattern`` (anchored, RE2 syntax, ASCII ``\\d``); NA is False."""
     return _aligned(values, pc.match_substring_regex(_arrow_text(values), pattern).fill_null(False))
+
+
+def has_control_characters(values: pd.Series) -> pd.Series:
+    """Whether each text holds a control character, Unicode's category Cc: the C0 controls
+    (tab, line feed, form feed, NUL..), DEL and the C1 controls (NA is False). In a name or an
+    address one could break the lines and pages of a print file.
+
+    Every column of a batch is checked, so this reads the column's UTF-8 bytes in one pass
+    rather than each text on its own, as a regular expression would: a control character is a
+    byte below 0x20 or 0x7F, or, for the C1 controls, 0xC2 then 0x80 to 0x9F; the texts holding
+    one are found by their offsets."""
+    text = _arrow_text(values)
+    offsets_type = np.int64 if pa.types.is_large_string(text.type) else np.int32
+    _, offsets_buffer, data_buffer = text.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=offsets_type)[text.offset : text.offset + len(text) + 1]
+    found = np.zeros(len(text), dtype=bool)
+    if data_buffer is not None and len(text):
+        data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
+        control = (data < 0x20) | (data == 0x7F)
+        control[:-1] |= (data[:-1] == 0xC2) & (data[1:] >= 0x80) & (data[1:] <= 0x9F)
+        at = np.flatnonzero(control) + offsets[0]
+        found[np.searchsorted(offsets, at, side="right") - 1] = True
+    if text.null_count:
+        found &= _numpy(text.is_valid())
+    return pd.Series(found, index=values.index, name=values.name, copy=False)
 
 
 def matches(pattern: str, name: str) -> Check:

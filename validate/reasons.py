@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 import pandera.pandas as pa
 
+from validate.checks import has_control_characters
 from validate.raw import RawContract
 
 Reason = dict[str, Any]
@@ -29,12 +30,26 @@ def _plain(value: Any) -> Any:
 
 
 def contract_reasons(raw: pd.DataFrame, contract: RawContract) -> dict[Any, list[Reason]]:
-    """Reasons per row label of ``raw`` for every check of the contract it fails (lazily)."""
+    """Reasons per row label of ``raw`` for every check of the contract it fails (lazily), and
+    a ``control_character`` reason for each of its text values, in any column, that holds one."""
     found = _schema_reasons(raw, contract.table, contract.schema, raw, reported_column=None)
     for row_check in contract.row_checks:
         inputs = row_check.inputs(raw)
         found = merge_reasons(found, _schema_reasons(raw, contract.table, row_check.schema, inputs, row_check.reported_column))
-    return found
+    return merge_reasons(found, _control_character_reasons(raw))
+
+
+def _control_character_reasons(raw: pd.DataFrame) -> dict[Any, list[Reason]]:
+    """Every column of a raw frame is text, the names and addresses the schemas leave
+    unchecked included."""
+    return reasons_at(
+        raw,
+        (
+            (row, column, "control_character")
+            for column in raw.columns
+            for row in raw.index[has_control_characters(raw[column]).to_numpy()]
+        ),
+    )
 
 
 def _schema_reasons(

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Column, MetaData, Table, Text, insert, select
 
 from csa_closure.db import make_engine
+from csa_closure.refusal import Refusal
 from extract import legacy_schema as legacy
 from extract.reader import legacy_reader, raw_select
 from legacy_rows import cscs_line, person
@@ -113,13 +114,17 @@ _TWO_SQLITES_IN_ONE_PROCESS = """
 import sys, threading
 import adbc_driver_sqlite.dbapi as adbc_sqlite
 from csa_closure.db import make_engine
+from csa_closure.refusal import Refusal
 from sqlalchemy import column, func, select, table
 
-engine = make_engine(sys.argv[1], legacy=True)
-with engine.begin() as conn:
+writer = make_engine(sys.argv[1], legacy=True, writable=True)
+with writer.begin() as conn:
     print(conn.exec_driver_sql("PRAGMA journal_mode").scalar_one())
     conn.exec_driver_sql("CREATE TABLE filler (n INTEGER)")
     conn.exec_driver_sql("INSERT INTO filler (n) VALUES (?)", [(n,) for n in range(100_000)])
+writer.dispose()
+engine = make_engine(sys.argv[1], legacy=True)
+path = sys.argv[1].removeprefix("sqlite:///")
 count = select(func.count().label("n")).select_from(table("filler", column("n")))
 held = engine.connect()  # one unit's connection stays open while others come and go
 held.execute(count).scalar_one()
@@ -134,7 +139,7 @@ def count_through_sqlalchemy():
 reading = threading.Thread(target=count_through_sqlalchemy)
 reading.start()
 for _ in range(300):  # the reader's own connections are kept, but every process opens some
-    connection = adbc_sqlite.connect(f"file:{engine.url.database}?mode=ro", autocommit=True)
+    connection = adbc_sqlite.connect(f"file:{path}?mode=ro", autocommit=True)
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM filler")
         cursor.fetchall()
@@ -150,8 +155,10 @@ def test_a_legacy_sqlite_file_survives_both_sqlite_libraries_reading_it_at_once(
     with earlier.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
     earlier.dispose()
+    with pytest.raises(Refusal, match="is in WAL mode"):  # a read-only engine cannot take it out
+        make_engine(legacy_url, legacy=True)
     run = subprocess.run(
         [sys.executable, "-c", _TWO_SQLITES_IN_ONE_PROCESS, legacy_url], capture_output=True, text=True, timeout=300
     )
     assert run.returncode == 0, f"exit {run.returncode}: {run.stderr[-2000:]}"
-    assert run.stdout.split() == ["delete"]  # taken out of WAL by the legacy engine's first connection
+    assert run.stdout.split() == ["delete"]  # taken out of WAL by the writable legacy engine

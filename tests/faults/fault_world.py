@@ -101,7 +101,7 @@ def build_world(backend: str, folder: Path, monkeypatch) -> Iterator[FaultWorld]
         monkeypatch.setenv(name, value)
     rule_settings.cache_clear()
     legacy_url = create_database_url(backend, folder, "legacy")
-    generate_estate(engine_for(legacy_url, legacy=True), CASES, seed=SEED)
+    generate_estate(engine_for(legacy_url, legacy=True, writable=True), CASES, seed=SEED)
     monkeypatch.setenv("CSA_LEGACY_URL", legacy_url)
     urls = {}
     for name in ("migrated", "planned", "advanced"):

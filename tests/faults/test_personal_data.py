@@ -36,7 +36,7 @@ def estate(legacy_url: str) -> None:
         for ref, (forenames, surname, street, postcode, nino) in PEOPLE.items()
     ]
     people[2]["resides_abroad"] = 7  # breaks the contract: quarantined, names and all
-    write_estate(make_engine(legacy_url, legacy=True), {
+    write_estate(make_engine(legacy_url, legacy=True, writable=True), {
         legacy.cscs_person: people,
         legacy.cscs_case: [cscs_case("C930000001", "P000000001", "P000000002", weekly_liability_pence=0,
                                      payment_method="NONE", assessment_type="NIL"),

@@ -37,7 +37,7 @@ def estate(database_url_factory, monkeypatch, prefect_harness):
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("CSA_LEGACY_URL", legacy_url)
     rule_settings.cache_clear()
-    generate_estate(engine_for(legacy_url, legacy=True), 700, seed=5)
+    generate_estate(engine_for(legacy_url, legacy=True, writable=True), 700, seed=5)
 
     def planned_target(name: str):
         url = database_url_factory(name)

@@ -37,7 +37,7 @@ def _generate(env: pytest.MonkeyPatch, legacy_url: str, target_url: str):
     env.setenv("CSA_TARGET_URL", target_url)
     env.setenv("CSA_EXTRACT_BATCH_SIZE", "1500")
     upgrade_target(engine_for(target_url))
-    return generate_estate(engine_for(legacy_url, legacy=True), CASES, seed=11)
+    return generate_estate(engine_for(legacy_url, legacy=True, writable=True), CASES, seed=11)
 
 
 @pytest.fixture
@@ -184,7 +184,7 @@ def test_a_scheme_that_cannot_open_fails_the_flow_once_the_pool_has_stopped(gene
     rerun once the date is back extracts both schemes."""
     _, target = generated
     monkeypatch.setenv("CSA_EXTRACT_BATCH_SIZE", "1000")
-    legacy = engine_for(legacy_url, legacy=True)
+    legacy = engine_for(legacy_url, legacy=True, writable=True)
     with legacy.begin() as conn:
         extract_dt = conn.execute(select(ls.cs2_extract.c.extract_dt)).scalar_one()
         conn.execute(ls.cs2_extract.delete())

@@ -403,7 +403,7 @@ def world(backend, tmp_path_factory, prefect_harness):
             env.setenv("CSA_TARGET_URL", target_url)
             rule_settings.cache_clear()
             configure_logging()  # before the first CliRunner, whose streams close after it
-            write_estate(engine_for(legacy_url, legacy=True), scenario_estate().rows, EXTRACTED_ON)
+            write_estate(engine_for(legacy_url, legacy=True, writable=True), scenario_estate().rows, EXTRACTED_ON)
             target = engine_for(target_url)
             upgrade_target(target)
             yield run_timeline(target, folder)
@@ -527,7 +527,7 @@ def test_each_segment_group_is_selected_in_order_on_its_own_date_within_capacity
     estate.cs2(8, status="R", weekly=0, payment="NON",                         # segment 6
                lines=[charge(9_000, D(2010, 1, 1), D(2010, 12, 31))])
     estate.cscs(9, status="ARREARS_ONLY", weekly=0, payment="NONE")            # out of scope
-    write_estate(engine_for(legacy_url, legacy=True), estate.rows, EXTRACTED_ON)
+    write_estate(engine_for(legacy_url, legacy=True, writable=True), estate.rows, EXTRACTED_ON)
     target = engine_for(target_url)
     upgrade_target(target)
     extract_legacy()

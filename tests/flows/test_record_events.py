@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import sys
+import csv
+import io
+import unicodedata
 from datetime import date
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import insert, select
 
-from csa_closure.cli import console, main
+from cli_run import run, run_captured
 from csa_closure.db import engine_for
 from csa_closure.settings import rule_settings
 from load.migrate import upgrade_target
@@ -41,7 +45,11 @@ def outcome(ref: str, state: str, **changes) -> dict:
 
 
 def journey(ref: str, **changes) -> dict:
-    return dict(csa_case_ref=ref, reminded=False, liability_ended=False, extended=False) | changes
+    """Every row with the same keys: an insert of many rows takes its columns from the first."""
+    return dict(
+        csa_case_ref=ref, reminded=False, liability_ended=False, extended=False, ledger_pwc_pence=None,
+        ledger_sos_pence=None,
+    ) | changes
 
 
 def legacy(ref: str, nrp: str, pwc: str, total: int = 0, sos: int = 0) -> dict:
@@ -92,20 +100,6 @@ def advanced(target):
     return target
 
 
-def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    """Run ``csa-closure`` in this process: exit code, stdout, and the 'refused' lines of stderr."""
-    monkeypatch.setattr(sys, "argv", ["csa-closure", *args])
-    monkeypatch.setattr(console, "width", 200)  # one table row per line
-    try:
-        main()
-        code = 0
-    except SystemExit as done:
-        code = done.code
-    captured = capsys.readouterr()
-    refused = [line for line in captured.err.splitlines() if line.startswith("refused:")]
-    return code, captured.out, "\n".join(refused)
-
-
 def contents(engine) -> dict[str, list[tuple]]:
     """Every row of every target table, to show what a command changed."""
     with engine.connect() as conn:
@@ -151,6 +145,24 @@ REFUSALS = [
     (["record", "hold-resolution", "--case", HELD, "--use", "amount", "--pwc-pence", "1.5", "--sos-pence", "0",
       "--reason", "checked", "--by", "A Caseworker"],
      "refused: pwc_pence must be whole pence, not '1.5'"),
+    # int64's largest: once accepted, and the arithmetic wrapped
+    (["record", "hold-resolution", "--case", HELD, "--use", "amount", "--pwc-pence", "9223372036854775807",
+      "--sos-pence", "0", "--reason", "checked", "--by", "A Caseworker"],
+     "refused: pwc_pence must be whole pence of at most 18 digits, not '9223372036854775807'"),
+    (["record", "hold-resolution", "--case", HELD, "--use", "amount", "--pwc-pence", "100000000000",
+      "--sos-pence", "0", "--reason", "checked", "--by", "A Caseworker"],
+     "refused: pwc_pence must be at most 99999999999 pence, not 100000000000"),
+    (["record", "hold-resolution", "--case", HELD, "--use", "amount", "--pwc-pence", "0",
+      "--sos-pence", "18446744073709551616", "--reason", "checked", "--by", "A Caseworker"],
+     "refused: sos_pence must be whole pence of at most 18 digits, not '18446744073709551616'"),
+    (["record", "hold-resolution", "--case", HELD, "--use", "amount", "--pwc-pence", "34101",
+      "--sos-pence", "0", "--reason", "checked", "--by", "A Caseworker"],
+     "refused: pwc_pence must be at most 34100 pence for this case (its arrears on record, the larger "
+     "of the ledger's and the recorded total, plus the tolerance), not 34101"),
+    (["record", "hold-resolution", "--case", HELD, "--use", "amount", "--pwc-pence", "0",
+      "--sos-pence", "34101", "--reason", "checked", "--by", "A Caseworker"],
+     "refused: sos_pence must be at most 34100 pence for this case (its arrears on record, the larger "
+     "of the ledger's and the recorded total, plus the tolerance), not 34101"),
 ]
 
 
@@ -292,3 +304,113 @@ def test_malformed_file_refused_whole(backend, advanced, tmp_path, monkeypatch, 
     code, _, refused = run(monkeypatch, capsys, "import-responses", str(responses))
     assert code == 2 and refused.startswith(reason) and "\n" not in refused
     assert contents(advanced) == before
+
+
+def import_file(monkeypatch, capsys, tmp_path, content: str | bytes) -> tuple[int, str, str]:
+    responses = tmp_path / "responses.csv"
+    if isinstance(content, bytes):
+        responses.write_bytes(content)
+    else:
+        responses.write_text(content, newline="")
+    return run(monkeypatch, capsys, "import-responses", str(responses))
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("event,case,Case,received\nextension,C930000002,C930000002,2015-06-30\n",
+         "refused: responses.csv line 1, column 3: the header 'Case' repeats column 2 ('case')"),
+        ("event,case,received,case\nextension,C930000002,2015-06-30,C930000002\n",
+         "refused: responses.csv line 1, column 4: the header 'case' repeats column 2 ('case')"),
+        ("event,case,received\nextension,\"C930000002,2015-06-30\n",
+         "refused: responses.csv line 2: not a CSV row: unexpected end of data"),
+        ("event,case,received\nextension,\"C93\"0000002,2015-06-30\n",
+         "refused: responses.csv line 2: not a CSV row: ',' expected after '\"'"),
+        ("e\x00vent,case,received\nextension,C930000002,2015-06-30\n",
+         "refused: responses.csv has no 'event' column"),
+        ("ev\nent,case\nextension,C930000002\n", "refused: responses.csv has no 'event' column"),
+    ],
+    ids=["headers differing in case", "a header twice", "an open quote", "a stray quote", "no event column",
+         "a header broken by a newline"],
+)
+def test_a_malformed_file_is_refused_whole_in_one_line_naming_where(
+    backend, advanced, tmp_path, monkeypatch, capsys, content, reason
+):
+    before = contents(advanced)
+    code, _, refused = import_file(monkeypatch, capsys, tmp_path, content)
+    assert (code, refused) == (2, reason)
+    assert contents(advanced) == before
+
+
+def test_a_file_above_the_size_limits_is_refused_whole(backend, advanced, tmp_path, monkeypatch, capsys):
+    import flows.record
+
+    row = "extension,C930000002,2015-06-30\n"
+    monkeypatch.setattr(flows.record, "MAX_IMPORT_ROWS", 3)
+    code, _, refused = import_file(monkeypatch, capsys, tmp_path, "event,case,received\n" + row * 4)
+    assert (code, refused) == (2, "refused: responses.csv has more than 3 rows: split it")
+    monkeypatch.setattr(flows.record, "MAX_IMPORT_BYTES", 100)
+    code, _, refused = import_file(monkeypatch, capsys, tmp_path, "event,case,received\n" + row * 3)
+    assert (code, refused) == (2, "refused: responses.csv is 116 bytes, more than the 100 an import takes: split it")
+    assert stored_events(advanced) == []
+
+
+def test_rows_with_extra_values_huge_pence_or_control_characters_are_refused_by_line(
+    backend, advanced, tmp_path, monkeypatch, capsys
+):
+    content = (
+        "event,case,received,choice,use,pwc_pence,sos_pence,reason,by\n"
+        "extension,C930000002,2015-06-30,,,,,,,,\n"  # trailing commas: harmless
+        ",,,,,,,,\n"  # an empty row: skipped
+        "application,C930000001,2015-06-10,,,,,,,surprise\n"  # a value beyond the header
+        "hold-resolution,S030000003,,,amount,99999999999999999999999,0,checked,A Caseworker\n"
+        "choice,\"C93\n\x000000002\",2015-07-20,collect,,,,,\n"  # a newline and a NUL in a quoted cell
+        "choice,C930000002,2015-07-20,collect,,,,,\n"
+    )
+    code, out, refused = import_file(monkeypatch, capsys, tmp_path, content)
+    assert (code, refused) == (1, "refused: 3 of 5 rows; the other 2 were stored")
+    for line, reason in [
+        (4, "column 10 holds 'surprise' but has no header"),
+        (5, "pwc_pence must be whole pence of at most 18 digits, not '99999999999999999999999'"),
+        (6, "case must not hold control characters, not 'C93\\n\\x000000002'"),
+    ]:
+        assert any(row.lstrip("│ ").startswith(f"{line} ") and reason in row for row in out.splitlines()), out
+    assert not any(ch in out for ch in "\x00\x0b\x0c\r"), out
+    assert [(e["kind"], e["status"]) for e in stored_events(advanced)] == [
+        ("EXTENSION", "ACCEPTED"), ("CHOICE", "REFUSED"), ("CHOICE", "ACCEPTED"),  # every answer is kept
+    ]
+
+
+def test_a_new_application_recorded_twice_is_one_event(backend, advanced, tmp_path, monkeypatch, capsys):
+    content = (
+        "event,nrp,pwc,received\n"
+        f"new-application,{NRP},P000000777,2015-07-01\n"
+        f"new-application,{NRP.lower()},p000000777,2015-07-01\n"
+        f"new-application,{NRP},P000000777,2015-07-02\n"
+    )
+    code, out, refused = import_file(monkeypatch, capsys, tmp_path, content)
+    assert (code, refused) == (1, "refused: 1 of 3 rows; the other 2 were stored")
+    assert any(
+        row.lstrip("│ ").startswith("3 ") and f"already recorded: a new application naming {NRP} and "
+        "P000000777, received on 2015-07-01" in row for row in out.splitlines()
+    ), out
+    code, _, refused = import_file(monkeypatch, capsys, tmp_path, content)
+    assert (code, refused) == (1, "refused: 3 of 3 rows; the other 0 were stored")
+    assert [(e["kind"], e["received_on"]) for e in stored_events(advanced)] == [
+        ("NEW_APPLICATION", date(2015, 7, 1)), ("NEW_APPLICATION", date(2015, 7, 2)),
+    ]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.text(max_size=12), min_size=1, max_size=6), min_size=1, max_size=4))
+def test_no_cell_text_makes_an_import_fail_with_a_traceback(advanced, tmp_path, monkeypatch, capsys, rows):
+    """Rows of arbitrary text under a header of the known columns, quoted as CSV writers do:
+    stored, refused by line or refused whole, and never a raw control character shown."""
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows([["event", "case", "received", "pwc_pence", "nrp", "pwc"], *rows])
+    (tmp_path / "responses.csv").write_text(buffer.getvalue(), newline="")
+    code, out, err = run_captured(monkeypatch, capsys, "import-responses", str(tmp_path / "responses.csv"))
+    assert code in (0, 1, 2)
+    assert not any(unicodedata.category(ch) == "Cc" and ch != "\n" for ch in out + err), repr(out + err)
+    refused = [line for line in err.splitlines() if line.startswith("refused:")]
+    assert len(refused) == (code != 0)

@@ -64,7 +64,7 @@ def journey(backend, tmp_path_factory, monkeypatch, prefect_harness, _dropped_at
         monkeypatch.setenv("CSA_LEGACY_URL", legacy_url)
         monkeypatch.setenv("CSA_TARGET_URL", target_url)
         rule_settings.cache_clear()
-        generate_estate(engine_for(legacy_url, legacy=True), 600, seed=11)
+        generate_estate(engine_for(legacy_url, legacy=True, writable=True), 600, seed=11)
         upgrade_target(engine_for(target_url))
         extract_legacy()
         plan(START)

@@ -50,7 +50,7 @@ def table_digests(engine: Engine) -> dict[str, str]:
 
 
 def generate_into(url: str, cases: int, seed: int) -> tuple[dict[str, str], EstateManifest]:
-    engine = make_engine(url, legacy=True)
+    engine = make_engine(url, legacy=True, writable=True)
     try:
         manifest = generate_estate(engine, cases, seed=seed, extract_date=EXTRACT)
         return table_digests(engine), manifest
@@ -297,7 +297,7 @@ _LAST_POSTED = (
 def shaped(tmp_path_factory) -> tuple[pd.DataFrame, pd.DataFrame, EstateManifest, dict]:
     """A 100,000-case estate on SQLite, its cases in one frame with their ledger balances and
     last receipt, classified by RULEBOOK section 2 as of the extract date; malformed cases out."""
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('shape') / 'legacy.db'}", legacy=True)
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('shape') / 'legacy.db'}", legacy=True, writable=True)
     manifest = generate_estate(engine, SHAPE_CASES, seed=11, extract_date=EXTRACT)
     with engine.connect() as connection:
         cases = pd.concat([pd.read_sql(text(query), connection) for query in (_CSCS_CASES, _CS2_CASES)])

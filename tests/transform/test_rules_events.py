@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from csa_closure.settings import RuleSettings
 from transform.events import JourneySnapshot, operator_event_rows, parse_events, validate_events
@@ -206,6 +210,34 @@ def test_new_application_naming_an_unknown_nrp_refused():
     )
 
 
+def test_a_new_application_recorded_again_refused():
+    assert refusals(new_application(), new_application(pwc="p000000777"), new_application(received="2015-06-11")) == [
+        None,
+        "already recorded: a new application naming P000000001 and P000000777, received on 2015-06-10",
+        None,
+    ]
+    recorded = pd.DataFrame(
+        {"nrp_ref": [KNOWN_NRP], "pwc_ref": ["P000000777"], "received_on": [pd.Timestamp("2015-06-10")]}
+    )
+    journey = replace(snapshot(), new_applications=recorded)
+    assert refusal(new_application(), journey) == (
+        "already recorded: a new application naming P000000001 and P000000777, received on 2015-06-10"
+    )
+    assert refusal(new_application(pwc="P000000778"), journey) is None
+
+
+def test_no_field_holds_a_control_character_and_a_refusal_shows_them_escaped():
+    assert refusal(application(received="2015-06\n10\x00\x1b[2J")) == (
+        "received must not hold control characters, not '2015-06\\n10\\x00\\x1b[2J'"
+    )
+    assert refusal(application(case="C93\r\n0000001")) == (
+        "case must not hold control characters, not 'C93\\r\\n0000001'"
+    )
+    assert refusal(application(service="ca\x85sh")) == "service must not hold control characters, not 'ca\\x85sh'"
+    events = parse_events(pd.DataFrame([application(case="C93\x000000001")]))
+    assert events.loc[0, "csa_case_ref"] == "C93\\X000000001"  # stored escaped: PostgreSQL's text holds no NUL
+
+
 def test_references_are_read_whatever_their_letter_case():
     assert refusal(application(case=LIVE.lower())) is None
 
@@ -340,6 +372,29 @@ def test_amount_resolution_without_both_figures_refused():
     assert refusal(resolution("amount", pwc="100")) == (
         "an amount resolution needs both the PWC and the SoS pence"
     )
+
+
+def test_resolution_beyond_the_case_figures_or_int64_refused():
+    assert refusal(resolution("amount", pwc="29600", sos="29600")) is None  # ledger 29,500 + tolerance
+    assert refusal(resolution("amount", pwc="0", sos="29601")) == (
+        "sos_pence must be at most 29600 pence for this case (its arrears on record, the larger of the "
+        "ledger's and the recorded total, plus the tolerance), not 29601"
+    )
+    assert refusal(resolution("amount", pwc="100000000000", sos="0")) == (
+        "pwc_pence must be at most 99999999999 pence, not 100000000000"
+    )
+    assert refusal(resolution("amount", pwc="0", sos="-9223372036854775809")) == (
+        "sos_pence must be whole pence of at most 18 digits, not '-9223372036854775809'"
+    )
+
+
+@settings(deadline=None)
+@given(st.text(alphabet="-0123456789", max_size=40), st.text(alphabet="-0123456789", max_size=40))
+def test_any_digits_given_as_pence_are_accepted_within_bounds_or_refused_never_wrapped(pwc, sos):
+    checked = validate_events(parse_events(pd.DataFrame([resolution("amount", pwc=pwc, sos=sos)])), snapshot(), RULES)
+    if checked["refusal"].isna().all():
+        assert 0 <= int(pwc) <= 29_600 and 0 <= int(sos) <= 29_600
+        assert (checked.loc[0, "pwc_pence"], checked.loc[0, "sos_pence"]) == (int(pwc), int(sos))
 
 
 def test_resolution_to_a_figure_below_zero_refused():

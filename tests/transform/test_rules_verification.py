@@ -118,13 +118,33 @@ def test_hold_resolution_refusals():
             resolution("guess"),
             resolution("ledger").assign(case_ref="C939999999"),
             resolution("recorded"),
+            resolution("amount", 45_100, 45_100),  # the most: the recorded total, plus the tolerance
+            resolution("amount", 45_101, 0),
+            resolution("amount", 0, 45_101),
+            resolution("amount", 2**63 - 1, 0),
         ],
         ignore_index=True,
     )
-    assert hold_resolution_refusals(resolutions, verification).fillna("ok").tolist() == [
+    assert hold_resolution_refusals(resolutions, verification, RULES).fillna("ok").tolist() == [
         "an amount resolution needs both the PWC and the SoS pence",
         "a resolved figure is below zero",
         "use must be ledger, recorded or amount",
         "the case is not on hold",
         "ok",
+        "ok",
+        "pwc_pence must be at most 45100 pence for this case (its arrears on record, the larger of the "
+        "ledger's and the recorded total, plus the tolerance), not 45101",
+        "sos_pence must be at most 45100 pence for this case (its arrears on record, the larger of the "
+        "ledger's and the recorded total, plus the tolerance), not 45101",
+        "pwc_pence must be at most 99999999999 pence, not 9223372036854775807",
     ]
+    lower = RULES.model_copy(update={"max_resolution_pence": 20_000})
+    assert hold_resolution_refusals(resolution("amount", 25_000, 0), verification, lower).tolist() == [
+        "pwc_pence must be at most 20000 pence, not 25000"
+    ]
+
+
+def test_a_figure_beyond_any_amount_is_never_resolved_into_arithmetic_that_wraps():
+    _, verification = held()
+    with pytest.raises(ValueError, match="beyond 99999999999 pence"):
+        resolve_holds(resolution("amount", 2**63 - 1, 0), verification)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as pa_arrow
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,6 +21,7 @@ from validate.checks import (
     code,
     date as date_check,
     dates_parsed_once,
+    has_control_characters,
     identifier,
     is_in,
     normalise_key,
@@ -156,6 +159,35 @@ def test_amounts_parse_to_whole_pence_never_through_floats():
     ]
     assert parse_pence(text(["-500", "12", "1.5", "٣", "1\n"])).tolist() == [-500, 12, pd.NA, pd.NA, pd.NA]
     assert text_matches(text(["-500", "x", None]), PENCE_PATTERN).tolist() == [True, False, False]
+
+
+def test_an_amount_is_less_than_a_billion_pounds_either_way_so_sums_of_them_stay_in_int64():
+    assert parse_pence(text(["99999999999", "-99999999999", "100000000000", "-100000000000"])).tolist() == [
+        99_999_999_999, -99_999_999_999, pd.NA, pd.NA
+    ]
+    assert parse_pounds(text(["999999999.99", "1000000000.00"])).tolist() == [99_999_999_999, pd.NA]
+
+
+CONTROL = [chr(c) for c in [*range(0x20), *range(0x7F, 0xA0)]]
+
+
+@given(st.lists(st.one_of(st.none(), st.text(), st.text(alphabet=st.sampled_from(CONTROL + ["a", "é", " "]))), max_size=20))
+def test_a_control_character_is_any_of_unicode_category_cc(values):
+    found = has_control_characters(text(values))
+    assert found.tolist() == [v is not None and any(unicodedata.category(c) == "Cc" for c in v) for v in values]
+
+
+def test_control_characters_are_found_in_a_slice_of_an_arrow_array_with_missing_values():
+    array = pa_arrow.array(["a\tb", None, "ok", "", "x\u0085", None, "é\x7f"], pa_arrow.large_string()).slice(1)
+    values = pd.Series(pd.arrays.ArrowStringArray(array), index=[10, 11, 12, 13, 14, 15])
+    assert has_control_characters(values).to_dict() == {10: False, 11: False, 12: False, 13: True, 14: False, 15: True}
+
+
+def test_every_c0_and_c1_control_and_del_is_found_and_nothing_else_of_the_basic_planes():
+    assert all(unicodedata.category(c) == "Cc" for c in CONTROL)
+    assert has_control_characters(text([f"a{c}b" for c in CONTROL])).all()
+    others = [chr(c) for c in range(0x20, 0x3000) if chr(c) not in CONTROL and unicodedata.category(chr(c)) != "Cs"]
+    assert not has_control_characters(text(others)).any()
 
 
 def test_an_identifier_is_one_to_eighteen_ascii_digits():
