@@ -58,11 +58,11 @@ def test_extract_leaves_a_sqlite_legacy_file_as_it_was(legacy_estate, monkeypatc
 
 def test_the_legacy_engine_and_reader_cannot_write(legacy_estate):
     engine = make_engine(legacy_estate, legacy=True)
-    with pytest.raises(DBAPIError, match="readonly database|read-only transaction"):
+    with pytest.raises(DBAPIError, match="readonly database|read-only transaction|ReadOnlySqlTransaction"):
         with engine.begin() as conn:
             conn.execute(insert(legacy.cscs_extract).values(extracted_on=date(2015, 1, 1)))
     engine.dispose()
-    with pytest.raises(adbc_driver_manager.Error, match="readonly database|read-only transaction"):
+    with pytest.raises(adbc_driver_manager.Error, match="readonly database|read-only transaction|ReadOnlySqlTransaction"):
         with legacy_reader(engine) as reader, reader._connection.cursor() as cursor:
             cursor.execute("DELETE FROM cscs_extract")
     with make_engine(legacy_estate, legacy=True).connect() as conn:
