@@ -14,7 +14,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from csa_closure.cli import app, console
+from csa_closure.cli_common import console
 from csa_closure.refusal import Refusal
 
 if TYPE_CHECKING:
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 FORMATS = ("table", "json", "html")
 STATUS_STYLES = {"PASS": "bold green", "BREAK": "bold red"}
+
+app = typer.Typer()
 
 
 @app.command()

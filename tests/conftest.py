@@ -13,7 +13,8 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "csa_closure")
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -158,3 +159,35 @@ def planned_target(legacy_url, target_url, monkeypatch, prefect_harness):
     plan(date(2014, 7, 7))
     yield engine_for(target_url)
     rule_settings.cache_clear()
+
+
+@dataclass(frozen=True)
+class CommandRun:
+    """What one ``csa-closure`` command did: its exit code, stdout, stderr, and an exception it
+    raised that is not a refusal (a refusal is ``refused: <why>`` on stderr and exit 2)."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    exception: BaseException | None
+
+    @property
+    def refused(self) -> str:
+        """The ``refused:`` lines of stderr."""
+        return "\n".join(line for line in self.stderr.splitlines() if line.startswith("refused:"))
+
+
+@pytest.fixture(scope="session")
+def cli() -> Callable[..., CommandRun]:
+    """Runs ``csa-closure`` in this process with typer's runner: ``cli("record", "choice", ...)``.
+    Tables print 250 columns wide, one row a line."""
+    from typer.testing import CliRunner
+
+    from csa_closure.cli import app
+
+    def run(*args: str) -> CommandRun:
+        result = CliRunner().invoke(app, list(args), env={"COLUMNS": "250"})
+        exception = None if isinstance(result.exception, SystemExit) else result.exception
+        return CommandRun(result.exit_code, result.stdout, result.stderr, exception)
+
+    return run

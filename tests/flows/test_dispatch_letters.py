@@ -9,11 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from csa_closure.cli import app
 from csa_closure.db import engine_for
-from csa_closure.refusal import Refusal
 from flows import letters as letters_flow
 from flows.letters import DispatchConflict, dispatch_letters
 from load.letters import insert_letters
@@ -75,15 +72,15 @@ def letter_rows(target) -> dict[tuple[str, str, str], tuple[str, str | None]]:
     return {(r[0], r[1], r[2]): (r[3], r[4]) for r in rows}
 
 
-def test_dispatch_writes_one_batch_with_its_manifest_and_marks_its_letters(target, tmp_path):
+def test_dispatch_writes_one_batch_with_its_manifest_and_marks_its_letters(target, tmp_path, cli):
     out = tmp_path / "letters"
-    result = CliRunner().invoke(app, ["dispatch-letters", "--out", str(out)])
-    assert result.exit_code == 0, result.output
+    result = cli("dispatch-letters", "--out", str(out))
+    assert result.exit_code == 0, result.stdout
 
     manifest_path, text_path = sorted(out.iterdir())
     manifest = json.loads(manifest_path.read_text())
     batch = manifest["print_batch"]
-    assert batch.startswith("PB") and batch in result.output
+    assert batch.startswith("PB") and batch in result.stdout
     assert manifest_path.name == f"{batch}.manifest.json" and text_path.name == f"{batch}.txt"
     assert manifest["file"] == text_path.name
     assert manifest["sha256"] == hashlib.sha256(text_path.read_bytes()).hexdigest()
@@ -109,15 +106,15 @@ def test_dispatch_writes_one_batch_with_its_manifest_and_marks_its_letters(targe
     assert rows[("C930000001", "INITIAL_NOTICE", "PWC")] == ("UNDELIVERABLE", None)
 
 
-def test_a_second_dispatch_with_nothing_pending_writes_nothing(target, tmp_path):
+def test_a_second_dispatch_with_nothing_pending_writes_nothing(target, tmp_path, cli):
     out = tmp_path / "letters"
     first = dispatch_letters(out)
     files = sorted(out.iterdir())
     assert first["letters"] == 3
 
     assert dispatch_letters(out) == {"print_batch": None, "letters": 0, "per_template": {}}
-    result = CliRunner().invoke(app, ["dispatch-letters", "--out", str(out)])
-    assert result.exit_code == 0 and "nothing dispatched" in result.output
+    result = cli("dispatch-letters", "--out", str(out))
+    assert result.exit_code == 0 and "nothing dispatched" in result.stdout
     assert sorted(out.iterdir()) == files
 
     seed(target, [("C930000003", "INITIAL_NOTICE", "PWC", "PENDING", "2014-09-07")])
@@ -153,17 +150,16 @@ def test_a_failure_after_the_files_are_in_place_removes_them_and_marks_nothing(
     assert {status for status, _ in letter_rows(target).values()} == {"PENDING", "UNDELIVERABLE"}
 
 
-def test_an_out_path_that_is_not_a_folder_is_refused(target, tmp_path):
+def test_an_out_path_that_is_not_a_folder_is_refused(target, tmp_path, cli):
     not_a_folder = tmp_path / "file.txt"
     not_a_folder.write_text("x")
-    result = CliRunner().invoke(app, ["dispatch-letters", "--out", str(not_a_folder)])
-    assert isinstance(result.exception, Refusal)
-    assert "not a folder" in str(result.exception)
+    result = cli("dispatch-letters", "--out", str(not_a_folder))
+    assert result.exit_code == 2 and result.refused == f"refused: --out {not_a_folder} is not a folder"
     assert {status for status, _ in letter_rows(target).values()} == {"PENDING", "UNDELIVERABLE"}
 
 
-def test_out_defaults_to_the_letters_dir_setting(target, tmp_path, monkeypatch):
+def test_out_defaults_to_the_letters_dir_setting(target, tmp_path, cli, monkeypatch):
     monkeypatch.setenv("CSA_LETTERS_DIR", str(tmp_path / "default"))
-    result = CliRunner().invoke(app, ["dispatch-letters"])
-    assert result.exit_code == 0, result.output
+    result = cli("dispatch-letters")
+    assert result.exit_code == 0, result.stdout
     assert len(list(Path(tmp_path / "default").glob("PB*.txt"))) == 1

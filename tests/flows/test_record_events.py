@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 
 import pytest
 from sqlalchemy import insert, select
 
-from csa_closure.cli import console, main
 from csa_closure.db import engine_for
 from csa_closure.settings import rule_settings
 from load.migrate import upgrade_target
@@ -92,20 +90,6 @@ def advanced(target):
     return target
 
 
-def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    """Run ``csa-closure`` in this process: exit code, stdout, and the 'refused' lines of stderr."""
-    monkeypatch.setattr(sys, "argv", ["csa-closure", *args])
-    monkeypatch.setattr(console, "width", 200)  # one table row per line
-    try:
-        main()
-        code = 0
-    except SystemExit as done:
-        code = done.code
-    captured = capsys.readouterr()
-    refused = [line for line in captured.err.splitlines() if line.startswith("refused:")]
-    return code, captured.out, "\n".join(refused)
-
-
 def contents(engine) -> dict[str, list[tuple]]:
     """Every row of every target table, to show what a command changed."""
     with engine.connect() as conn:
@@ -156,21 +140,20 @@ REFUSALS = [
 
 @pytest.mark.parametrize(("args", "reason"), REFUSALS, ids=lambda v: v if isinstance(v, str) else v[1])
 def test_each_refusal_exits_non_zero_with_its_reason_and_changes_nothing(
-    backend, advanced, monkeypatch, capsys, args, reason
+    backend, advanced, cli, args, reason
 ):
     before = contents(advanced)
-    code, _, refused = run(monkeypatch, capsys, *args)
-    assert (code, refused) == (2, reason)
+    result = cli(*args)
+    assert (result.exit_code, result.refused) == (2, reason)
     assert contents(advanced) == before
 
 
-def test_refused_choice_adds_only_its_refused_row(backend, advanced, monkeypatch, capsys):
+def test_refused_choice_adds_only_its_refused_row(backend, advanced, cli):
     before = contents(advanced)
-    code, _, refused = run(
-        monkeypatch, capsys, "record", "choice", "--case", CHOOSING, "--choice", "collect",
+    result = cli("record", "choice", "--case", CHOOSING, "--choice", "collect",
         "--received", "2015-07-02", "--channel", "phone",
     )
-    assert (code, refused) == (2, "refused: received after the deadline 2015-07-01")
+    assert (result.exit_code, result.refused) == (2, "refused: received after the deadline 2015-07-01")
     after = contents(advanced)
     assert {name: rows for name, rows in after.items() if name != "operator_event"} == {
         name: rows for name, rows in before.items() if name != "operator_event"
@@ -182,16 +165,15 @@ def test_refused_choice_adds_only_its_refused_row(backend, advanced, monkeypatch
     ]
 
 
-def test_every_event_refused_before_the_journey_has_been_advanced(backend, target, monkeypatch, capsys):
+def test_every_event_refused_before_the_journey_has_been_advanced(backend, target, cli):
     before = contents(target)
-    code, _, refused = run(
-        monkeypatch, capsys, "record", "extension", "--case", CHOOSING, "--received", "2015-06-20"
+    result = cli("record", "extension", "--case", CHOOSING, "--received", "2015-06-20"
     )
-    assert (code, refused) == (2, "refused: the journey has not been advanced yet")
+    assert (result.exit_code, result.refused) == (2, "refused: the journey has not been advanced yet")
     assert contents(target) == before
 
 
-def test_accepted_events_are_stored_accepted_for_the_next_advance(backend, advanced, monkeypatch, capsys):
+def test_accepted_events_are_stored_accepted_for_the_next_advance(backend, advanced, cli):
     commands = [
         ["application", "--case", LIVE, "--service", "collect-and-pay", "--received", "2015-06-10"],
         ["new-application", "--nrp", NRP, "--pwc", "P000000777", "--received", "2015-08-15"],
@@ -201,9 +183,9 @@ def test_accepted_events_are_stored_accepted_for_the_next_advance(backend, advan
          "--reason", "ledger line missing", "--by", "A Caseworker"],
     ]
     for command in commands:
-        code, out, refused = run(monkeypatch, capsys, "record", *command)
-        assert (code, refused) == (0, ""), command
-        assert out.startswith("accepted:")
+        result = cli("record", *command)
+        assert (result.exit_code, result.refused) == (0, ""), command
+        assert result.stdout.startswith("accepted:")
     accepted = dict(status="ACCEPTED")
     assert stored_events(advanced) == [
         dict(kind="APPLICATION", csa_case_ref=LIVE, value="COLLECT_AND_PAY", received_on=date(2015, 6, 10)) | accepted,
@@ -219,11 +201,11 @@ def test_accepted_events_are_stored_accepted_for_the_next_advance(backend, advan
     assert all(stamp is not None for stamp in recorded_at)
 
 
-def test_second_answer_before_the_next_advance_refused(backend, advanced, monkeypatch, capsys):
+def test_second_answer_before_the_next_advance_refused(backend, advanced, cli):
     answer = ["record", "choice", "--case", CHOOSING, "--choice", "collect", "--channel", "phone"]
-    assert run(monkeypatch, capsys, *answer, "--received", "2015-06-20")[0] == 0
-    code, _, refused = run(monkeypatch, capsys, *answer, "--received", "2015-06-25")
-    assert (code, refused) == (2, "refused: already answered on 2015-06-20")
+    assert cli(*answer, "--received", "2015-06-20").exit_code == 0
+    result = cli(*answer, "--received", "2015-06-25")
+    assert (result.exit_code, result.refused) == (2, "refused: already answered on 2015-06-20")
     assert [e["status"] for e in stored_events(advanced)] == ["ACCEPTED", "REFUSED"]
 
 
@@ -239,19 +221,19 @@ refund,C930000001,,,,,,2015-06-20,,,,,
 
 
 def test_import_stores_good_rows_reports_bad_ones_by_line_and_exits_non_zero(
-    backend, advanced, tmp_path, monkeypatch, capsys
+    backend, advanced, tmp_path, cli
 ):
     responses = tmp_path / "responses.csv"
     responses.write_text(MIXED)
-    code, out, refused = run(monkeypatch, capsys, "import-responses", str(responses))
-    assert (code, refused) == (1, "refused: 4 of 7 rows; the other 3 were stored")
+    result = cli("import-responses", str(responses))
+    assert (result.exit_code, result.refused) == (1, "refused: 4 of 7 rows; the other 3 were stored")
     for line, reason in [
         (4, "already answered on 2015-06-20"),
         (5, "the case is not awaiting a choice"),
         (7, "an amount resolution needs both the PWC and the SoS pence"),
         (8, "event must be application"),
     ]:
-        assert any(row.lstrip("│ ").startswith(f"{line} ") and reason in row for row in out.splitlines()), out
+        assert any(row.lstrip("│ ").startswith(f"{line} ") and reason in row for row in result.stdout.splitlines()), result.stdout
     assert [(e["kind"], e["status"]) for e in stored_events(advanced)] == [
         ("APPLICATION", "ACCEPTED"),
         ("CHOICE", "ACCEPTED"),
@@ -260,12 +242,12 @@ def test_import_stores_good_rows_reports_bad_ones_by_line_and_exits_non_zero(
     ]
 
 
-def test_import_of_good_rows_only_exits_zero(backend, advanced, tmp_path, monkeypatch, capsys):
+def test_import_of_good_rows_only_exits_zero(backend, advanced, tmp_path, cli):
     responses = tmp_path / "responses.csv"
     responses.write_text("event,case,received,choice\nextension,C930000002,2015-06-30,\nchoice,C930000002,2015-07-20,collect\n")
-    code, out, refused = run(monkeypatch, capsys, "import-responses", str(responses))
-    assert (code, refused) == (0, "")
-    assert "responses imported" in out
+    result = cli("import-responses", str(responses))
+    assert (result.exit_code, result.refused) == (0, "")
+    assert "responses imported" in result.stdout
     assert [(e["kind"], e["status"]) for e in stored_events(advanced)] == [
         ("EXTENSION", "ACCEPTED"),
         ("CHOICE", "ACCEPTED"),
@@ -282,13 +264,13 @@ def test_import_of_good_rows_only_exits_zero(backend, advanced, tmp_path, monkey
     ],
     ids=["missing", "no event column", "binary", "empty"],
 )
-def test_malformed_file_refused_whole(backend, advanced, tmp_path, monkeypatch, capsys, content, reason):
+def test_malformed_file_refused_whole(backend, advanced, tmp_path, cli, content, reason):
     responses = tmp_path / "responses.csv"
     if isinstance(content, bytes):
         responses.write_bytes(content)
     elif content is not None:
         responses.write_text(content)
     before = contents(advanced)
-    code, _, refused = run(monkeypatch, capsys, "import-responses", str(responses))
-    assert code == 2 and refused.startswith(reason) and "\n" not in refused
+    result = cli("import-responses", str(responses))
+    assert result.exit_code == 2 and result.refused.startswith(reason) and "\n" not in result.refused
     assert contents(advanced) == before
