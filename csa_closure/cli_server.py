@@ -36,8 +36,7 @@ def start(
         print(f"failed: {failure}", file=sys.stderr)
         raise SystemExit(NOT_RUNNING) from None
     console.print(f"{'started' if started else 'already running'}: {_where(server)}")
-    console.print(f"commands run in this PREFECT_HOME ({local_server.prefect_home()}) now report to it; "
-                  "`csa-closure server stop` stops it")
+    console.print("commands with this PREFECT_HOME report to it; `csa-closure server stop` stops it")
 
 
 @server_app.command()
@@ -61,12 +60,18 @@ def status() -> None:
 @server_app.command()
 def stop() -> None:
     """Stop the local Prefect server, and forget it (a stale record too)."""
-    server = local_server.stop()
+    server = local_server.recorded()
     if server is None:
         console.print(f"not running: no local server recorded under {local_server.prefect_home()}")
         return
-    console.print(f"stopped: the server on port {server.port} (pid {server.pid})")
+    was_running = local_server.process_runs(server.pid)
+    local_server.stop()
+    if was_running:
+        console.print(f"stopped: the server on port {server.port} (pid {server.pid})")
+    else:
+        console.print(f"not running: removed the record of pid {server.pid}, which had stopped")
 
 
 def _where(server: local_server.LocalServer) -> str:
-    return f"API {server.api_url} (pid {server.pid}); dashboard {server.url}"
+    return (f"the local Prefect server (pid {server.pid}) under {local_server.prefect_home()}\n"
+            f"  dashboard  {server.url}\n  API        {server.api_url}")

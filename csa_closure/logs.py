@@ -86,11 +86,12 @@ def _event_of(record: logging.LogRecord) -> dict[str, Any]:
     return drop_personal_data(None, "", event)
 
 
-def render(record: logging.LogRecord) -> str:
+def render(record: logging.LogRecord, log_format: str) -> str:
     """One line for stderr: JSON, or for reading (local time, level, event, then the rest)."""
     event = _event_of(record)
-    wanted = _log_format if _log_format != "auto" else ("console" if sys.stderr.isatty() else "json")
-    if wanted == "json":
+    if log_format == "auto":
+        log_format = "console" if sys.stderr.isatty() else "json"
+    if log_format == "json":
         return _json(None, "", event)
     stamp = datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00"))
     event["timestamp"] = stamp.astimezone().strftime("%H:%M:%S")
@@ -114,7 +115,7 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
     def format(self, record: logging.LogRecord) -> str:
-        return render(record)
+        return render(record, _log_format)
 
 
 class PrefectConsoleLines(_StderrHandler):
