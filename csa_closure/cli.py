@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import click
 import typer
@@ -90,10 +91,15 @@ app = build_app()
 
 def prepare_environment() -> None:
     """Settle Prefect's settings before Prefect reads them (its first import, inside a command):
-    the command line's defaults, and the local server's address when one runs and no
-    ``PREFECT_API_URL`` is set."""
+    the command line's defaults, Prefect's home beside the databases' defaults (``var/prefect``,
+    as ``./dev`` has it) unless ``PREFECT_HOME`` says otherwise, and the local server's address
+    when one runs there and no ``PREFECT_API_URL`` is set."""
     for name, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(name, value)
+    if not os.environ.get("PREFECT_HOME"):
+        home = Path("var/prefect").resolve()
+        home.mkdir(parents=True, exist_ok=True)  # Prefect makes only the last folder, and warns
+        os.environ["PREFECT_HOME"] = str(home)
     if not os.environ.get("PREFECT_API_URL"):
         server = local_server.running()
         if server is not None:
