@@ -184,9 +184,12 @@ def cli() -> Callable[..., CommandRun]:
     from typer.testing import CliRunner
 
     from csa_closure.cli import app
+    from csa_closure.cli_common import console
+
+    console.width = 250
 
     def run(*args: str) -> CommandRun:
-        result = CliRunner().invoke(app, list(args), env={"COLUMNS": "250"})
+        result = CliRunner().invoke(app, list(args))
         exception = None if isinstance(result.exception, SystemExit) else result.exception
         return CommandRun(result.exit_code, result.stdout, result.stderr, exception)
 
