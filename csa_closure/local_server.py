@@ -154,7 +154,10 @@ def process_runs(pid: int) -> bool:
 
 
 def port_is_free(port: int) -> bool:
+    """Whether a server could listen on ``port`` now; as the server binds, connections of one
+    stopped a moment ago (TIME_WAIT) do not count."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((HOST, port))
         except OSError:
