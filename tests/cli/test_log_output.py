@@ -65,6 +65,7 @@ def test_console_format_renders_readable_lines_with_the_references(planned_targe
     assert len(without_time) == len(set(without_time))
 
 
+@pytest.mark.filterwarnings("ignore:Logger 'csa_closure.test' attempted to send logs to the API")
 def test_personal_data_is_withheld_in_both_formats():
     configure_logging()
     records: list[logging.LogRecord] = []
