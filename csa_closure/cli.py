@@ -12,6 +12,7 @@ A refusal exits 2 with one line that says why, and changes nothing.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -108,6 +109,10 @@ def prepare_environment() -> None:
 
 def main() -> None:
     """Entry point of ``csa-closure`` and ``python -m csa_closure.cli``."""
+    # A command imports a few hundred thousand objects that live as long as it does; with
+    # Python's default threshold (700) the garbage collector walks them again and again while
+    # they load. 20,000 takes 0.3-0.4 s of CPU off a `record choice` of some 3 s.
+    gc.set_threshold(20_000, 10, 10)
     prepare_environment()
     app()
 
