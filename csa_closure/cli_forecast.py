@@ -7,8 +7,9 @@ from pathlib import Path
 
 import typer
 
-from csa_closure.cli import app
 from csa_closure.refusal import parse_date
+
+app = typer.Typer()
 
 
 @app.command()

@@ -8,9 +8,10 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from csa_closure.cli import app, console
+from csa_closure.cli_common import console
 from csa_closure.refusal import Refusal
-from csa_closure.settings import Settings
+
+app = typer.Typer()
 
 
 @app.command("dispatch-letters")
@@ -20,6 +21,7 @@ def dispatch_letters_command(
     ),
 ) -> None:
     """Write every pending letter into one print batch with a manifest."""
+    from csa_closure.settings import Settings
     from flows.letters import dispatch_letters
 
     folder = writable_folder(out or Settings().letters_dir)

@@ -1,4 +1,4 @@
-"""The ``record`` commands and ``import-responses`` (CONTRACTS.md section 4), on the csa-closure app.
+"""The ``record`` commands and ``import-responses`` (CONTRACTS.md section 4).
 
 An accepted event waits for the next ``advance``; a refused one exits non-zero with one line
 that says why and changes nothing (a refused answer is kept in the audit trail, section 7).
@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from csa_closure.cli import app, console
+from csa_closure.cli_common import console, without_heartbeats
 from csa_closure.refusal import Refusal
 
 if TYPE_CHECKING:
     import pandas as pd
 
+app = typer.Typer()
 record_app = typer.Typer(
     no_args_is_help=True, help="Record an operator's event for the next advance to apply."
 )
@@ -96,7 +97,8 @@ def import_responses(
     """Record events in bulk: good rows stored, bad rows reported by line; exit 1 if any refused."""
     from flows.record import import_responses as import_flow
 
-    recorded = import_flow(str(file))
+    with without_heartbeats():
+        recorded = import_flow(str(file))
     if recorded.refusal:
         raise Refusal(recorded.refusal)
     _print_summary(recorded.events)
@@ -115,7 +117,8 @@ def _record(**event: str) -> None:
     """Record one event; its refusal becomes the command's one-line refusal."""
     from flows.record import record_event
 
-    recorded = record_event(event)
+    with without_heartbeats():
+        recorded = record_event(event)
     if not recorded.refused.empty:
         raise Refusal(recorded.refused["refusal"].iloc[0])
     reference = recorded.events["reference"].iloc[0]

@@ -15,7 +15,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from csa_closure.cli import app, console
+from csa_closure.cli_common import console
 from csa_closure.refusal import Refusal
 
 if TYPE_CHECKING:
@@ -25,6 +25,8 @@ FORMATS = ("table", "json", "html")
 STATUS_STYLES = {"PASS": "bold green", "BREAK": "bold red", "INCOMPLETE": "bold yellow"}
 NOT_RECONCILED = 1
 """``report``'s exit code when the reconciliation is not PASS (BREAK or INCOMPLETE)."""
+
+app = typer.Typer()
 
 
 @app.command()

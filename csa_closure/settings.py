@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import (
@@ -94,6 +95,8 @@ class Settings(BaseSettings):
     spread over more cases, but a worker holds ~30 MB per 1,000 at its peak (on ~200 MB of its
     own), and there is a worker per core."""
     log_level: str = "INFO"
+    log_format: Literal["auto", "console", "json"] = "auto"
+    """stderr's log lines: for reading in a terminal and JSON otherwise (auto), or as named."""
 
 
 @lru_cache(maxsize=1)

@@ -5,6 +5,5 @@ however a flow is started (the CLI, a deployment, a test).
 """
 
 from csa_closure.logs import configure_logging
-from csa_closure.settings import Settings
 
-configure_logging(Settings().log_level)
+configure_logging()

@@ -173,7 +173,9 @@ def advance(as_of: date):
         extract_if_newer()
         start_run(engines.target, run_id, "advance", as_of, engines.rules)
         with engines.target.connect() as conn:
-            progress = RunProgress(advanced_to(conn) or as_of, as_of)
+            clock = advanced_to(conn)
+        log.info("advance started", advanced_to=clock.isoformat() if clock else None)
+        progress = RunProgress(clock or as_of, as_of)
         failures = rerun_units(None, as_of, run_id, lease) if (flow_run.run_count or 1) > 1 else []
         failures += advance_journey(as_of, run_id, lease, progress)
         progress.reached(as_of)

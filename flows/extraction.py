@@ -42,6 +42,7 @@ from extract.batches import (
 from extract.cs2 import CS2
 from extract.cscs import CSCS
 from extract.systems import LegacySystem
+from flows import progress as run_progress
 from load.extracted import (
     finish_extract_run,
     record_batch,
@@ -104,7 +105,7 @@ def _configure_worker() -> None:
     """Set up a batch worker. Its imports' objects (a few hundred thousand) are frozen out of
     the garbage collector's reach: its full collections during batches, and the one as it
     exits, would otherwise walk them all, for nothing, and the flow waits for its exit."""
-    configure_logging(Settings().log_level)
+    configure_logging()
     gc.freeze()
 
 
@@ -162,11 +163,16 @@ def extract_legacy(schemes: tuple[str, ...] = ("1993", "2003")) -> list[dict]:
 
 def _extract(legacy, target, settings: Settings, schemes: tuple[str, ...]) -> list[dict]:
     ranges = {scheme: batch_ranges(legacy, SYSTEMS[scheme], settings.extract_batch_size) for scheme in schemes}
-    pooled = sum(map(len, ranges.values())) > INLINE_BATCHES
+    batches = sum(map(len, ranges.values()))
+    pooled = batches > INLINE_BATCHES
     if pooled:
         _share_api_with_workers()
+    progress = run_progress.extract_batches.get()
+    if progress:
+        progress(0, batches)
     opened = []
-    with BatchLanes(POOL_WORKERS if pooled else 0) as lanes:
+    done = (lambda count: progress(count, batches)) if progress else None
+    with BatchLanes(POOL_WORKERS if pooled else 0, on_batch_done=done) as lanes:
         for scheme in schemes:  # the pool works a scheme's batches while the next one opens
             opened.append(_open_scheme(legacy, target, scheme, ranges[scheme]))
             lanes.put(opened[-1])
@@ -229,12 +235,14 @@ class BatchLanes:
     the batches of the first scheme put, while the flow's process opens the next. A failed
     batch does not stop the others; the first failure fails the flow once all are done. Leaving
     the block early (an error, an interruption) lets the pool's lanes finish the batches they
-    hold, and stops them."""
+    hold, and stops them. ``on_batch_done`` is told how many batches are done as each one is."""
 
     def __init__(
-        self, pool_lanes: int, run_pooled: BatchRunner = _pooled_batch, run_here: BatchRunner = _run_batch
+        self, pool_lanes: int, run_pooled: BatchRunner = _pooled_batch, run_here: BatchRunner = _run_batch,
+        on_batch_done: Callable[[int], None] | None = None,
     ) -> None:
         self._run_here = run_here
+        self._on_batch_done = on_batch_done
         self._queue: queue.SimpleQueue[tuple[OpenedScheme, BatchRange] | None] = queue.SimpleQueue()
         self._stopping = threading.Event()
         self._read: list[tuple[str, int]] = []
@@ -285,6 +293,8 @@ class BatchLanes:
             scheme, batch = item
             try:
                 self._read.append((scheme.run, run(scheme, batch)))
+                if self._on_batch_done:
+                    self._on_batch_done(len(self._read))
             except BaseException as failure:  # an interruption is recorded too, then ends the lane
                 self._failures.append(failure)
                 if not isinstance(failure, Exception):

@@ -14,8 +14,9 @@ os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "csa_closure")
 import re
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -188,3 +189,38 @@ def lock_held_by_another_run(target: Engine) -> Iterator[None]:
     finally:
         release.set()
         holder.join()
+
+
+@dataclass(frozen=True)
+class CommandRun:
+    """What one ``csa-closure`` command did: its exit code, stdout, stderr, and an exception it
+    raised that is not a refusal (a refusal is ``refused: <why>`` on stderr and exit 2)."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    exception: BaseException | None
+
+    @property
+    def refused(self) -> str:
+        """The ``refused:`` lines of stderr."""
+        return "\n".join(line for line in self.stderr.splitlines() if line.startswith("refused:"))
+
+
+@pytest.fixture(scope="session")
+def cli() -> Callable[..., CommandRun]:
+    """Runs ``csa-closure`` in this process with typer's runner: ``cli("record", "choice", ...)``.
+    Tables print 250 columns wide, one row a line."""
+    from typer.testing import CliRunner
+
+    from csa_closure.cli import app
+    from csa_closure.cli_common import console
+
+    console.width = 250
+
+    def run(*args: str) -> CommandRun:
+        result = CliRunner().invoke(app, list(args))
+        exception = None if isinstance(result.exception, SystemExit) else result.exception
+        return CommandRun(result.exit_code, result.stdout, result.stderr, exception)
+
+    return run

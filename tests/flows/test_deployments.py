@@ -7,6 +7,10 @@ journey, and checked against ``prefect.yaml`` so ``prefect deploy`` offers the s
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -17,6 +21,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.flows import load_flow_from_entrypoint
+from prefect.settings import PREFECT_API_URL
 from sqlalchemy import select
 
 import flows.deployments
@@ -170,3 +175,43 @@ def test_prefect_yaml_describes_the_served_deployments(backend, migrated):
     assert set(names) == set(served)
     [daily] = names["advance-daily/daily"]["schedules"]
     assert daily == {"cron": "0 6 * * *", "timezone": "Europe/London"}
+
+
+def described_deployments() -> set[str]:
+    """``flow/deployment`` of each deployment ``prefect.yaml`` describes."""
+    described = yaml.safe_load((REPO / "prefect.yaml").read_text())["deployments"]
+    return {
+        f"{load_flow_from_entrypoint(str(REPO / d['entrypoint'])).name}/{d['name']}" for d in described
+    }
+
+
+def test_prefect_deploy_creates_every_deployment_and_prefect_deployment_ls_lists_them(prefect_harness):
+    """As docs/operations.md says to deploy, against the session's server: the work pool first,
+    then ``prefect deploy --all`` from the repository root."""
+    environment = os.environ | {"PREFECT_API_URL": PREFECT_API_URL.value(), "COLUMNS": "250"}
+
+    def prefect(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(Path(sys.executable).with_name("prefect")), *args],
+            cwd=REPO, env=environment, capture_output=True, text=True, timeout=600,
+        )
+
+    pool = prefect("work-pool", "create", "csa-closure", "--type", "process", "--overwrite")
+    assert pool.returncode == 0, pool.stdout + pool.stderr
+    deployed = prefect("--no-prompt", "deploy", "--all")
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    listed = prefect("deployment", "ls")
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+
+    expected = described_deployments()
+    assert len(expected) == 8
+    assert expected <= set(re.findall(r"[\w-]+/[\w-]+", listed.stdout)), listed.stdout
+
+    async def read():
+        async with get_client() as client:
+            flow_names = {flow.id: flow.name for flow in await client.read_flows()}
+            return {f"{flow_names[d.flow_id]}/{d.name}": d for d in await client.read_deployments()}
+
+    on_server = asyncio.run(read())
+    assert expected <= set(on_server)
+    assert {on_server[name].work_pool_name for name in expected} == {"csa-closure"}

@@ -14,12 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from csa_closure.cli import app
 from csa_closure.db import engine_for
-from csa_closure.locks import JourneyBusy, dispatch_lock
-from csa_closure.refusal import Refusal
+from csa_closure.locks import dispatch_lock
 from flows import letters as letters_flow
 from flows.letters import SEPARATOR, dispatch_letters, write_letters
 from load.letters import insert_letters
@@ -92,15 +89,15 @@ def printed(text_path: Path) -> list[tuple[str, str]]:
     return [tuple(part.split("\n", 1)) for part in text_path.read_text(encoding="utf-8").split(SEPARATOR)]
 
 
-def test_dispatch_writes_one_batch_with_its_manifest_and_marks_its_letters(target, tmp_path):
+def test_dispatch_writes_one_batch_with_its_manifest_and_marks_its_letters(target, tmp_path, cli):
     out = tmp_path / "letters"
-    result = CliRunner().invoke(app, ["dispatch-letters", "--out", str(out)])
-    assert result.exit_code == 0, result.output
+    result = cli("dispatch-letters", "--out", str(out))
+    assert result.exit_code == 0, result.stdout
 
     manifest_path, text_path = sorted(out.iterdir())
     manifest = json.loads(manifest_path.read_text())
     batch = manifest["print_batch"]
-    assert batch.startswith("PB") and batch in result.output
+    assert batch.startswith("PB") and batch in result.stdout
     assert manifest_path.name == f"{batch}.manifest.json" and text_path.name == f"{batch}.txt"
     assert manifest["file"] == text_path.name
     assert manifest["sha256"] == hashlib.sha256(text_path.read_bytes()).hexdigest()
@@ -131,15 +128,15 @@ def test_dispatch_writes_one_batch_with_its_manifest_and_marks_its_letters(targe
     assert tuple(state) == ("DISPATCHED", manifest["sha256"])
 
 
-def test_a_second_dispatch_with_nothing_pending_writes_nothing(target, tmp_path):
+def test_a_second_dispatch_with_nothing_pending_writes_nothing(target, tmp_path, cli):
     out = tmp_path / "letters"
     [first] = dispatch_letters(out)
     files = sorted(out.iterdir())
     assert first["letters"] == 3
 
     assert dispatch_letters(out) == []
-    result = CliRunner().invoke(app, ["dispatch-letters", "--out", str(out)])
-    assert result.exit_code == 0 and "nothing dispatched" in result.output
+    result = cli("dispatch-letters", "--out", str(out))
+    assert result.exit_code == 0 and "nothing dispatched" in result.stdout
     assert sorted(out.iterdir()) == files
 
     seed(target, [("C930000003", "INITIAL_NOTICE", "PWC", "PENDING", "2014-09-07")])
@@ -203,11 +200,11 @@ def test_leftover_part_files_are_removed(target, tmp_path, monkeypatch):
     assert not list(out.glob("*.part"))
 
 
-def test_a_second_dispatch_is_refused_while_one_runs(target, tmp_path):
+def test_a_second_dispatch_is_refused_while_one_runs(target, tmp_path, cli):
     with dispatch_lock(target):
-        result = CliRunner().invoke(app, ["dispatch-letters", "--out", str(tmp_path / "letters")])
-    assert isinstance(result.exception, JourneyBusy)
-    assert "another dispatch of letters is running" in str(result.exception)
+        result = cli("dispatch-letters", "--out", str(tmp_path / "letters"))
+    assert result.exit_code == 2
+    assert result.refused == "refused: another dispatch of letters is running; try again when it has finished"
     assert {status for status, _ in letter_rows(target).values()} == {"PENDING", "UNDELIVERABLE"}
 
 
@@ -237,17 +234,16 @@ def test_no_value_can_forge_a_letter_in_the_print_file(recipients):
     ]
 
 
-def test_an_out_path_that_is_not_a_folder_is_refused(target, tmp_path):
+def test_an_out_path_that_is_not_a_folder_is_refused(target, tmp_path, cli):
     not_a_folder = tmp_path / "file.txt"
     not_a_folder.write_text("x")
-    result = CliRunner().invoke(app, ["dispatch-letters", "--out", str(not_a_folder)])
-    assert isinstance(result.exception, Refusal)
-    assert "not a folder" in str(result.exception)
+    result = cli("dispatch-letters", "--out", str(not_a_folder))
+    assert result.exit_code == 2 and result.refused == f"refused: --out {not_a_folder} is not a folder"
     assert {status for status, _ in letter_rows(target).values()} == {"PENDING", "UNDELIVERABLE"}
 
 
-def test_out_defaults_to_the_letters_dir_setting(target, tmp_path, monkeypatch):
+def test_out_defaults_to_the_letters_dir_setting(target, tmp_path, cli, monkeypatch):
     monkeypatch.setenv("CSA_LETTERS_DIR", str(tmp_path / "default"))
-    result = CliRunner().invoke(app, ["dispatch-letters"])
-    assert result.exit_code == 0, result.output
+    result = cli("dispatch-letters")
+    assert result.exit_code == 0, result.stdout
     assert len(list(Path(tmp_path / "default").glob("PB*.txt"))) == 1

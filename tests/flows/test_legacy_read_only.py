@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, inspect, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
-from cli_run import run
 from csa_closure.db import engine_for, make_engine
 from extract import legacy_schema as legacy
 from extract.reader import legacy_reader
@@ -49,9 +48,10 @@ def _file_state(url: str) -> tuple[str, int]:
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_extract_leaves_a_sqlite_legacy_file_as_it_was(legacy_estate, monkeypatch, capsys):
+def test_extract_leaves_a_sqlite_legacy_file_as_it_was(legacy_estate, cli):
     before = _file_state(legacy_estate)
-    code, _, refused = run(monkeypatch, capsys, "extract")
+    result = cli("extract")
+    code, refused = result.exit_code, result.refused
     assert (code, refused) == (0, "")
     assert _file_state(legacy_estate) == before
 
@@ -71,7 +71,7 @@ def test_the_legacy_engine_and_reader_cannot_write(legacy_estate):
 
 @pytest.mark.parametrize("command", [["extract"], ["advance", "--as-of", "2014-07-07"]], ids=" ".join)
 def test_a_mistyped_legacy_url_is_refused_and_creates_nothing(
-    backend, target_url, tmp_path, monkeypatch, capsys, prefect_harness, command
+    backend, target_url, tmp_path, monkeypatch, cli, prefect_harness, command
 ):
     upgrade_target(engine_for(target_url))
     if backend == "sqlite":
@@ -82,22 +82,24 @@ def test_a_mistyped_legacy_url_is_refused_and_creates_nothing(
         url = target_url.rsplit("/", 1)[0] + "/" + name
     monkeypatch.setenv("CSA_LEGACY_URL", url)
     monkeypatch.setenv("CSA_TARGET_URL", target_url)
-    code, _, refused = run(monkeypatch, capsys, *command)
+    result = cli(*command)
+    code, refused = result.exit_code, result.refused
     assert (code, refused) == (2, f"refused: the legacy database {name} does not exist")
     assert not (tmp_path / "no").exists()
 
 
-def _generate(monkeypatch, capsys, *options: str) -> tuple[int, str]:
-    code, _, refused = run(monkeypatch, capsys, "generate", "--cases", "30", "--seed", "4", *options)
+def _generate(cli, *options: str) -> tuple[int, str]:
+    result = cli("generate", "--cases", "30", "--seed", "4", *options)
+    code, refused = result.exit_code, result.refused
     return code, refused
 
 
 def test_generate_overwrites_only_its_own_estate_unless_told_to_replace(
-    legacy_url, legacy_engine, monkeypatch, capsys, prefect_harness
+    legacy_url, legacy_engine, monkeypatch, cli, prefect_harness
 ):
     monkeypatch.setenv("CSA_LEGACY_URL", legacy_url)
-    assert _generate(monkeypatch, capsys) == (0, "")  # an empty database
-    assert _generate(monkeypatch, capsys) == (0, "")  # its own estate, again
+    assert _generate(cli) == (0, "")  # an empty database
+    assert _generate(cli) == (0, "")  # its own estate, again
 
     payroll = Table("payroll", MetaData(), Column("employee", Integer))
     with legacy_engine.begin() as conn:
@@ -106,7 +108,7 @@ def test_generate_overwrites_only_its_own_estate_unless_told_to_replace(
         conn.execute(insert(payroll).values(employee=7))
         cases_before = conn.execute(select(legacy.cscs_case.c.case_ref)).scalars().all()
     tables = len(inspect(legacy_engine).get_table_names())
-    code, refused = _generate(monkeypatch, capsys, "--seed", "5")
+    code, refused = _generate(cli, "--seed", "5")
     assert code == 2
     assert refused == (
         f"refused: the legacy database {legacy_engine.url.database} holds {tables} tables and no "
@@ -116,6 +118,6 @@ def test_generate_overwrites_only_its_own_estate_unless_told_to_replace(
         assert conn.execute(select(legacy.cscs_case.c.case_ref)).scalars().all() == cases_before
         assert conn.execute(select(payroll.c.employee)).scalars().all() == [7]
 
-    assert _generate(monkeypatch, capsys, "--replace") == (0, "")
+    assert _generate(cli, "--replace") == (0, "")
     with legacy_engine.connect() as conn:
         assert conn.execute(text("SELECT seed, cases FROM synthetic_estate")).all() == [(4, 30)]

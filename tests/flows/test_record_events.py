@@ -12,7 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert, select
 
-from cli_run import run, run_captured
 from csa_closure.db import engine_for
 from csa_closure.settings import rule_settings
 from load.migrate import upgrade_target
@@ -168,21 +167,20 @@ REFUSALS = [
 
 @pytest.mark.parametrize(("args", "reason"), REFUSALS, ids=lambda v: v if isinstance(v, str) else v[1])
 def test_each_refusal_exits_non_zero_with_its_reason_and_changes_nothing(
-    backend, advanced, monkeypatch, capsys, args, reason
+    backend, advanced, cli, args, reason
 ):
     before = contents(advanced)
-    code, _, refused = run(monkeypatch, capsys, *args)
-    assert (code, refused) == (2, reason)
+    result = cli(*args)
+    assert (result.exit_code, result.refused) == (2, reason)
     assert contents(advanced) == before
 
 
-def test_refused_choice_adds_only_its_refused_row(backend, advanced, monkeypatch, capsys):
+def test_refused_choice_adds_only_its_refused_row(backend, advanced, cli):
     before = contents(advanced)
-    code, _, refused = run(
-        monkeypatch, capsys, "record", "choice", "--case", CHOOSING, "--choice", "collect",
+    result = cli("record", "choice", "--case", CHOOSING, "--choice", "collect",
         "--received", "2015-07-02", "--channel", "phone",
     )
-    assert (code, refused) == (2, "refused: received after the deadline 2015-07-01")
+    assert (result.exit_code, result.refused) == (2, "refused: received after the deadline 2015-07-01")
     after = contents(advanced)
     assert {name: rows for name, rows in after.items() if name != "operator_event"} == {
         name: rows for name, rows in before.items() if name != "operator_event"
@@ -194,16 +192,15 @@ def test_refused_choice_adds_only_its_refused_row(backend, advanced, monkeypatch
     ]
 
 
-def test_every_event_refused_before_the_journey_has_been_advanced(backend, target, monkeypatch, capsys):
+def test_every_event_refused_before_the_journey_has_been_advanced(backend, target, cli):
     before = contents(target)
-    code, _, refused = run(
-        monkeypatch, capsys, "record", "extension", "--case", CHOOSING, "--received", "2015-06-20"
+    result = cli("record", "extension", "--case", CHOOSING, "--received", "2015-06-20"
     )
-    assert (code, refused) == (2, "refused: the journey has not been advanced yet")
+    assert (result.exit_code, result.refused) == (2, "refused: the journey has not been advanced yet")
     assert contents(target) == before
 
 
-def test_accepted_events_are_stored_accepted_for_the_next_advance(backend, advanced, monkeypatch, capsys):
+def test_accepted_events_are_stored_accepted_for_the_next_advance(backend, advanced, cli):
     commands = [
         ["application", "--case", LIVE, "--service", "collect-and-pay", "--received", "2015-06-10"],
         ["new-application", "--nrp", NRP, "--pwc", "P000000777", "--received", "2015-08-15"],
@@ -213,9 +210,9 @@ def test_accepted_events_are_stored_accepted_for_the_next_advance(backend, advan
          "--reason", "ledger line missing", "--by", "A Caseworker"],
     ]
     for command in commands:
-        code, out, refused = run(monkeypatch, capsys, "record", *command)
-        assert (code, refused) == (0, ""), command
-        assert out.startswith("accepted:")
+        result = cli("record", *command)
+        assert (result.exit_code, result.refused) == (0, ""), command
+        assert result.stdout.startswith("accepted:")
     accepted = dict(status="ACCEPTED")
     assert stored_events(advanced) == [
         dict(kind="APPLICATION", csa_case_ref=LIVE, value="COLLECT_AND_PAY", received_on=date(2015, 6, 10)) | accepted,
@@ -231,11 +228,11 @@ def test_accepted_events_are_stored_accepted_for_the_next_advance(backend, advan
     assert all(stamp is not None for stamp in recorded_at)
 
 
-def test_second_answer_before_the_next_advance_refused(backend, advanced, monkeypatch, capsys):
+def test_second_answer_before_the_next_advance_refused(backend, advanced, cli):
     answer = ["record", "choice", "--case", CHOOSING, "--choice", "collect", "--channel", "phone"]
-    assert run(monkeypatch, capsys, *answer, "--received", "2015-06-20")[0] == 0
-    code, _, refused = run(monkeypatch, capsys, *answer, "--received", "2015-06-25")
-    assert (code, refused) == (2, "refused: already answered on 2015-06-20")
+    assert cli(*answer, "--received", "2015-06-20").exit_code == 0
+    result = cli(*answer, "--received", "2015-06-25")
+    assert (result.exit_code, result.refused) == (2, "refused: already answered on 2015-06-20")
     assert [e["status"] for e in stored_events(advanced)] == ["ACCEPTED", "REFUSED"]
 
 
@@ -251,19 +248,19 @@ refund,C930000001,,,,,,2015-06-20,,,,,
 
 
 def test_import_stores_good_rows_reports_bad_ones_by_line_and_exits_non_zero(
-    backend, advanced, tmp_path, monkeypatch, capsys
+    backend, advanced, tmp_path, cli
 ):
     responses = tmp_path / "responses.csv"
     responses.write_text(MIXED)
-    code, out, refused = run(monkeypatch, capsys, "import-responses", str(responses))
-    assert (code, refused) == (1, "refused: 4 of 7 rows; the other 3 were stored")
+    result = cli("import-responses", str(responses))
+    assert (result.exit_code, result.refused) == (1, "refused: 4 of 7 rows; the other 3 were stored")
     for line, reason in [
         (4, "already answered on 2015-06-20"),
         (5, "the case is not awaiting a choice"),
         (7, "an amount resolution needs both the PWC and the SoS pence"),
         (8, "event must be application"),
     ]:
-        assert any(row.lstrip("│ ").startswith(f"{line} ") and reason in row for row in out.splitlines()), out
+        assert any(row.lstrip("│ ").startswith(f"{line} ") and reason in row for row in result.stdout.splitlines()), result.stdout
     assert [(e["kind"], e["status"]) for e in stored_events(advanced)] == [
         ("APPLICATION", "ACCEPTED"),
         ("CHOICE", "ACCEPTED"),
@@ -272,12 +269,12 @@ def test_import_stores_good_rows_reports_bad_ones_by_line_and_exits_non_zero(
     ]
 
 
-def test_import_of_good_rows_only_exits_zero(backend, advanced, tmp_path, monkeypatch, capsys):
+def test_import_of_good_rows_only_exits_zero(backend, advanced, tmp_path, cli):
     responses = tmp_path / "responses.csv"
     responses.write_text("event,case,received,choice\nextension,C930000002,2015-06-30,\nchoice,C930000002,2015-07-20,collect\n")
-    code, out, refused = run(monkeypatch, capsys, "import-responses", str(responses))
-    assert (code, refused) == (0, "")
-    assert "responses imported" in out
+    result = cli("import-responses", str(responses))
+    assert (result.exit_code, result.refused) == (0, "")
+    assert "responses imported" in result.stdout
     assert [(e["kind"], e["status"]) for e in stored_events(advanced)] == [
         ("EXTENSION", "ACCEPTED"),
         ("CHOICE", "ACCEPTED"),
@@ -294,25 +291,27 @@ def test_import_of_good_rows_only_exits_zero(backend, advanced, tmp_path, monkey
     ],
     ids=["missing", "no event column", "binary", "empty"],
 )
-def test_malformed_file_refused_whole(backend, advanced, tmp_path, monkeypatch, capsys, content, reason):
+def test_malformed_file_refused_whole(backend, advanced, tmp_path, cli, content, reason):
     responses = tmp_path / "responses.csv"
     if isinstance(content, bytes):
         responses.write_bytes(content)
     elif content is not None:
         responses.write_text(content)
     before = contents(advanced)
-    code, _, refused = run(monkeypatch, capsys, "import-responses", str(responses))
-    assert code == 2 and refused.startswith(reason) and "\n" not in refused
+    result = cli("import-responses", str(responses))
+    assert result.exit_code == 2 and result.refused.startswith(reason) and "\n" not in result.refused
     assert contents(advanced) == before
 
 
-def import_file(monkeypatch, capsys, tmp_path, content: str | bytes) -> tuple[int, str, str]:
+def import_file(cli, tmp_path, content: str | bytes) -> tuple[int, str, str]:
+    """``import-responses`` of ``content``: exit code, stdout and the ``refused:`` lines."""
     responses = tmp_path / "responses.csv"
     if isinstance(content, bytes):
         responses.write_bytes(content)
     else:
         responses.write_text(content, newline="")
-    return run(monkeypatch, capsys, "import-responses", str(responses))
+    result = cli("import-responses", str(responses))
+    return result.exit_code, result.stdout, result.refused
 
 
 @pytest.mark.parametrize(
@@ -334,29 +333,29 @@ def import_file(monkeypatch, capsys, tmp_path, content: str | bytes) -> tuple[in
          "a header broken by a newline"],
 )
 def test_a_malformed_file_is_refused_whole_in_one_line_naming_where(
-    backend, advanced, tmp_path, monkeypatch, capsys, content, reason
+    backend, advanced, tmp_path, cli, content, reason
 ):
     before = contents(advanced)
-    code, _, refused = import_file(monkeypatch, capsys, tmp_path, content)
+    code, _, refused = import_file(cli, tmp_path, content)
     assert (code, refused) == (2, reason)
     assert contents(advanced) == before
 
 
-def test_a_file_above_the_size_limits_is_refused_whole(backend, advanced, tmp_path, monkeypatch, capsys):
+def test_a_file_above_the_size_limits_is_refused_whole(backend, advanced, tmp_path, monkeypatch, cli):
     import flows.record
 
     row = "extension,C930000002,2015-06-30\n"
     monkeypatch.setattr(flows.record, "MAX_IMPORT_ROWS", 3)
-    code, _, refused = import_file(monkeypatch, capsys, tmp_path, "event,case,received\n" + row * 4)
+    code, _, refused = import_file(cli, tmp_path, "event,case,received\n" + row * 4)
     assert (code, refused) == (2, "refused: responses.csv has more than 3 rows: split it")
     monkeypatch.setattr(flows.record, "MAX_IMPORT_BYTES", 100)
-    code, _, refused = import_file(monkeypatch, capsys, tmp_path, "event,case,received\n" + row * 3)
+    code, _, refused = import_file(cli, tmp_path, "event,case,received\n" + row * 3)
     assert (code, refused) == (2, "refused: responses.csv is 116 bytes, more than the 100 an import takes: split it")
     assert stored_events(advanced) == []
 
 
 def test_rows_with_extra_values_huge_pence_or_control_characters_are_refused_by_line(
-    backend, advanced, tmp_path, monkeypatch, capsys
+    backend, advanced, tmp_path, cli
 ):
     content = (
         "event,case,received,choice,use,pwc_pence,sos_pence,reason,by\n"
@@ -367,7 +366,7 @@ def test_rows_with_extra_values_huge_pence_or_control_characters_are_refused_by_
         "choice,\"C93\n\x000000002\",2015-07-20,collect,,,,,\n"  # a newline and a NUL in a quoted cell
         "choice,C930000002,2015-07-20,collect,,,,,\n"
     )
-    code, out, refused = import_file(monkeypatch, capsys, tmp_path, content)
+    code, out, refused = import_file(cli, tmp_path, content)
     assert (code, refused) == (1, "refused: 3 of 5 rows; the other 2 were stored")
     for line, reason in [
         (4, "column 10 holds 'surprise' but has no header"),
@@ -381,20 +380,20 @@ def test_rows_with_extra_values_huge_pence_or_control_characters_are_refused_by_
     ]
 
 
-def test_a_new_application_recorded_twice_is_one_event(backend, advanced, tmp_path, monkeypatch, capsys):
+def test_a_new_application_recorded_twice_is_one_event(backend, advanced, tmp_path, cli):
     content = (
         "event,nrp,pwc,received\n"
         f"new-application,{NRP},P000000777,2015-07-01\n"
         f"new-application,{NRP.lower()},p000000777,2015-07-01\n"
         f"new-application,{NRP},P000000777,2015-07-02\n"
     )
-    code, out, refused = import_file(monkeypatch, capsys, tmp_path, content)
+    code, out, refused = import_file(cli, tmp_path, content)
     assert (code, refused) == (1, "refused: 1 of 3 rows; the other 2 were stored")
     assert any(
         row.lstrip("│ ").startswith("3 ") and f"already recorded: a new application naming {NRP} and "
         "P000000777, received on 2015-07-01" in row for row in out.splitlines()
     ), out
-    code, _, refused = import_file(monkeypatch, capsys, tmp_path, content)
+    code, _, refused = import_file(cli, tmp_path, content)
     assert (code, refused) == (1, "refused: 3 of 3 rows; the other 0 were stored")
     assert [(e["kind"], e["received_on"]) for e in stored_events(advanced)] == [
         ("NEW_APPLICATION", date(2015, 7, 1)), ("NEW_APPLICATION", date(2015, 7, 2)),
@@ -403,13 +402,14 @@ def test_a_new_application_recorded_twice_is_one_event(backend, advanced, tmp_pa
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.lists(st.text(max_size=12), min_size=1, max_size=6), min_size=1, max_size=4))
-def test_no_cell_text_makes_an_import_fail_with_a_traceback(advanced, tmp_path, monkeypatch, capsys, rows):
+def test_no_cell_text_makes_an_import_fail_with_a_traceback(advanced, tmp_path, cli, rows):
     """Rows of arbitrary text under a header of the known columns, quoted as CSV writers do:
     stored, refused by line or refused whole, and never a raw control character shown."""
     buffer = io.StringIO(newline="")
     csv.writer(buffer).writerows([["event", "case", "received", "pwc_pence", "nrp", "pwc"], *rows])
     (tmp_path / "responses.csv").write_text(buffer.getvalue(), newline="")
-    code, out, err = run_captured(monkeypatch, capsys, "import-responses", str(tmp_path / "responses.csv"))
+    result = cli("import-responses", str(tmp_path / "responses.csv"))
+    code, out, err = result.exit_code, result.stdout, result.stderr
     assert code in (0, 1, 2)
     assert not any(unicodedata.category(ch) == "Cc" and ch != "\n" for ch in out + err), repr(out + err)
     refused = [line for line in err.splitlines() if line.startswith("refused:")]

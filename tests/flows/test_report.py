@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
 from conftest import create_database_url, drop_database_url
-from csa_closure.cli import console, main
 from csa_closure.db import engine_for
 from csa_closure.settings import rule_settings
 from flows.advance import advance
@@ -75,23 +73,10 @@ def journey(backend, tmp_path_factory, monkeypatch, prefect_harness, _dropped_at
     return engine_for(_journeys[backend])
 
 
-def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, list[str]]:
-    """``csa-closure`` in this process: exit code, stdout, and the 'refused' lines of stderr."""
-    monkeypatch.setattr(sys, "argv", ["csa-closure", *args])
-    monkeypatch.setattr(console, "width", 250)
-    try:
-        main()
-        code = 0
-    except SystemExit as done:
-        code = done.code
-    captured = capsys.readouterr()
-    return code, captured.out, [line for line in captured.err.splitlines() if line.startswith("refused:")]
-
-
-def report_json(monkeypatch, capsys, *args: str) -> dict:
-    code, out, refused = run_cli(monkeypatch, capsys, "report", "--format", "json", *args)
-    assert code == 0 and not refused
-    return json.loads(out)
+def report_json(cli, *args: str) -> dict:
+    result = cli("report", "--format", "json", *args)
+    assert result.exit_code == 0 and not result.refused
+    return json.loads(result.stdout)
 
 
 def table_sums(target, tranche_id: str | None = None) -> dict:
@@ -127,8 +112,8 @@ def contents(target) -> dict[str, list[tuple]]:
         }
 
 
-def test_report_totals_equal_the_tables_and_reconcile(backend, journey, monkeypatch, capsys):
-    document = report_json(monkeypatch, capsys)
+def test_report_totals_equal_the_tables_and_reconcile(backend, journey, cli):
+    document = report_json(cli)
     sums = table_sums(journey)
     totals = document["totals"]
     assert {key: totals[key] for key in sums} == sums | {
@@ -144,10 +129,10 @@ def test_report_totals_equal_the_tables_and_reconcile(backend, journey, monkeypa
     assert document["advanced_to"] == AS_OF.isoformat()
 
 
-def test_the_terminal_tables_say_what_the_json_says(backend, journey, monkeypatch, capsys, tmp_path):
-    totals = report_json(monkeypatch, capsys)["totals"]
-    code, out, _ = run_cli(monkeypatch, capsys, "report")
-    assert code == 0
+def test_the_terminal_tables_say_what_the_json_says(backend, journey, cli, tmp_path):
+    totals = report_json(cli)["totals"]
+    printed = cli("report")
+    assert printed.exit_code == 0
     figures = {
         "cases selected": f"{totals['cases']:,}",
         "transferred to the CMS": pounds(totals["transferred_pence"]),
@@ -157,8 +142,8 @@ def test_the_terminal_tables_say_what_the_json_says(backend, journey, monkeypatc
         "reconciliation": "PASS",
     }
     saved = tmp_path / "report.txt"
-    assert run_cli(monkeypatch, capsys, "report", "--out", str(saved))[0] == 0
-    for text in (out, saved.read_text(encoding="utf-8")):
+    assert cli("report", "--out", str(saved)).exit_code == 0
+    for text in (printed.stdout, saved.read_text(encoding="utf-8")):
         for label, value in figures.items():
             assert re.search(rf"^\s*{label}\s+{re.escape(value)}\s*$", text, re.MULTILINE), label
         for title in ("Tranche progress", "Money by outcome and reason", "Verification holds", "Quarantine",
@@ -166,10 +151,10 @@ def test_the_terminal_tables_say_what_the_json_says(backend, journey, monkeypatc
             assert title in text
 
 
-def test_one_tranche_only(backend, journey, monkeypatch, capsys):
-    everything = report_json(monkeypatch, capsys)
+def test_one_tranche_only(backend, journey, cli):
+    everything = report_json(cli)
     chosen = next(t for t in everything["tranches"] if t["cases_by_state"]["AWAITING_CHOICE"])["tranche_id"]
-    document = report_json(monkeypatch, capsys, "--tranche", chosen)
+    document = report_json(cli, "--tranche", chosen)
     sums = table_sums(journey, chosen)
     assert document["tranche"] == chosen
     assert [t["tranche_id"] for t in document["tranches"]] == [chosen]
@@ -180,10 +165,10 @@ def test_one_tranche_only(backend, journey, monkeypatch, capsys):
     assert document["reconciliation_status"] == "PASS"
 
 
-def test_html_page_written_to_out(backend, journey, monkeypatch, capsys, tmp_path):
+def test_html_page_written_to_out(backend, journey, cli, tmp_path):
     page = tmp_path / "report.html"
-    code, out, _ = run_cli(monkeypatch, capsys, "report", "--format", "html", "--out", str(page))
-    assert code == 0 and str(page) in out
+    result = cli("report", "--format", "html", "--out", str(page))
+    assert result.exit_code == 0 and str(page) in result.stdout
     html = page.read_text(encoding="utf-8")
     assert html.count("<svg") == 2 and not re.search(r"https?://|<script", html)
     assert not list(tmp_path.glob(".*.part"))
@@ -198,10 +183,10 @@ def test_html_page_written_to_out(backend, journey, monkeypatch, capsys, tmp_pat
         (["--format", "json", "--out", "{missing}/report.json"], "does not exist"),
     ],
 )
-def test_refusals_exit_2_changing_nothing(backend, journey, monkeypatch, capsys, tmp_path, args, reason):
+def test_refusals_exit_2_changing_nothing(backend, journey, cli, tmp_path, args, reason):
     before = contents(journey)
     args = [a.format(missing=tmp_path / "missing") for a in args]
-    code, out, refused = run_cli(monkeypatch, capsys, "report", *args)
-    assert code == 2 and len(refused) == 1 and reason in refused[0]
-    assert not out and contents(journey) == before
+    result = cli("report", *args)
+    assert result.exit_code == 2 and len(result.refused.splitlines()) == 1 and reason in result.refused
+    assert not result.stdout and contents(journey) == before
     assert not (tmp_path / "missing").exists()

@@ -1,0 +1,87 @@
+"""``csa-closure`` (the console script) and ``python -m csa_closure.cli`` are the same command
+line: each lists every command of CONTRACTS.md section 4 (and ``server``), and each command's
+help shows the options the contract names. Run as an operator runs them, in a process each."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ENTRY_POINTS = {
+    "console script": [str(Path(sys.executable).with_name("csa-closure"))],
+    "python -m": [sys.executable, "-m", "csa_closure.cli"],
+}
+
+COMMANDS = {
+    "init": [],
+    "generate": ["--cases", "--seed", "--extract-date", "--replace"],
+    "extract": [],
+    "plan": ["--start", "--until", "--capacity", "--interval-days"],
+    "advance": ["--as-of"],
+    "record application": ["--case", "--service", "--received"],
+    "record new-application": ["--nrp", "--pwc", "--received"],
+    "record choice": ["--case", "--choice", "--received", "--channel"],
+    "record extension": ["--case", "--received"],
+    "record hold-resolution": ["--case", "--use", "--pwc-pence", "--sos-pence", "--reason", "--by"],
+    "import-responses": [],
+    "dispatch-letters": ["--out"],
+    "report": ["--tranche", "--format", "--out"],
+    "rerun-failed": ["--tranche"],
+    "simulate": ["--cases", "--start", "--end", "--seed", "--replace"],
+    "forecast": ["--rules", "--as-of", "--format", "--out"],
+    "server start": ["--port", "--timeout"],
+    "server status": [],
+    "server stop": [],
+}
+"""Every command and the options it takes."""
+
+
+def run(entry_point: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*ENTRY_POINTS[entry_point], *args], capture_output=True, text=True, timeout=120,
+        env=os.environ | {"COLUMNS": "200"},  # one help row a line
+    )
+
+
+def panel_rows(help_text: str, panel: str) -> list[str]:
+    """The first word of each row of one of the help's panels ("Commands", "Options")."""
+    rows, inside = [], False
+    for line in help_text.splitlines():
+        if f"─ {panel} ─" in line:
+            inside = True
+        elif inside and line.startswith("╰"):
+            break
+        elif inside and (row := re.match(r"│ (?:\* +| +)?(\S+)", line)):
+            rows.append(row.group(1))
+    return rows
+
+
+@pytest.mark.parametrize("entry_point", ENTRY_POINTS)
+def test_the_help_lists_every_command(entry_point):
+    result = run(entry_point, "--help")
+    assert result.returncode == 0, result.stderr
+    assert sorted(panel_rows(result.stdout, "Commands")) == sorted({c.split()[0] for c in COMMANDS})
+
+
+@pytest.mark.parametrize("group", ["record", "server"])
+@pytest.mark.parametrize("entry_point", ENTRY_POINTS)
+def test_a_group_lists_its_commands(entry_point, group):
+    result = run(entry_point, group, "--help")
+    assert result.returncode == 0, result.stderr
+    assert sorted(panel_rows(result.stdout, "Commands")) == sorted(
+        c.split()[1] for c in COMMANDS if c.startswith(f"{group} ")
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("entry_point", ENTRY_POINTS)
+def test_every_command_shows_its_options(entry_point, command):
+    result = run(entry_point, *command.split(), "--help")
+    assert result.returncode == 0, result.stderr
+    assert f" {command} [OPTIONS]" in result.stdout
+    assert panel_rows(result.stdout, "Options") == [*COMMANDS[command], "--help"]
