@@ -31,7 +31,7 @@ from flows.plan import plan
 from load.migrate import upgrade_target
 from synthetic import generate_estate
 from test_orchestration import artifacts, task_runs_of
-from test_report import contents, run_cli
+from test_report import contents
 from transform.forecast import Comparison, forecast_estate
 
 CLOCK = date(2014, 8, 11)
@@ -66,7 +66,7 @@ def journey(backend, tmp_path_factory, monkeypatch, prefect_harness, _dropped_at
         _journeys[backend] = urls
         monkeypatch.setenv("CSA_LEGACY_URL", urls[0])
         monkeypatch.setenv("CSA_TARGET_URL", urls[1])
-        generate_estate(engine_for(urls[0], legacy=True), 500, seed=21)
+        generate_estate(engine_for(urls[0], legacy=True, writable=True), 500, seed=21)
         upgrade_target(engine_for(urls[1]))
         extract_legacy()
         plan(date(2014, 7, 7))
@@ -113,12 +113,18 @@ def pure_forecast(target, legacy, as_of: date, alternative: dict) -> Comparison:
     return Comparison(pd.Timestamp(as_of), snapshot.first_selection, snapshot.held_back, *sides)
 
 
-def test_json_equals_the_pure_forecast_and_changes_nothing(backend, journey, rules_file, monkeypatch, capsys):
+def run_forecast(cli, *args: str) -> tuple[int, str, list[str]]:
+    """``csa-closure`` in this process: exit code, stdout, and the 'refused' lines of stderr."""
+    result = cli(*args)
+    return result.exit_code, result.stdout, result.refused.splitlines()
+
+
+def test_json_equals_the_pure_forecast_and_changes_nothing(backend, journey, rules_file, cli):
     from csa_closure.render.forecast import render_json
 
     target, legacy = journey
     before = everything(target, legacy)
-    code, out, refused = run_cli(monkeypatch, capsys, "forecast", "--rules", str(rules_file), "--format", "json")
+    code, out, refused = run_forecast(cli, "forecast", "--rules", str(rules_file), "--format", "json")
     assert code == 0 and not refused
     assert everything(target, legacy) == before
     document = json.loads(out)
@@ -139,8 +145,7 @@ def test_json_equals_the_pure_forecast_and_changes_nothing(backend, journey, rul
     assert changed == {"below_threshold_pence", "tranche_capacity", "liability_notice_months"}
 
 
-def test_the_flow_runs_batches_as_tasks_and_publishes_its_artifact(backend, journey, rules_file, monkeypatch,
-                                                                    capsys):
+def test_the_flow_runs_batches_as_tasks_and_publishes_its_artifact(backend, journey, rules_file, cli):
     from flows.forecast import forecast
 
     before = {a["id"] for a in artifacts("forecast")}
@@ -159,9 +164,9 @@ def test_the_flow_runs_batches_as_tasks_and_publishes_its_artifact(backend, jour
     assert "| **written off** | **below the threshold** |" in markdown
 
 
-def test_html_page_written_to_out(backend, journey, rules_file, monkeypatch, capsys, tmp_path):
+def test_html_page_written_to_out(backend, journey, rules_file, cli, tmp_path):
     page = tmp_path / "forecast.html"
-    code, out, _ = run_cli(monkeypatch, capsys, "forecast", "--rules", str(rules_file), "--format", "html",
+    code, out, _ = run_forecast(cli, "forecast", "--rules", str(rules_file), "--format", "html",
                            "--out", str(page))
     assert code == 0 and str(page) in out
     html = page.read_text(encoding="utf-8")
@@ -171,8 +176,8 @@ def test_html_page_written_to_out(backend, journey, rules_file, monkeypatch, cap
     assert not list(tmp_path.glob(".*.part"))
 
 
-def test_the_terminal_tables_mark_what_differs(backend, journey, rules_file, monkeypatch, capsys):
-    code, out, _ = run_cli(monkeypatch, capsys, "forecast", "--rules", str(rules_file), "--as-of", "2014-08-18")
+def test_the_terminal_tables_mark_what_differs(backend, journey, rules_file, cli):
+    code, out, _ = run_forecast(cli, "forecast", "--rules", str(rules_file), "--as-of", "2014-08-18")
     assert code == 0
     for title in ("Rule settings", "Headline figures", "When the closure ends", "Cases and money by outcome",
                   "Where the cases end", "Money by scheme and creditor", "Tranches needed", "Letters to be sent"):
@@ -197,12 +202,12 @@ def test_the_terminal_tables_mark_what_differs(backend, journey, rules_file, mon
         (ALTERNATIVE, ["--format", "html"], "--format html writes a page"),
     ],
 )
-def test_refusals_exit_2_changing_nothing(backend, journey, monkeypatch, capsys, tmp_path, rules, args, reason):
+def test_refusals_exit_2_changing_nothing(backend, journey, cli, tmp_path, rules, args, reason):
     target, legacy = journey
     path = tmp_path / "rules.toml"
     if rules is not None:
         path.write_text(rules, encoding="utf-8")
     before = everything(target, legacy)
-    code, out, refused = run_cli(monkeypatch, capsys, "forecast", "--rules", str(path), *args)
+    code, out, refused = run_forecast(cli, "forecast", "--rules", str(path), *args)
     assert code == 2 and len(refused) == 1 and reason in refused[0], refused
     assert not out and everything(target, legacy) == before
