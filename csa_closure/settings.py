@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     """Cases per extract batch: its fixed costs (a Prefect task, a validation pass per table)
     spread over more cases, but a worker holds ~30 MB per 1,000 at its peak (on ~200 MB of its
     own), and there is a worker per core."""
+    pool_from_batch_cases: int = Field(1_000, gt=0)
+    """A step's batches run in a pool of processes, one per core, when there are several at once
+    and a batch holds this many cases (the rule settings' batch size) or more; in threads else."""
     log_level: str = "INFO"
     log_format: Literal["auto", "console", "json"] = "auto"
     """stderr's log lines: for reading in a terminal and JSON otherwise (auto), or as named."""

@@ -14,16 +14,19 @@ import pandas as pd
 from prefect import flow, get_client, task
 from prefect.runtime import flow_run
 from prefect.states import Failed
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.context import FlowRunContext
+from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
 from csa_closure.locks import JourneyLockLost, Lease, fenced, journey_lock
 from csa_closure.logs import bind_context, get_logger
 from csa_closure.refusal import Refusal
 from csa_closure.retry import retry_on_transient
+from csa_closure.settings import RuleSettings, Settings
 from flows import steps
 from flows.artifacts import RunProgress, publish_holds_and_quarantine, publish_tranche
 from flows.context import checked_engines, current_run_id, engines_for_run
 from flows.extraction import extract_if_newer
+from flows.workers import process_pool, share_api_with_workers
 from load.journey import (
     StaleCases,
     Step,
@@ -88,7 +91,40 @@ STALE_LIMIT = 5
 """How often one unit may find its cases changed under it before it counts as failed."""
 
 
-def run_units(units: pd.DataFrame, as_of: date, run_id: str, lease: Lease) -> tuple[list[str], set[tuple]]:
+class UnitRunner:
+    """Where a pass's units run: the flow's own task runner (its threads, or a cluster's
+    workers), or, for several batches at once on this machine, a pool of processes, started at
+    the first such pass and kept for the rest of the run: the units' rules are CPU-bound
+    Python, which threads share one core for."""
+
+    def __init__(self, rules: RuleSettings) -> None:
+        self._large = rules.batch_size >= Settings().pool_from_batch_cases
+        self._pool: ProcessPoolTaskRunner | None = None
+
+    def __enter__(self) -> UnitRunner:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.__exit__(*exc)
+
+    def submit(self, task, parameters: dict, together: int):
+        if together > 1 and self._large and _threads_of_this_flow():
+            if self._pool is None:
+                share_api_with_workers()
+                self._pool = process_pool().__enter__()
+            return self._pool.submit(task, parameters)
+        return task.submit(**parameters)
+
+
+def _threads_of_this_flow() -> bool:
+    context = FlowRunContext.get()
+    return context is not None and isinstance(context.task_runner, ThreadPoolTaskRunner)
+
+
+def run_units(
+    units: pd.DataFrame, as_of: date, run_id: str, lease: Lease, runner: UnitRunner
+) -> tuple[list[str], set[tuple]]:
     """Run units of work as tasks and record each one's outcome. Returns the failures, and the
     units that found their cases changed by an operator's event meanwhile: they committed
     nothing and are planned again (the event may now come first)."""
@@ -100,8 +136,10 @@ def run_units(units: pd.DataFrame, as_of: date, run_id: str, lease: Lease) -> tu
     for unit in units.itertuples(index=False):
         due_on = unit.due_on.date()
         name = f"{unit.step.lower()}-{unit.batch_id}-{due_on:%Y%m%d}"
-        options = journey_step.with_options(task_run_name=name)
-        futures.append((unit, due_on, options.submit(unit.step, unit.batch_id, due_on, as_of, run_id, lease.token)))
+        parameters = dict(step=unit.step, batch_id=unit.batch_id, due_on=due_on, as_of=as_of, run_id=run_id,
+                          lease_token=lease.token)
+        futures.append((unit, due_on, runner.submit(journey_step.with_options(task_run_name=name), parameters,
+                                                    together=len(units))))
     failures, stale, lost = [], set(), None
     for unit, due_on, future in futures:
         key = {"batch_id": unit.batch_id, "step": unit.step, "due_on": due_on}
@@ -129,7 +167,9 @@ def run_units(units: pd.DataFrame, as_of: date, run_id: str, lease: Lease) -> tu
     return failures, stale
 
 
-def work_through(as_of: date, run_id: str, lease: Lease, progress: RunProgress | None = None) -> list[str]:
+def work_through(
+    as_of: date, run_id: str, lease: Lease, runner: UnitRunner, progress: RunProgress | None = None
+) -> list[str]:
     """Run what is due, earliest date first and in step order within a day, until nothing is
     left; work a unit creates for the same day (a selection's batches) runs in the same pass.
     Before each pass the run checks that it still holds the journey lock."""
@@ -150,7 +190,7 @@ def work_through(as_of: date, run_id: str, lease: Lease, progress: RunProgress |
         keys = set(units.itertuples(index=False, name=None))
         if keys & done:
             raise RuntimeError(f"work due again after it completed: {sorted(keys & done)[:3]}")
-        more_failures, stale = run_units(units, as_of, run_id, lease)
+        more_failures, stale = run_units(units, as_of, run_id, lease, runner)
         failures += more_failures
         done |= keys - stale
         for key in stale:
@@ -176,16 +216,19 @@ def advance(as_of: date):
             clock = advanced_to(conn)
         log.info("advance started", advanced_to=clock.isoformat() if clock else None)
         progress = RunProgress(clock or as_of, as_of)
-        failures = rerun_units(None, as_of, run_id, lease) if (flow_run.run_count or 1) > 1 else []
-        failures += advance_journey(as_of, run_id, lease, progress)
+        with UnitRunner(engines.rules) as runner:
+            failures = rerun_units(None, as_of, run_id, lease, runner) if (flow_run.run_count or 1) > 1 else []
+            failures += advance_journey(as_of, run_id, lease, runner, progress)
         progress.reached(as_of)
         return _finish(engines, run_id, failures, {"as_of": as_of.isoformat()})
 
 
-def advance_journey(as_of: date, run_id: str, lease: Lease, progress: RunProgress | None = None) -> list[str]:
+def advance_journey(
+    as_of: date, run_id: str, lease: Lease, runner: UnitRunner, progress: RunProgress | None = None
+) -> list[str]:
     """Work through what is due up to ``as_of`` and move the clock there; the caller holds the
     journey lock (``lease``). Returns the units that failed."""
-    failures = work_through(as_of, run_id, lease, progress)
+    failures = work_through(as_of, run_id, lease, runner, progress)
     with fenced(engines_for_run(run_id).target, lease) as conn:
         clock = advanced_to(conn)
         if clock is None or as_of > clock:
@@ -205,19 +248,20 @@ def rerun_failed(tranche_id: str | None = None):
         raise Refusal("the journey has not been advanced yet: nothing can have failed")
     with journey_lock(engines.target, f"rerun-failed {run_id}") as lease:
         start_run(engines.target, run_id, "rerun-failed", clock, engines.rules)
-        failures = rerun_units(tranche_id, clock, run_id, lease)
-        failures += work_through(clock, run_id, lease)
+        with UnitRunner(engines.rules) as runner:
+            failures = rerun_units(tranche_id, clock, run_id, lease, runner)
+            failures += work_through(clock, run_id, lease, runner)
         return _finish(engines, run_id, failures, {"as_of": clock.isoformat()})
 
 
-def rerun_units(tranche_id: str | None, as_of: date, run_id: str, lease: Lease) -> list[str]:
+def rerun_units(tranche_id: str | None, as_of: date, run_id: str, lease: Lease, runner: UnitRunner) -> list[str]:
     """The failed units, run again in the order they were due (one that finds its cases changed
     is left to the pass that follows)."""
     engines = engines_for_run(run_id)
     with engines.target.connect() as conn:
         failed = failed_work(conn, tranche_id)
     log.info("rerunning failed units", units=len(failed), tranche=tranche_id)
-    return run_units(failed, as_of, run_id, lease)[0] if len(failed) else []
+    return run_units(failed, as_of, run_id, lease, runner)[0] if len(failed) else []
 
 
 def publish_artifacts(engines, run_id: str) -> None:

@@ -11,8 +11,6 @@ sets the pool's size).
 from __future__ import annotations
 
 import contextvars
-import gc
-import os
 import queue
 import threading
 import time
@@ -20,13 +18,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from prefect import flow, get_client, task
-from prefect.settings import PREFECT_API_URL, get_current_settings
-from prefect.task_runners import ProcessPoolTaskRunner
+from prefect import flow, task
 
 from csa_closure.db import engine_for
 from csa_closure.locks import journey_lock
-from csa_closure.logs import configure_logging, get_logger
+from csa_closure.logs import get_logger
 from csa_closure.retry import retry_on_transient
 from csa_closure.settings import Settings, rule_settings
 from extract.batches import (
@@ -43,6 +39,7 @@ from extract.cs2 import CS2
 from extract.cscs import CSCS
 from extract.systems import LegacySystem
 from flows import progress as run_progress
+from flows.workers import POOL_WORKERS, process_pool, share_api_with_workers
 from load.extracted import (
     finish_extract_run,
     record_batch,
@@ -96,27 +93,6 @@ INLINE_BATCHES = 2
 """Up to this many batches in all run in the flow's own process alone: starting a worker process
 (seconds) would cost a small extract more than it saves."""
 
-POOL_WORKERS = get_current_settings().tasks.runner.process_pool_max_workers or max(1, (os.cpu_count() or 2) - 1)
-"""Worker processes beside the flow's own, which works batches too: on two cores a second worker
-would spend seconds of one importing what the flow's process already has."""
-
-
-def _configure_worker() -> None:
-    """Set up a batch worker. Its imports' objects (a few hundred thousand) are frozen out of
-    the garbage collector's reach: its full collections during batches, and the one as it
-    exits, would otherwise walk them all, for nothing, and the flow waits for its exit."""
-    configure_logging()
-    gc.freeze()
-
-
-def _share_api_with_workers() -> None:
-    """Point the worker processes at this run's Prefect API. Without a configured server the
-    run has a temporary one of its own, and each worker would start yet another, so the
-    batches' task runs would be lost to the dashboard."""
-    if not PREFECT_API_URL.value():
-        os.environ["PREFECT_API_URL"] = str(get_client(sync_client=True).api_url)
-
-
 LEGACY_EMPTY = "the legacy database holds no CSCS or CS2 extract"
 
 
@@ -150,7 +126,7 @@ def extract_if_newer() -> ExtractFirst:
     return ExtractFirst(legacy_empty=False, extracted=extract_legacy(tuple(newer)))
 
 
-@flow(name="extract-legacy", task_runner=ProcessPoolTaskRunner(max_workers=POOL_WORKERS, initializer=_configure_worker))
+@flow(name="extract-legacy", task_runner=process_pool())
 def extract_legacy(schemes: tuple[str, ...] = ("1993", "2003")) -> list[dict]:
     """Extract every case of each legacy system; returns a summary per scheme. Holds the
     journey lock: the snapshot does not change under a selection."""
@@ -166,7 +142,7 @@ def _extract(legacy, target, settings: Settings, schemes: tuple[str, ...]) -> li
     batches = sum(map(len, ranges.values()))
     pooled = batches > INLINE_BATCHES
     if pooled:
-        _share_api_with_workers()
+        share_api_with_workers()
     progress = run_progress.extract_batches.get()
     if progress:
         progress(0, batches)

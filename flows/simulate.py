@@ -21,7 +21,7 @@ from csa_closure.db import engine_for
 from csa_closure.logs import get_logger
 from csa_closure.settings import Settings, rule_settings
 from csa_closure.locks import journey_lock
-from flows.advance import advance_journey, publish_artifacts
+from flows.advance import UnitRunner, advance_journey, publish_artifacts
 from flows.artifacts import RunProgress
 from flows.context import current_run_id, engines_for_run
 from flows.estate import generate_estate_flow
@@ -75,14 +75,15 @@ def simulate(
         extract_legacy()
         plan(start)
         start_run(target, run_id, "simulate", end, rules)
-        summary = _simulate_days(target, start, end, seed, run_id, lease, responses_dir, progress)
+        with UnitRunner(rules) as runner:
+            summary = _simulate_days(target, start, end, seed, run_id, lease, runner, responses_dir, progress)
         publish_artifacts(engines_for_run(run_id), run_id)
         finish_run(target, run_id, "FAILED" if summary["failed_units"] else "COMPLETED")
     log.info("simulation finished", **summary)
     return summary
 
 
-def _simulate_days(target, start, end, seed, run_id, lease, responses_dir, progress) -> dict:
+def _simulate_days(target, start, end, seed, run_id, lease, runner, responses_dir, progress) -> dict:
     """Advance the journey day by day, parents acting on the days they were drawn to."""
     rules = rule_settings()
     waiting = pd.DataFrame(
@@ -93,7 +94,7 @@ def _simulate_days(target, start, end, seed, run_id, lease, responses_dir, progr
     day, days, imported, failed = start, 0, 0, 0
     run_progress = RunProgress(start, end)
     while True:
-        failed += len(advance_journey(day, run_id, lease))
+        failed += len(advance_journey(day, run_id, lease, runner))
         run_progress.reached(day)
         days += 1
         selected = _newly(target, o.c.liability_end_date.isnot(None), applied, [o.c.selected_on, o.c.liability_end_date])

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
+import flows.advance
 import flows.steps
 from conftest import _pg_admin
 from csa_closure.cli import app
@@ -213,3 +214,17 @@ def test_a_batch_corrupted_before_its_commit_fails_alone_and_loads_nothing(world
     assert sum(1 for _, run_state, _ in runs if run_state == "COMPLETED") > 10
     assert decided == 0  # the failed unit was rolled back whole: nothing of it loaded
     assert len(totals) and (totals["difference"] == 0).all()  # what did load reconciles
+
+
+def test_units_worked_by_a_pool_of_processes_leave_what_threads_leave(world, target_of, monkeypatch):
+    """A step's batches run in processes when they are large enough (here: any)."""
+    monkeypatch.setenv("CSA_POOL_FROM_BATCH_CASES", "1")
+    pools = []
+    real_pool = flows.advance.process_pool
+    monkeypatch.setattr(flows.advance, "process_pool", lambda: pools.append(real_pool()) or pools[-1])
+    target = engine_for(target_of(world.planned, "pooled"))
+    state = advance(AS_OF, return_state=True)
+    assert state.is_completed(), state.message
+    assert len(pools) == 1  # started once, for the run
+    assert journey_state(target) == world.reference
+    assert invariant_breaks(target) == []
