@@ -1,9 +1,9 @@
 """The whole journey as operations run it, timed step by step against its floor.
 
     python bench/bench_journey.py [--cases 100000 1200000] [--backend sqlite postgres]
-                                  [--until 2016-03-31] [--answers]
+                                  [--until 2016-03-31] [--answers] [--legacy URL]
 
-An estate is generated (not timed), then the real ``csa-closure`` commands run one after the
+An estate is generated (not timed; ``--legacy`` names one generated before, to reuse), then the real ``csa-closure`` commands run one after the
 other, each in a process of its own, all reporting to one Prefect server: ``extract``,
 ``plan --start 2014-07-07``, ``advance --as-of UNTIL`` (with ``--answers``: the journey advanced
 week by week with simulated parents' answers imported as operations would), ``report``. For each
@@ -29,6 +29,8 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -198,12 +200,9 @@ def _draw_answers(env: dict, day: date, path: Path) -> tuple[float, float, int]:
     return run_command(env, "import-responses", str(path))
 
 
-def run(backend: str, cases: int, until: date, answers: bool) -> None:
+def run(backend: str, cases: int, until: date, answers: bool, legacy: str | None) -> None:
     with tempfile.TemporaryDirectory(prefix="csa_journey_") as folder, \
-            legacy_database(backend) as legacy_url, legacy_database(backend, "target") as target_url:
-        child = multiprocessing.get_context("spawn").Process(target=_generate, args=(legacy_url, cases))
-        child.start()
-        child.join()
+            _legacy(backend, cases, legacy) as legacy_url, legacy_database(backend, "target") as target_url:
         server = PrefectServer(Path(folder) / "prefect")
         env = os.environ | QUIET | {
             "CSA_LEGACY_URL": legacy_url, "CSA_TARGET_URL": target_url, "PREFECT_API_URL": server.url,
@@ -238,6 +237,19 @@ def run(backend: str, cases: int, until: date, answers: bool) -> None:
     sys.stdout.flush()
 
 
+@contextmanager
+def _legacy(backend: str, cases: int, reused: str | None) -> Iterator[str]:
+    """The legacy estate: the one named, or one generated for the run in a child process."""
+    if reused:
+        yield reused
+        return
+    with legacy_database(backend) as legacy_url:
+        child = multiprocessing.get_context("spawn").Process(target=_generate, args=(legacy_url, cases))
+        child.start()
+        child.join()
+        yield legacy_url
+
+
 def _generate(url: str, cases: int) -> None:
     generate_estate(make_engine(url, legacy=True, writable=True), cases)
 
@@ -248,10 +260,11 @@ def main() -> None:
     parser.add_argument("--backend", nargs="+", choices=["sqlite", "postgres"], default=["postgres", "sqlite"])
     parser.add_argument("--until", type=date.fromisoformat, default=date(2016, 3, 31))
     parser.add_argument("--answers", action="store_true", help="week by week, with simulated answers")
+    parser.add_argument("--legacy", help="a legacy estate generated before (of --cases cases), to reuse")
     args = parser.parse_args()
     for cases in args.cases:
         for backend in args.backend:
-            run(backend, cases, args.until, args.answers)
+            run(backend, cases, args.until, args.answers, args.legacy)
 
 
 if __name__ == "__main__":

@@ -83,10 +83,11 @@ class Engines:
 
 @dataclass(frozen=True)
 class LegacyCases:
-    """Canonical cases and ledger of named cases, read fresh from the legacy systems."""
+    """Canonical cases, ledger and parents of named cases, read fresh from the legacy systems."""
 
     cases: pd.DataFrame
     ledger: pd.DataFrame
+    parties: pd.DataFrame
 
 
 def snapshot_cases(engines: Engines, case_refs: list[str]) -> pd.DataFrame:
@@ -104,7 +105,7 @@ def read_legacy_cases(engines: Engines, label: str, case_refs: list[str]) -> Leg
     """Re-read named cases from both legacy systems, validating them as the extract does; the
     broken ones are quarantined and left out."""
     snapshot = snapshot_cases(engines, case_refs)
-    cases, ledgers = [], []
+    cases, ledgers, parties = [], [], []
     for scheme, of_scheme in snapshot.groupby("scheme"):
         system = SYSTEMS[scheme]
         extracted_on = extract_date(engines.legacy, system)
@@ -114,6 +115,7 @@ def read_legacy_cases(engines: Engines, label: str, case_refs: list[str]) -> Leg
         )
         cases.append(extracted.cases)
         ledgers.append(extracted.ledger)
+        parties.append(extracted.parties)
         if extracted.quarantined:
             with engines.target.begin() as conn:
                 record_quarantine(
@@ -122,17 +124,25 @@ def read_legacy_cases(engines: Engines, label: str, case_refs: list[str]) -> Leg
     return LegacyCases(
         cases=pd.concat(cases, ignore_index=True) if cases else snapshot.iloc[0:0],
         ledger=pd.concat(ledgers, ignore_index=True) if ledgers else pd.DataFrame(),
+        parties=pd.concat(parties, ignore_index=True) if parties else pd.DataFrame(columns=["person_ref"]),
     )
 
 
-def _letters_with_bodies(engines: Engines, changes: JourneyChanges, cases: pd.DataFrame) -> pd.DataFrame:
+def _letters_with_bodies(
+    engines: Engines, changes: JourneyChanges, cases: pd.DataFrame, known: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Every letter the step created, with the values that fill it for its recipient
-    (safeguarding decides what those are); the text is rendered when it is printed."""
+    (safeguarding decides what those are); the text is rendered when it is printed. Parents
+    the step read already (``known``) are not read again."""
     letters = changes.letters
     if letters.empty:
         return letters
     of_letters = cases[cases["case_ref"].isin(letters["case_ref"])]
-    parties = read_parties(engines.legacy, pd.concat([of_letters["nrp_ref"], of_letters["pwc_ref"]]))
+    needed = pd.concat([of_letters["nrp_ref"], of_letters["pwc_ref"]]).drop_duplicates()
+    known = known if known is not None else pd.DataFrame(columns=["person_ref"])
+    have = known[known["person_ref"].isin(needed)]
+    missing = needed[~needed.isin(have["person_ref"])]
+    parties = pd.concat([have, read_parties(engines.legacy, missing)], ignore_index=True) if len(missing) else have
     services = changes.cms_openings.drop_duplicates("case_ref").set_index("case_ref")["service_type"]
     context = changes.outcomes.merge(
         of_letters[["case_ref", "nrp_ref", "pwc_ref", "dv_marker"]], on="case_ref"
@@ -149,11 +159,12 @@ def _commit(
     refused: pd.DataFrame | None = None,
     started: str | None = None,
     dropped: list[str] | None = None,
+    parties: pd.DataFrame | None = None,
 ) -> dict:
     """Write a step's changes in one transaction that commits only while the run holds the
     journey, if the cases it ``read`` (their journeys, with ``version``) are unchanged, and if
     its batch reconciles."""
-    letters = _letters_with_bodies(engines, changes, cases)
+    letters = _letters_with_bodies(engines, changes, cases, parties)
     with fenced(engines.target, engines.lease) as conn:
         claim_cases(conn, _versions(read))
         write_changes(conn, changes, cases, letters, engines.run_id, engines.rules)
@@ -190,7 +201,8 @@ def start_batch(engines: Engines, batch_id: str, selected_on: date) -> dict:
             mark_batch_started(conn, batch_id)
         return {"cases": 0, "dropped": len(unreadable)}
     changes = start_journeys(chosen, legacy.cases, legacy.ledger, engines.rules)
-    return _commit(engines, changes, legacy.cases, NOTHING_READ, started=batch_id, dropped=list(unreadable)) | {
+    return _commit(engines, changes, legacy.cases, NOTHING_READ, started=batch_id, dropped=list(unreadable),
+                   parties=legacy.parties) | {
         "dropped": len(unreadable)
     }
 
@@ -222,7 +234,7 @@ def end_batch(engines: Engines, batch_id: str, ends_on: date) -> dict:
     changes = end_liability(
         outcomes, journeys, cases, legacy.ledger, pd.Timestamp(ends_on), engines.rules
     )
-    return _commit(engines, changes, cases, journeys)
+    return _commit(engines, changes, cases, journeys, parties=legacy.parties)
 
 
 def _with_snapshot_fallback(engines: Engines, legacy: LegacyCases, outcomes: pd.DataFrame) -> pd.DataFrame:
