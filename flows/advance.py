@@ -29,7 +29,6 @@ from flows.extraction import extract_if_newer
 from flows.workers import process_pool, share_api_with_workers
 from load.journey import (
     StaleCases,
-    Step,
     advanced_to,
     due_work,
     failed_work,
@@ -39,6 +38,7 @@ from load.journey import (
     tranches_worked,
 )
 from load.runs import finish_run, start_run
+from transform.codes import RunState, Step, UnitState
 
 log = get_logger("advance")
 
@@ -155,10 +155,10 @@ def run_units(
         try:
             with fenced(engines.target, lease) as conn:
                 if error is None:
-                    record_batch_run(conn, key, "COMPLETED", run_id)
+                    record_batch_run(conn, key, UnitState.COMPLETED, run_id)
                 else:
                     message = str(state.message or state.name)[:2000]
-                    record_batch_run(conn, key, "FAILED", run_id, message)
+                    record_batch_run(conn, key, UnitState.FAILED, run_id, message)
                     failures.append(f"{unit.step} {unit.batch_id} {due_on}: {message}")
         except JourneyLockLost as error:
             lost = error
@@ -275,7 +275,7 @@ def publish_artifacts(engines, run_id: str) -> None:
 
 def _finish(engines, run_id: str, failures: list[str], summary: dict):
     publish_artifacts(engines, run_id)
-    finish_run(engines.target, run_id, "FAILED" if failures else "COMPLETED")
+    finish_run(engines.target, run_id, RunState.FAILED if failures else RunState.COMPLETED)
     if failures:
         log.error("run finished with failed units", failed=len(failures))
         return Failed(message=f"{len(failures)} unit(s) of work failed; first: {failures[0]}")

@@ -38,6 +38,7 @@ from flows.record import (
 )
 from load.journey import tranche_schedule
 from load.migrate import SchemaNotCurrent, require_current_schema
+from transform.codes import TrancheKind
 
 TIMEZONE = "Europe/London"
 DAILY_CRON = "0 6 * * *"
@@ -71,7 +72,7 @@ def selection_schedules(target: Engine) -> list[Schedule]:
     require_current_schema(target)
     with target.connect() as conn:
         schedule = tranche_schedule(conn)
-    waiting = schedule[(schedule["kind"] == "PLANNED") & schedule["selected_cases"].isna()]
+    waiting = schedule[(schedule["kind"] == TrancheKind.PLANNED) & schedule["selected_cases"].isna()]
     return [selection_schedule(day.date()) for day in sorted(set(waiting["selection_date"]))]
 
 

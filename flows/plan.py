@@ -24,6 +24,7 @@ from load.journey import (
     unselected_snapshot,
 )
 from load.runs import finish_run, start_run
+from transform.codes import RunState, TrancheKind
 from transform.segments import classify_segments
 from transform.tranches import plan_tranches
 
@@ -80,7 +81,7 @@ def _plan(engines, run_id, lease, start, until, capacity, interval_days) -> Plan
     numbers = range(numbered_from + 1, numbered_from + len(walk.tranches) + 1)
     tranches = walk.tranches.assign(
         tranche_id=[f"T{number:04d}" for number in numbers],
-        kind="PLANNED",
+        kind=TrancheKind.PLANNED.value,
         segment_group=[group_label(g, rules) for g in walk.tranches["segment_group"]],
         capacity=rules.tranche_capacity,
         selected_cases=pd.array([pd.NA] * len(walk.tranches), dtype="Int64"),
@@ -88,7 +89,7 @@ def _plan(engines, run_id, lease, start, until, capacity, interval_days) -> Plan
     with fenced(engines.target, lease) as conn:
         replace_plan(conn, tranches)
         schedule = tranche_schedule(conn)
-    finish_run(engines.target, run_id, "COMPLETED")
+    finish_run(engines.target, run_id, RunState.COMPLETED)
     log.info("plan recorded", tranches=len(tranches), nothing_to_do=walk.nothing_to_do, unplanned=walk.unplanned)
     legacy_empty = first.legacy_empty and unselected.empty and schedule.empty
     return PlanSummary(schedule, walk.nothing_to_do, walk.unplanned, legacy_empty)

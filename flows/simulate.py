@@ -33,7 +33,7 @@ from load.runs import finish_run, start_run
 from load.migrate import upgrade_target
 from load.schema import closure_outcome
 from synthetic import parents
-from transform.codes import JourneyState
+from transform.codes import JourneyState, RunState
 
 log = get_logger("simulate")
 RESPONSE_COLUMNS = ["event", "case", "service", "choice", "received"]
@@ -78,7 +78,7 @@ def simulate(
         with UnitRunner(rules) as runner:
             summary = _simulate_days(target, start, end, seed, run_id, lease, runner, responses_dir, progress)
         publish_artifacts(engines_for_run(run_id), run_id)
-        finish_run(target, run_id, "FAILED" if summary["failed_units"] else "COMPLETED")
+        finish_run(target, run_id, RunState.FAILED if summary["failed_units"] else RunState.COMPLETED)
     log.info("simulation finished", **summary)
     return summary
 

@@ -42,7 +42,7 @@ from load.journey import (
 from load.reconcile import require_reconciled
 from load.schema import case_journey, closure_outcome, legacy_case
 from csa_closure.settings import RuleSettings
-from transform.codes import Choice, JourneyState, ServiceType
+from transform.codes import Choice, EventKind, JourneyState, ServiceType, TrancheKind
 from transform.journey import (
     JourneyChanges,
     end_liability,
@@ -370,7 +370,7 @@ def _segments_kept_on(conn, day: pd.Timestamp) -> bool:
 def close_reactively(engines: Engines, received_on: date) -> dict:
     """New CMS applications received on a day close the NRP's other open cases (section 3)."""
     with engines.target.connect() as conn:
-        applications = accepted_events(conn, None, received_on, ("NEW_APPLICATION",))
+        applications = accepted_events(conn, None, received_on, (EventKind.NEW_APPLICATION,))
         unselected = unselected_of_nrps(conn, applications["nrp_ref"].tolist())
     closures = reactive_closures(applications, unselected, engines.rules)
     segments = classify_segments(unselected, pd.Timestamp(received_on), engines.rules)
@@ -385,7 +385,7 @@ def close_reactively(engines: Engines, received_on: date) -> dict:
                 chosen,
                 {
                     "tranche_id": tranche_id,
-                    "kind": "REACTIVE",
+                    "kind": TrancheKind.REACTIVE.value,
                     "selection_date": received_on,
                     "segment_group": ",".join(map(str, sorted(chosen["segment"].unique()))),
                     "capacity": len(chosen),

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Connection, Select, insert, select, update
 
 from load.schema import case_journey, closure_outcome, journey_clock, legacy_case, operator_event
 from load.writes import frame_records
+from transform.codes import EventKind
 
 CHUNK = 5_000
 """References per ``IN`` list: well inside SQLite's limit on bound parameters."""
@@ -105,7 +106,7 @@ def read_new_applications(conn: Connection, nrp_refs: Iterable[str], statuses: I
     """
     event = operator_event.c
     query = select(event.nrp_ref, event.pwc_ref, event.received_on).where(
-        event.kind == "NEW_APPLICATION", event.status.in_(list(statuses))
+        event.kind == EventKind.NEW_APPLICATION, event.status.in_(list(statuses))
     )
     return _as_dates(_read_in(conn, query, event.nrp_ref, nrp_refs), ["received_on"])
 

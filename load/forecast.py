@@ -16,7 +16,7 @@ from sqlalchemy import Connection, func, select
 
 from load.journey import advanced_to, batch_outcomes, read_frame
 from load.schema import closure_outcome, held_case, legacy_case, selection, tranche
-from transform.codes import JourneyState
+from transform.codes import JourneyState, TrancheKind
 
 
 def _in_snapshot(case_ref):
@@ -77,7 +77,7 @@ def planned_selection_dates(conn: Connection) -> pd.Series:
     t = tranche.c
     frame = read_frame(
         conn,
-        select(t.selection_date).where(t.kind == "PLANNED", t.selected_cases.is_(None)),
+        select(t.selection_date).where(t.kind == TrancheKind.PLANNED, t.selected_cases.is_(None)),
         dates=["selection_date"],
     )
     return frame["selection_date"]

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 from sqlalchemy import (
     Connection,
+    Text,
     and_,
     func,
     insert,
@@ -43,7 +44,7 @@ from load.schema import (
 from load.frames import read_frame
 from load.letters import insert_letters
 from load.writes import frame_records, upsert_frame, upsert_rows
-from transform.codes import JourneyState
+from transform.codes import EventKind, EventStatus, JourneyState, Step, TrancheKind, UnitState
 from transform.instalments import instalment_schedule
 from transform.journey import JOURNEY_COLUMNS, OUTCOME_COLUMNS, JourneyChanges
 
@@ -56,20 +57,6 @@ OUTCOME_MONEY = ["arrears_pwc_pence", "arrears_sos_pence", "cms_case_id"]
 JOURNEY_MONEY = ["ledger_pwc_pence", "ledger_sos_pence", "adjust_pwc_pence", "adjust_sos_pence"]
 IN_CHUNK = 5_000
 """Values per ``IN`` list: well inside SQLite's limit on bound parameters."""
-
-
-class Step:
-    """The units of work of the journey, in the order they run on one day."""
-
-    EVENTS = "EVENTS"
-    REACTIVE = "REACTIVE"
-    SELECT = "SELECT"
-    START = "START"
-    REMIND = "REMIND"
-    END = "END"
-    DEADLINE = "DEADLINE"
-
-    ORDER = (EVENTS, REACTIVE, SELECT, START, REMIND, END, DEADLINE)
 
 
 # --- the clock --------------------------------------------------------------------------------
@@ -107,11 +94,11 @@ def due_work(conn: Connection, as_of: date, after: date | None = None) -> pd.Dat
         day = min(dates)
         units = pd.concat([read_frame(conn, kind.on(day)) for kind in _DUE], ignore_index=True)
         failed = read_frame(conn, select(batch_run.c.step, batch_run.c.batch_id)
-                            .where(batch_run.c.state == "FAILED", batch_run.c.due_on == day))
+                            .where(batch_run.c.state == UnitState.FAILED, batch_run.c.due_on == day))
         keys = pd.MultiIndex.from_frame(units[["step", "batch_id"]])
         units = units[~keys.isin(pd.MultiIndex.from_frame(failed))] if len(failed) else units
         if len(units):
-            order = {step: position for position, step in enumerate(Step.ORDER)}
+            order = {step: position for position, step in enumerate(Step)}
             return (units.drop_duplicates().assign(due_on=pd.Timestamp(day), position=units["step"].map(order))
                     .sort_values(["position", "batch_id"], ignore_index=True)[["due_on", "step", "batch_id"]])
         after = day
@@ -127,7 +114,7 @@ class _DueKind:
 
     def on(self, day: date):
         return (
-            select(literal(self.step).label("step"), self.batch.label("batch_id"))
+            select(literal(self.step.value, Text).label("step"), self.batch.label("batch_id"))
             .select_from(self.source)
             .where(*self.condition, self.when == day - timedelta(days=self.days_after))
             .distinct()
@@ -152,15 +139,15 @@ def _no_units() -> pd.DataFrame:
 
 
 _o, _j, _e = closure_outcome.c, case_journey.c, operator_event.c
-_WAITING = _e.status == "ACCEPTED"
+_WAITING = _e.status == EventStatus.ACCEPTED
 _DUE = [
     _DueKind(Step.EVENTS, _e.received_on, _o.batch_id,
              operator_event.join(closure_outcome, _o.csa_case_ref == _e.csa_case_ref),
-             _WAITING, _e.kind != "NEW_APPLICATION"),
-    _DueKind(Step.REACTIVE, _e.received_on, literal("REACTIVE"), operator_event, _WAITING,
-             _e.kind == "NEW_APPLICATION"),
+             _WAITING, _e.kind != EventKind.NEW_APPLICATION),
+    _DueKind(Step.REACTIVE, _e.received_on, literal(TrancheKind.REACTIVE.value, Text), operator_event, _WAITING,
+             _e.kind == EventKind.NEW_APPLICATION),
     _DueKind(Step.SELECT, tranche.c.selection_date, tranche.c.tranche_id, tranche,
-             tranche.c.kind == "PLANNED", tranche.c.selected_cases.is_(None)),
+             tranche.c.kind == TrancheKind.PLANNED, tranche.c.selected_cases.is_(None)),
     _DueKind(Step.START, tranche.c.selection_date, batch.c.batch_id,
              batch.join(tranche, tranche.c.tranche_id == batch.c.tranche_id), batch.c.started.is_(False)),
     _DueKind(Step.REMIND, _j.reminder_on, _o.batch_id,
@@ -225,7 +212,7 @@ def accepted_events(conn: Connection, batch_id: str | None, on: date, kinds: Seq
     statement = select(
         e.c.event_id, e.c.kind, e.c.csa_case_ref.label("case_ref"), e.c.nrp_ref, e.c.pwc_ref,
         e.c.value, e.c.pwc_pence, e.c.sos_pence, e.c.channel, e.c.received_on,
-    ).where(e.c.status == "ACCEPTED", e.c.received_on == on, e.c.kind.in_(list(kinds)))
+    ).where(e.c.status == EventStatus.ACCEPTED, e.c.received_on == on, e.c.kind.in_(list(kinds)))
     if batch_id is not None:
         statement = statement.join(o, o.c.csa_case_ref == e.c.csa_case_ref).where(o.c.batch_id == batch_id)
     return read_frame(
@@ -237,8 +224,8 @@ def mark_events_applied(conn: Connection, event_ids: Sequence[int], run_id: str)
     if event_ids:
         conn.execute(
             update(operator_event)
-            .where(operator_event.c.event_id.in_(list(event_ids)), operator_event.c.status == "ACCEPTED")
-            .values(status="APPLIED", applied_run=run_id)
+            .where(operator_event.c.event_id.in_(list(event_ids)), operator_event.c.status == EventStatus.ACCEPTED)
+            .values(status=EventStatus.APPLIED, applied_run=run_id)
         )
 
 
@@ -248,8 +235,8 @@ def mark_events_refused(conn: Connection, events: pd.DataFrame, run_id: str) -> 
     for event_id, refusal in zip(events["event_id"], events["refusal"]):
         conn.execute(
             update(operator_event)
-            .where(operator_event.c.event_id == int(event_id), operator_event.c.status == "ACCEPTED")
-            .values(status="REFUSED", refusal=f"not applied: {refusal}", applied_run=run_id)
+            .where(operator_event.c.event_id == int(event_id), operator_event.c.status == EventStatus.ACCEPTED)
+            .values(status=EventStatus.REFUSED, refusal=f"not applied: {refusal}", applied_run=run_id)
         )
 
 
@@ -531,7 +518,7 @@ def planned_tranche(conn: Connection, tranche_id: str) -> dict:
 def replace_plan(conn: Connection, tranches: pd.DataFrame) -> None:
     """The planned tranches not selected yet give way to a new plan."""
     conn.execute(
-        tranche.delete().where(tranche.c.kind == "PLANNED", tranche.c.selected_cases.is_(None))
+        tranche.delete().where(tranche.c.kind == TrancheKind.PLANNED, tranche.c.selected_cases.is_(None))
     )
     upsert_frame(conn, tranche, tranches, key=["tranche_id"])
 
@@ -539,7 +526,7 @@ def replace_plan(conn: Connection, tranches: pd.DataFrame) -> None:
 def selected_planned_tranches(conn: Connection) -> int:
     return conn.execute(
         select(func.count()).select_from(tranche).where(
-            tranche.c.kind == "PLANNED", tranche.c.selected_cases.isnot(None)
+            tranche.c.kind == TrancheKind.PLANNED, tranche.c.selected_cases.isnot(None)
         )
     ).scalar_one()
 
@@ -553,14 +540,14 @@ def failed_work(conn: Connection, tranche_id: str | None = None) -> pd.DataFrame
     """Units of work whose last attempt failed (of one tranche, or all): ``due_on``, ``step``,
     ``batch_id``, in the order they were due."""
     statement = select(batch_run.c.due_on, batch_run.c.step, batch_run.c.batch_id).where(
-        batch_run.c.state == "FAILED"
+        batch_run.c.state == UnitState.FAILED
     )
     if tranche_id is not None:
         statement = statement.where(
             (batch_run.c.batch_id == tranche_id) | batch_run.c.batch_id.like(f"{tranche_id}-B%")
         )
     frame = read_frame(conn, statement, dates=["due_on"])
-    order = {step: position for position, step in enumerate(Step.ORDER)}
+    order = {step: position for position, step in enumerate(Step)}
     return frame.assign(position=frame["step"].map(order)).sort_values(
         ["due_on", "position", "batch_id"], ignore_index=True
     ).drop(columns="position")

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from load.schema import letter, print_batch
 from load.writes import insert_new_frame, update_from_frame
-from transform.codes import LetterStatus
+from transform.codes import LetterStatus, PrintBatchState
 
 LETTER_KEY = ("csa_case_ref", "journey_event", "template", "recipient_role")
 INSERT_COLUMNS = [*LETTER_KEY, "status", "created_on", "body", "template_version"]
@@ -25,7 +25,6 @@ PRINT_COLUMNS = [
     "letter_id", "csa_case_ref", "template", "template_version", "recipient_role", "created_on", "body",
 ]
 CHUNK_SIZE = 5_000
-CLAIMED, DISPATCHED = "CLAIMED", "DISPATCHED"
 
 
 def insert_letters(conn: Connection, letters: pd.DataFrame) -> int:
@@ -41,7 +40,7 @@ def insert_letters(conn: Connection, letters: pd.DataFrame) -> int:
 def claim_pending(conn: Connection, batch_id: str, claimed_at: datetime) -> int:
     """Claim every pending letter not in a batch yet for a new print batch; returns how many
     (none: no batch is recorded)."""
-    conn.execute(insert(print_batch).values(print_batch=batch_id, state=CLAIMED, claimed_at=claimed_at, letters=0))
+    conn.execute(insert(print_batch).values(print_batch=batch_id, state=PrintBatchState.CLAIMED, claimed_at=claimed_at, letters=0))
     claimed = conn.execute(
         update(letter)
         .where(letter.c.status == LetterStatus.PENDING.value, letter.c.print_batch.is_(None))
@@ -57,7 +56,7 @@ def claim_pending(conn: Connection, batch_id: str, claimed_at: datetime) -> int:
 def claimed_batches(conn: Connection) -> list[dict]:
     """Print batches claimed but not yet dispatched (an interrupted dispatch's), oldest first."""
     rows = conn.execute(
-        select(print_batch).where(print_batch.c.state == CLAIMED).order_by(print_batch.c.claimed_at)
+        select(print_batch).where(print_batch.c.state == PrintBatchState.CLAIMED).order_by(print_batch.c.claimed_at)
     ).mappings()
     return [dict(row) for row in rows]
 
@@ -88,7 +87,7 @@ def mark_dispatched(
     conn.execute(
         update(print_batch)
         .where(print_batch.c.print_batch == batch_id)
-        .values(state=DISPATCHED, sha256=sha256, dispatched_at=dispatched_at)
+        .values(state=PrintBatchState.DISPATCHED, sha256=sha256, dispatched_at=dispatched_at)
     )
     return marked
 

@@ -15,6 +15,7 @@ from sqlalchemy import BigInteger, ColumnElement, Connection, Engine, Select, ca
 
 from csa_closure.db import is_postgres
 from load.journey import read_frame
+from transform.codes import UnitState
 from load.schema import (
     batch_run,
     closure_outcome,
@@ -160,7 +161,7 @@ def held_cases(conn: Connection) -> pd.DataFrame:
 def failed_units(conn: Connection, tranche_id: str | None) -> pd.DataFrame:
     """Units of work whose last attempt failed: ``batch_id``, ``step``, ``due_on``, ``last_error``."""
     run = batch_run.c
-    query = select(run.batch_id, run.step, run.due_on, run.last_error).where(run.state == "FAILED")
+    query = select(run.batch_id, run.step, run.due_on, run.last_error).where(run.state == UnitState.FAILED)
     if tranche_id:
         query = query.where((run.batch_id == tranche_id) | run.batch_id.like(f"{tranche_id}-B%"))
     return read_frame(conn, query, dates=["due_on"])

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, update
 from csa_closure.settings import RuleSettings
 from load.schema import engine_run
 from load.writes import upsert_rows
+from transform.codes import RunState
 
 
 def start_run(target: Engine, run_id: str, command: str, as_of: date | None, rules: RuleSettings) -> None:
@@ -24,7 +25,7 @@ def start_run(target: Engine, run_id: str, command: str, as_of: date | None, rul
                     "as_of": as_of,
                     "started_at": datetime.now(UTC),
                     "finished_at": None,
-                    "state": "RUNNING",
+                    "state": RunState.RUNNING,
                     "rule_settings": json.dumps(rules.model_dump(mode="json"), sort_keys=True),
                 }
             ],

@@ -141,3 +141,62 @@ class Cause(StrEnum):
     HOLD_RESOLUTION = "HOLD_RESOLUTION"
     CHOICE = "CHOICE"
     NO_RESPONSE = "NO_RESPONSE"
+
+
+class EventKind(StrEnum):
+    """What operations recorded (``operator_event.kind``, section 8)."""
+
+    APPLICATION = "APPLICATION"
+    NEW_APPLICATION = "NEW_APPLICATION"
+    CHOICE = "CHOICE"
+    EXTENSION = "EXTENSION"
+    HOLD_RESOLUTION = "HOLD_RESOLUTION"
+
+
+class EventStatus(StrEnum):
+    """Where a recorded event stands (``operator_event.status``)."""
+
+    ACCEPTED = "ACCEPTED"
+    APPLIED = "APPLIED"
+    REFUSED = "REFUSED"
+
+
+class Step(StrEnum):
+    """The journey's units of work, in the order they run on one day (``batch_run.step``)."""
+
+    EVENTS = "EVENTS"
+    REACTIVE = "REACTIVE"
+    SELECT = "SELECT"
+    START = "START"
+    REMIND = "REMIND"
+    END = "END"
+    DEADLINE = "DEADLINE"
+
+
+class UnitState(StrEnum):
+    """How a unit of work's last attempt ended (``batch_run.state``)."""
+
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+
+class RunState(StrEnum):
+    """Where a command's run stands (``engine_run.state``)."""
+
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+
+class TrancheKind(StrEnum):
+    """A planned tranche (``T0001``) or a reactive one (``R20150314``), section 2 and 3."""
+
+    PLANNED = "PLANNED"
+    REACTIVE = "REACTIVE"
+
+
+class PrintBatchState(StrEnum):
+    """A print batch claimed, its file not yet in place; or dispatched (``print_batch.state``)."""
+
+    CLAIMED = "CLAIMED"
+    DISPATCHED = "DISPATCHED"

@@ -18,29 +18,19 @@ import pandas as pd
 
 from csa_closure.settings import RuleSettings
 from transform.choice import _earlier_in_batch, answer_refusals, extension_refusals
-from transform.codes import Choice, HoldResolution, JourneyState, ServiceType, Verification
+from transform.codes import (
+    Choice,
+    EventKind,
+    EventStatus,
+    HoldResolution,
+    JourneyState,
+    ServiceType,
+    Verification,
+)
 from transform.dates import add_days, extended_deadline
 from transform.refusals import first_refusal
 from transform.shown import CONTROL, escaped_values
 from transform.verification import hold_resolution_refusals
-
-
-class EventKind(StrEnum):
-    """What operations recorded (``operator_event.kind``)."""
-
-    APPLICATION = "APPLICATION"
-    NEW_APPLICATION = "NEW_APPLICATION"
-    CHOICE = "CHOICE"
-    EXTENSION = "EXTENSION"
-    HOLD_RESOLUTION = "HOLD_RESOLUTION"
-
-
-class EventStatus(StrEnum):
-    """Where a recorded event stands (``operator_event.status``)."""
-
-    ACCEPTED = "ACCEPTED"
-    APPLIED = "APPLIED"
-    REFUSED = "REFUSED"
 
 
 EVENT_NAMES: dict[str, EventKind] = {
@@ -128,8 +118,8 @@ def parse_events(raw: pd.DataFrame) -> pd.DataFrame:
     """
     text = raw.reindex(columns=list(RAW_COLUMNS)).fillna("").astype(str).apply(lambda c: c.str.strip())
     kind = text["event"].str.lower().map(EVENT_NAMES)
-    for field, users in FIELD_USERS.items():
-        text[field] = text[field].where(kind.isin(users), "")
+    for name, users in FIELD_USERS.items():
+        text[name] = text[name].where(kind.isin(users), "")
     # From here on the text is as a refusal shows it and the audit stores it: a control
     # character, which no field may hold, escaped (PostgreSQL's text cannot hold a NUL).
     controlled = text.apply(lambda column: column.str.contains(CONTROL))
