@@ -3,7 +3,7 @@
 The flow only orchestrates: it asks the target what is due (``load.journey.due_work``), runs
 each unit of work as a Prefect task named and tagged by step, tranche, batch and date, records
 the unit's outcome in ``batch_run`` and moves the journey clock. What a unit does is in
-``flows.steps``; the rules are in ``transform``.
+``csa_closure.service.journey``; the rules are in ``transform``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from csa_closure.logs import bind_context, get_logger
 from csa_closure.refusal import Refusal
 from csa_closure.retry import retry_on_transient
 from csa_closure.settings import RuleSettings, Settings
-from flows import steps
+from csa_closure.service import journey
 from flows.artifacts import RunProgress, publish_holds_and_quarantine, publish_tranche
 from flows.context import checked_engines, current_run_id, engines_for_run
 from flows.extraction import extract_if_newer
@@ -74,13 +74,13 @@ def journey_step(step: str, batch_id: str, due_on: date, as_of: date, run_id: st
     engines = engines_for_run(run_id, lease_token)
     bind_context(run_id=run_id, step=step, batch_id=batch_id, due_on=due_on.isoformat())
     work = {
-        Step.EVENTS: lambda: steps.apply_batch_events(engines, batch_id, due_on, as_of),
-        Step.REACTIVE: lambda: steps.close_reactively(engines, due_on),
-        Step.SELECT: lambda: steps.select_tranche(engines, batch_id),
-        Step.START: lambda: steps.start_batch(engines, batch_id, due_on),
-        Step.REMIND: lambda: steps.remind_batch(engines, batch_id, due_on),
-        Step.END: lambda: steps.end_batch(engines, batch_id, due_on),
-        Step.DEADLINE: lambda: steps.lapse_batch(engines, batch_id, due_on),
+        Step.EVENTS: lambda: journey.apply_batch_events(engines, batch_id, due_on, as_of),
+        Step.REACTIVE: lambda: journey.close_reactively(engines, due_on),
+        Step.SELECT: lambda: journey.select_tranche(engines, batch_id),
+        Step.START: lambda: journey.start_batch(engines, batch_id, due_on),
+        Step.REMIND: lambda: journey.remind_batch(engines, batch_id, due_on),
+        Step.END: lambda: journey.end_batch(engines, batch_id, due_on),
+        Step.DEADLINE: lambda: journey.lapse_batch(engines, batch_id, due_on),
     }[step]
     counts = work()
     log.info("unit of work done", **counts)

@@ -29,7 +29,7 @@ from csa_closure.retry import retry_on_transient
 from csa_closure.rules_file import alternative_rules
 from csa_closure.settings import RuleSettings, Settings, rule_settings
 from extract.batches import CaseKeys, extract_date, read_batch
-from flows.steps import NO_DUPLICATES, SYSTEMS
+from csa_closure.service.journey import NO_DUPLICATES, SYSTEMS
 from load.forecast import (
     case_keys,
     held_back_cases,

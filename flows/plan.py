@@ -13,7 +13,7 @@ from csa_closure.logs import get_logger
 from csa_closure.refusal import Refusal
 from flows.context import checked_engines, current_run_id
 from flows.extraction import extract_if_newer
-from flows.steps import group_label
+from csa_closure.service.journey import group_label
 from load.journey import (
     advanced_to,
     latest_extract_date,

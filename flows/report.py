@@ -15,7 +15,7 @@ from csa_closure.settings import Settings
 from load import report as reads
 from load.journey import advanced_to
 from load.migrate import require_current_schema
-from load.reconcile import money_totals
+from csa_closure.service.reconcile import money_totals
 from transform.report import Report, ReportRows, build_report
 
 log = get_logger("report")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from enum import Enum
 
 import pandas as pd
 from sqlalchemy import (
@@ -23,7 +24,6 @@ from sqlalchemy import (
     update,
 )
 
-from csa_closure.settings import RuleSettings
 from load.schema import (
     batch,
     batch_run,
@@ -44,8 +44,8 @@ from load.schema import (
 from load.frames import read_frame
 from load.letters import insert_letters
 from load.writes import frame_records, upsert_frame, upsert_rows
-from transform.codes import EventKind, EventStatus, JourneyState, Step, TrancheKind, UnitState
-from transform.instalments import instalment_schedule
+from transform.codes import EventStatus, Step, TrancheKind, UnitState
+from transform.due import DUE, DUE_BY_STEP, Due
 from transform.journey import JOURNEY_COLUMNS, OUTCOME_COLUMNS, JourneyChanges
 
 OUTCOME_DATES = ["selected_on", "liability_end_date", "choice_deadline"]
@@ -104,13 +104,30 @@ def due_work(conn: Connection, as_of: date, after: date | None = None) -> pd.Dat
         after = day
 
 
-class _DueKind:
-    """One step's units: the date each falls due on (``when``), the batch it works (``batch``)
-    and the condition that makes it due, over ``source``."""
+_RECORDS = {"event": operator_event, "tranche": tranche, "batch": batch, "outcome": closure_outcome,
+            "journey": case_journey}
+_o, _j, _e = closure_outcome.c, case_journey.c, operator_event.c
+_UNITS = {
+    # where each step's records are, and which batch a record's unit works
+    Step.EVENTS: (operator_event.join(closure_outcome, _o.csa_case_ref == _e.csa_case_ref), _o.batch_id),
+    Step.REACTIVE: (operator_event, literal(TrancheKind.REACTIVE.value, Text)),
+    Step.SELECT: (tranche, tranche.c.tranche_id),
+    Step.START: (batch.join(tranche, tranche.c.tranche_id == batch.c.tranche_id), batch.c.batch_id),
+    Step.REMIND: (case_journey.join(closure_outcome, _o.csa_case_ref == _j.csa_case_ref), _o.batch_id),
+    Step.END: (case_journey.join(closure_outcome, _o.csa_case_ref == _j.csa_case_ref), _o.batch_id),
+    Step.DEADLINE: (closure_outcome, _o.batch_id),
+}
 
-    def __init__(self, step: str, when, batch, source, *condition, days_after: int = 0) -> None:
-        self.step, self.when, self.batch, self.source = step, when, batch, source
-        self.condition, self.days_after = condition, days_after
+
+class _DueKind:
+    """One step's due rule (``transform.due``) as SQL: the date its units fall due from
+    (``when``), the batch a unit works (``batch``) and its conditions, over ``source``."""
+
+    def __init__(self, due: Due) -> None:
+        self.step, self.days_after = due.step, due.days_after
+        self.source, self.batch = _UNITS[due.step]
+        self.when = _field(due.date)
+        self.condition = [*(_condition(*c) for c in due.conditions), self.when.isnot(None)]
 
     def on(self, day: date):
         return (
@@ -119,6 +136,24 @@ class _DueKind:
             .where(*self.condition, self.when == day - timedelta(days=self.days_after))
             .distinct()
         )
+
+
+def _field(name: str):
+    record, column = name.split(".")
+    return _RECORDS[record].c[column]
+
+
+def _condition(name: str, operator: str, value):
+    field = _field(name)
+    value = value.value if isinstance(value, Enum) else value
+    return {"==": lambda: field == value, "!=": lambda: field != value,
+            "is": lambda: field.is_(value), "is not": lambda: field.isnot(value)}[operator]()
+
+
+def due_conditions(step: Step, day: date) -> list:
+    """The conditions that make a case's ``step`` due on ``day``, over its outcome and journey."""
+    kind = _DueKind(DUE_BY_STEP[step])
+    return [*kind.condition, kind.when == day - timedelta(days=kind.days_after)]
 
 
 def _earliest(kind: _DueKind, after: date | None, as_of: date):
@@ -138,29 +173,7 @@ def _no_units() -> pd.DataFrame:
                          "batch_id": pd.Series(dtype="str")})
 
 
-_o, _j, _e = closure_outcome.c, case_journey.c, operator_event.c
-_WAITING = _e.status == EventStatus.ACCEPTED
-_DUE = [
-    _DueKind(Step.EVENTS, _e.received_on, _o.batch_id,
-             operator_event.join(closure_outcome, _o.csa_case_ref == _e.csa_case_ref),
-             _WAITING, _e.kind != EventKind.NEW_APPLICATION),
-    _DueKind(Step.REACTIVE, _e.received_on, literal(TrancheKind.REACTIVE.value, Text), operator_event, _WAITING,
-             _e.kind == EventKind.NEW_APPLICATION),
-    _DueKind(Step.SELECT, tranche.c.selection_date, tranche.c.tranche_id, tranche,
-             tranche.c.kind == TrancheKind.PLANNED, tranche.c.selected_cases.is_(None)),
-    _DueKind(Step.START, tranche.c.selection_date, batch.c.batch_id,
-             batch.join(tranche, tranche.c.tranche_id == batch.c.tranche_id), batch.c.started.is_(False)),
-    _DueKind(Step.REMIND, _j.reminder_on, _o.batch_id,
-             case_journey.join(closure_outcome, _o.csa_case_ref == _j.csa_case_ref),
-             _j.reminded.is_(False), _j.liability_ended.is_(False), _j.reminder_on.isnot(None)),
-    _DueKind(Step.END, _j.liability_end_date, _o.batch_id,
-             case_journey.join(closure_outcome, _o.csa_case_ref == _j.csa_case_ref),
-             _j.liability_ended.is_(False), _j.liability_end_date.isnot(None)),
-    _DueKind(Step.DEADLINE, _o.choice_deadline, _o.batch_id, closure_outcome,
-             _o.journey_state == JourneyState.AWAITING_CHOICE.value, days_after=1),
-]
-"""When each step falls due (RULEBOOK.md sections 3, 7 and 8): the day after a deadline for a
-lapse, the received day for an event, the planned date for a selection and its batches."""
+_DUE = [_DueKind(due) for due in DUE]
 
 
 # --- one batch's rows ------------------------------------------------------------------------
@@ -340,10 +353,11 @@ def write_changes(
     changes: JourneyChanges,
     cases: pd.DataFrame,
     letters: pd.DataFrame,
+    instalments: pd.DataFrame,
     run_id: str,
-    rules: RuleSettings,
 ) -> None:
-    """Write one step of one batch: state rows, audit, write-offs, the CMS and letters."""
+    """Write one step of one batch: state rows, audit, write-offs, the CMS (its unpaid
+    maintenance lines and their ``instalments``, by case and creditor) and letters."""
     if len(changes.outcomes):
         upsert_frame(
             conn,
@@ -366,12 +380,12 @@ def write_changes(
             conn, write_off, changes.write_offs.rename(columns={"case_ref": "csa_case_ref"}),
             key=["csa_case_ref", "creditor", "reason"], keep_on_conflict=["amount_pence", "decided_on"],
         )
-    _load_cms(conn, changes, cases, rules)
+    _load_cms(conn, changes, cases, instalments)
     if len(letters):
         insert_letters(conn, letters)
 
 
-def _load_cms(conn: Connection, changes: JourneyChanges, cases: pd.DataFrame, rules: RuleSettings) -> None:
+def _load_cms(conn: Connection, changes: JourneyChanges, cases: pd.DataFrame, instalments: pd.DataFrame) -> None:
     """Open CMS cases, attach unpaid maintenance lines and their instalments (section 9)."""
     if len(changes.cms_openings):
         outcome = changes.outcomes.set_index("case_ref")
@@ -413,11 +427,13 @@ def _load_cms(conn: Connection, changes: JourneyChanges, cases: pd.DataFrame, ru
         m = cms_unpaid_maintenance
         loaded = read_frame(
             conn,
-            select(m.c.id.label("unpaid_maintenance_id"), m.c.amount_pence, m.c.transferred_on)
+            select(m.c.id.label("unpaid_maintenance_id"), m.c.cms_case_id, m.c.creditor)
             .where(m.c.cms_case_id.in_([int(i) for i in lines["cms_case_id"].unique()])),
-            dates=["transferred_on"],
         )
-        schedule = instalment_schedule(loaded, rules)
+        keyed = instalments.assign(cms_case_id=ids.reindex(instalments["case_ref"]).to_numpy())
+        schedule = keyed.merge(loaded, on=["cms_case_id", "creditor"])[
+            ["unpaid_maintenance_id", "instalment_no", "due_on", "amount_pence"]
+        ]
         upsert_frame(
             conn, cms_arrears_instalment, schedule,
             key=["unpaid_maintenance_id", "instalment_no"], keep_on_conflict=["due_on", "amount_pence"],

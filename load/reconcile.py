@@ -1,5 +1,6 @@
-"""Reconciliation in the database: a batch's rows checked before its transaction commits, and
-totals per tranche, segment, scheme and creditor for reports and artifacts."""
+"""What reconciliation reads: a batch's rows, read inside the unit's own transaction before it
+commits, and the money of every tranche, segment and scheme summed in the database. The checks
+themselves are in ``transform.reconciliation``."""
 
 from __future__ import annotations
 
@@ -19,13 +20,6 @@ from load.schema import (
     letter,
     write_off,
 )
-from transform.reconciliation import (
-    conservation_breaks,
-    expected_letters,
-    instalment_breaks,
-    letter_breaks,
-    money_by_creditor,
-)
 
 OUTCOME_READ = [
     closure_outcome.c.csa_case_ref.label("case_ref"),
@@ -43,19 +37,12 @@ OUTCOME_READ = [
 ]
 
 
-class ReconciliationBreak(RuntimeError):
-    """A batch whose pennies do not add up: it fails loudly and loads nothing."""
-
-    def __init__(self, batch_id: str, breaks: list[str]) -> None:
-        shown = "; ".join(breaks[:5]) + (f"; and {len(breaks) - 5} more" if len(breaks) > 5 else "")
-        super().__init__(f"reconciliation of {batch_id} failed: {shown}")
-        self.batch_id = batch_id
-        self.breaks = breaks
-
-
-def _rows(conn: Connection, *where) -> dict[str, pd.DataFrame]:
-    """Every row the reconciliation reads, for the cases ``where`` selects."""
+def batch_rows(conn: Connection, batch_id: str, case_refs: Sequence[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Every row a batch's reconciliation reads (of the cases of it a unit changed, if given)."""
     o = closure_outcome
+    where = [o.c.batch_id == batch_id]
+    if case_refs is not None:
+        where.append(o.c.csa_case_ref.in_(list(case_refs)))
     refs = select(o.c.csa_case_ref).where(*where).scalar_subquery()
     lines = select(
         cms_case.c.csa_case_ref.label("case_ref"),
@@ -98,36 +85,10 @@ def _rows(conn: Connection, *where) -> dict[str, pd.DataFrame]:
     }
 
 
-def batch_breaks(conn: Connection, batch_id: str, case_refs: Sequence[str] | None = None) -> list[str]:
-    """Everything about a batch (or the cases of it a unit changed) that does not reconcile,
-    read inside the unit's own transaction."""
-    where = [closure_outcome.c.batch_id == batch_id]
-    if case_refs is not None:
-        where.append(closure_outcome.c.csa_case_ref.in_(list(case_refs)))
-    rows = _rows(conn, *where)
-    money = money_by_creditor(rows["outcomes"], rows["journeys"], rows["write_offs"], rows["lines"])
-    return (
-        conservation_breaks(rows["outcomes"], money)
-        + instalment_breaks(rows["lines"], rows["instalments"])
-        + letter_breaks(
-            expected_letters(rows["outcomes"], rows["write_offs"], rows["parents"]), rows["letters"]
-        )
-    )
-
-
-def require_reconciled(conn: Connection, batch_id: str, case_refs: Sequence[str] | None = None) -> None:
-    breaks = batch_breaks(conn, batch_id, case_refs)
-    if breaks:
-        raise ReconciliationBreak(batch_id, breaks)
-
-
-def money_totals(conn: Connection, tranche_id: str | None = None) -> pd.DataFrame:
-    """Pennies per tranche, segment, scheme and creditor: the arrears figure and where it went
-    (transferred, written off, pending, on hold), with the difference, which must be zero.
-
-    Summed in the database by tranche, segment, scheme and journey state, each such group taken
-    as one case by ``money_by_creditor`` (its parts are sums of the cases' own, state by state),
-    so the whole estate is reconciled without a row per case in memory."""
+def money_rows(conn: Connection, tranche_id: str | None = None) -> dict[str, pd.DataFrame]:
+    """The money rows ``transform.reconciliation.money_totals`` reads, summed in the database by
+    tranche, segment, scheme and journey state: each such group reads as one case (``case_ref``
+    is the group's key), so the whole estate is reconciled without a row per case in memory."""
     o, j = closure_outcome.c, case_journey.c
     where = [o.tranche_id == tranche_id] if tranche_id else []
     keys = [o.tranche_id, o.segment, o.scheme, o.journey_state]
@@ -149,19 +110,7 @@ def money_totals(conn: Connection, tranche_id: str | None = None) -> pd.DataFram
                        .select_from(cms_unpaid_maintenance.join(cms_case).join(
                            closure_outcome, o.csa_case_ref == cms_case.c.csa_case_ref))
                        .where(*where).group_by(*keys, m.creditor))
-    money = money_by_creditor(outcomes, journeys, write_offs, lines)
-    totals = (
-        money.merge(outcomes[["case_ref", "tranche_id", "segment", "scheme"]], on="case_ref")
-        .groupby(["tranche_id", "segment", "scheme", "creditor"], as_index=False)[
-            ["arrears", "transferred", "written_off", "pending", "on_hold"]
-        ]
-        .sum()
-    )
-    totals["arrears"] += totals["on_hold"]
-    totals["difference"] = totals["arrears"] - totals[
-        ["transferred", "written_off", "pending", "on_hold"]
-    ].sum(axis=1)
-    return totals
+    return {"outcomes": outcomes, "journeys": journeys, "write_offs": write_offs, "lines": lines}
 
 
 def _sum(column) -> ColumnElement:

@@ -214,7 +214,7 @@ def cli() -> Callable[..., CommandRun]:
     from typer.testing import CliRunner
 
     from csa_closure.cli import app
-    from csa_closure.cli_common import console
+    from csa_closure.cli.common import console
 
     console.width = 250
 

@@ -20,7 +20,9 @@ from transform.choice import apply_choices
 from transform.codes import (
     BOTH_PARENTS,
     Cause,
+    Choice,
     Creditor,
+    EventKind,
     JourneyEvent,
     JourneyState,
     LineKind,
@@ -619,3 +621,50 @@ def resolve(
     return changes.then(
         decide(released[due], journeys[due], cases, ledger, as_of, rules, Cause.HOLD_RESOLUTION)
     )
+
+
+# --- a day's operators' events -------------------------------------------------------------------
+
+EVENT_ORDER = (EventKind.APPLICATION, EventKind.EXTENSION, EventKind.CHOICE, EventKind.HOLD_RESOLUTION)
+"""The order in which one day's events of a batch apply: an application before the choice it
+may come with, an extension before a choice that answers within it."""
+
+
+def apply_events(
+    outcomes: pd.DataFrame,
+    journeys: pd.DataFrame,
+    cases: pd.DataFrame,
+    events: pd.DataFrame,
+    held_cases: pd.DataFrame,
+    held_ledger: pd.DataFrame,
+    as_of: pd.Timestamp,
+    rules: RuleSettings,
+) -> JourneyChanges:
+    """One day's accepted events of a batch, each kind in ``EVENT_ORDER``, each on its cases as
+    the earlier kinds left them.
+
+    ``events``: ``case_ref``, ``kind``, ``value``, ``received_on``, ``channel``, ``pwc_pence``,
+    ``sos_pence``; ``cases`` the cases' snapshot; a hold resolution decides on its cases' legacy
+    rows read afresh, ``held_cases`` and ``held_ledger``."""
+    changes = JourneyChanges.none(outcomes.iloc[0:0], journeys.iloc[0:0])
+    for kind in EVENT_ORDER:
+        of_kind = events[events["kind"] == kind]
+        if of_kind.empty:
+            continue
+        latest = JourneyChanges.none(outcomes, journeys).then(changes)
+        rows = latest.outcomes[latest.outcomes["case_ref"].isin(of_kind["case_ref"])]
+        rows_journeys = latest.journeys[latest.journeys["case_ref"].isin(of_kind["case_ref"])]
+        match kind:
+            case EventKind.APPLICATION:
+                services = of_kind["value"].map(ServiceType).astype("str")
+                step = record_applications(rows, rows_journeys, of_kind.assign(service_type=services))
+            case EventKind.EXTENSION:
+                step = extend_deadlines(rows, rows_journeys, rules)
+            case EventKind.CHOICE:
+                answers = of_kind.assign(choice=of_kind["value"].map(Choice).astype("str"))
+                step = settle_choices(rows, rows_journeys, cases, answers, as_of)
+            case _:
+                resolutions = of_kind.rename(columns={"value": "use", "received_on": "resolved_on"})
+                step = resolve(rows, rows_journeys, held_cases, held_ledger, resolutions, as_of, rules)
+        changes = changes.then(step)
+    return changes

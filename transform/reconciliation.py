@@ -149,3 +149,35 @@ def letter_breaks(expected: pd.DataFrame, letters: pd.DataFrame) -> list[str]:
         for case, template, role in expected.itertuples(index=False, name=None)
         if (case, template, role) not in made
     ]
+
+
+def money_totals(rows: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Pennies per tranche, segment, scheme and creditor: the arrears figure and where it went
+    (transferred, written off, pending, on hold), with the difference, which must be zero.
+
+    ``rows`` as ``load.reconcile.money_rows`` reads them: each row of ``outcomes`` (with its
+    ``tranche_id``, ``segment``, ``scheme``) a case or a group of cases summed together."""
+    outcomes = rows["outcomes"]
+    money = money_by_creditor(outcomes, rows["journeys"], rows["write_offs"], rows["lines"])
+    totals = (
+        money.merge(outcomes[["case_ref", "tranche_id", "segment", "scheme"]], on="case_ref")
+        .groupby(["tranche_id", "segment", "scheme", "creditor"], as_index=False)[
+            ["arrears", "transferred", "written_off", "pending", "on_hold"]
+        ]
+        .sum()
+    )
+    totals["arrears"] += totals["on_hold"]
+    totals["difference"] = totals["arrears"] - totals[
+        ["transferred", "written_off", "pending", "on_hold"]
+    ].sum(axis=1)
+    return totals
+
+
+def batch_breaks(rows: dict[str, pd.DataFrame]) -> list[str]:
+    """Everything about a batch's rows (``load.reconcile.batch_rows``) that does not reconcile."""
+    money = money_by_creditor(rows["outcomes"], rows["journeys"], rows["write_offs"], rows["lines"])
+    return (
+        conservation_breaks(rows["outcomes"], money)
+        + instalment_breaks(rows["lines"], rows["instalments"])
+        + letter_breaks(expected_letters(rows["outcomes"], rows["write_offs"], rows["parents"]), rows["letters"])
+    )

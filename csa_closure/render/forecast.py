@@ -382,7 +382,7 @@ def render_html(comparison: Comparison) -> str:
 
 def print_tables(comparison: Comparison, to: Console) -> None:
     """Every table as a rich table; rows that differ between the settings in bold."""
-    from csa_closure.cli_report import print_whole
+    from csa_closure.cli.report import print_whole
 
     to.print(Text(f"What-if forecast as of {day(comparison.as_of)}: current settings against the "
                   "alternative; rows marked * differ", style="bold"))

@@ -25,11 +25,11 @@ import pandas as pd
 
 POINTS = {
     # a journey unit: its reads done, its write transaction not begun
-    "unit-before-write": ("flows.steps", "_letters_with_bodies", "before"),
+    "unit-before-write": ("csa_closure.service.journey", "_letters_with_bodies", "before"),
     # inside the unit's write transaction, every write done, not committed
-    "unit-before-commit": ("flows.steps", "require_reconciled", "after"),
-    "unit-after-commit": ("flows.steps", "_commit", "after"),
-    "selection-after-commit": ("flows.steps", "select_tranche", "after"),
+    "unit-before-commit": ("csa_closure.service.journey", "require_reconciled", "after"),
+    "unit-after-commit": ("csa_closure.service.journey", "_commit", "after"),
+    "selection-after-commit": ("csa_closure.service.journey", "select_tranche", "after"),
     # dispatch-letters: the batch claimed; the file published; the letters marked
     "dispatch-after-claim": ("flows.letters", "write_batch", "before"),
     "dispatch-after-publish": ("flows.letters", "mark_dispatched", "before"),

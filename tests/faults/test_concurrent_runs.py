@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 import flows.advance
-import flows.steps
+import csa_closure.service.journey
 from conftest import _pg_admin
 from csa_closure.cli import app
 from csa_closure.db import engine_for
@@ -20,7 +20,7 @@ from csa_closure.retry import TransientFault
 from fault_world import AS_OF, backend, invariant_breaks, released, run_interrupted, target_of, world  # noqa: F401
 from flows.advance import advance
 from journey_tables import journey_state
-from load.reconcile import money_totals
+from csa_closure.service.reconcile import money_totals
 from load.schema import batch_run, case_journey, closure_outcome, letter, operator_event, write_off
 
 
@@ -109,7 +109,7 @@ def test_a_run_that_lost_its_lock_commits_nothing_more_while_another_works_the_j
 
 def test_a_connection_dropped_mid_transaction_is_retried_to_the_uninterrupted_state(world, target_of, monkeypatch):
     url = target_of(world.planned, "dropped")
-    reconcile = flows.steps.require_reconciled
+    reconcile = csa_closure.service.journey.require_reconciled
     dropped = []
 
     def drop_then_reconcile(conn, batch_id, case_refs):
@@ -125,7 +125,7 @@ def test_a_connection_dropped_mid_transaction_is_retried_to_the_uninterrupted_st
                 admin.dispose()
         return reconcile(conn, batch_id, case_refs)
 
-    monkeypatch.setattr(flows.steps, "require_reconciled", drop_then_reconcile)
+    monkeypatch.setattr(csa_closure.service.journey, "require_reconciled", drop_then_reconcile)
     state = advance(AS_OF, return_state=True)
     assert state.is_completed(), state.message
     assert len(dropped) == 2
@@ -166,7 +166,7 @@ def test_a_transient_fault_just_after_each_kind_of_unit_commits_is_retried_witho
 
     faulted = []
     for name in STEPS:
-        real = getattr(flows.steps, name)
+        real = getattr(csa_closure.service.journey, name)
 
         def commit_then_fault(*args, real=real, name=name, **kwargs):
             result = real(*args, **kwargs)
@@ -175,7 +175,7 @@ def test_a_transient_fault_just_after_each_kind_of_unit_commits_is_retried_witho
                 raise TransientFault(f"connection lost after {name} committed")
             return result
 
-        monkeypatch.setattr(flows.steps, name, commit_then_fault)
+        monkeypatch.setattr(csa_closure.service.journey, name, commit_then_fault)
     target = engine_for(target_of(world.planned, "faulted"))
     operators_journey(target)
     assert sorted(faulted) == sorted(STEPS)
@@ -189,7 +189,7 @@ def test_a_batch_corrupted_before_its_commit_fails_alone_and_loads_nothing(world
     """Reconciliation inside the unit's transaction: one penny wrong, and the batch fails whole."""
     target = engine_for(target_of(world.planned, "corrupted"))
     victim = {}
-    write = flows.steps.write_changes
+    write = csa_closure.service.journey.write_changes
 
     def write_then_corrupt(conn, changes, *args, **kwargs):
         """Write as usual, then add a penny to one write-off of the first deciding batch."""
@@ -200,7 +200,7 @@ def test_a_batch_corrupted_before_its_commit_fails_alone_and_loads_nothing(world
             conn.execute(write_off.update().where(write_off.c.csa_case_ref == case_ref)
                          .values(amount_pence=write_off.c.amount_pence + 1))
 
-    monkeypatch.setattr(flows.steps, "write_changes", write_then_corrupt)
+    monkeypatch.setattr(csa_closure.service.journey, "write_changes", write_then_corrupt)
     state = advance(AS_OF, return_state=True)
     assert state.is_failed()
     with target.connect() as conn:

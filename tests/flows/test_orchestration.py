@@ -16,7 +16,7 @@ from prefect.client.schemas.sorting import TaskRunSort
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-import flows.steps
+import csa_closure.service.journey
 from conftest import lock_held_by_another_run
 from csa_closure.cli import app
 from csa_closure.locks import JourneyBusy
@@ -123,7 +123,7 @@ def test_structlog_events_appear_in_the_prefect_run_logs(planned_target):
 
 
 def test_a_transient_fault_in_a_batch_is_retried_to_success(planned_target, monkeypatch):
-    start_batch = flows.steps.start_batch
+    start_batch = csa_closure.service.journey.start_batch
     faults = []
 
     def lose_connection_once(engines, batch_id, selected_on):
@@ -132,7 +132,7 @@ def test_a_transient_fault_in_a_batch_is_retried_to_success(planned_target, monk
             raise TransientFault("connection lost")
         return start_batch(engines, batch_id, selected_on)
 
-    monkeypatch.setattr(flows.steps, "start_batch", lose_connection_once)
+    monkeypatch.setattr(csa_closure.service.journey, "start_batch", lose_connection_once)
     state = advance(START, return_state=True)
     assert state.is_completed() and faults == ["T0001-B002"]
     _, runs = task_runs_of(state)
@@ -142,14 +142,14 @@ def test_a_transient_fault_in_a_batch_is_retried_to_success(planned_target, monk
 
 
 def test_a_batch_that_fails_for_good_fails_the_flow_alone_and_reruns_once_mended(planned_target, monkeypatch):
-    start_batch = flows.steps.start_batch
+    start_batch = csa_closure.service.journey.start_batch
 
     def bad_data_in_one_batch(engines, batch_id, selected_on):
         if batch_id == "T0001-B001":
             raise ValueError("bad data in T0001-B001")
         return start_batch(engines, batch_id, selected_on)
 
-    monkeypatch.setattr(flows.steps, "start_batch", bad_data_in_one_batch)
+    monkeypatch.setattr(csa_closure.service.journey, "start_batch", bad_data_in_one_batch)
     state = advance(START, return_state=True)
     assert state.is_failed()
     _, runs = task_runs_of(state)
@@ -169,7 +169,7 @@ def test_a_batch_that_fails_for_good_fails_the_flow_alone_and_reruns_once_mended
     assert document["unfinished"] == ["start T0001-B001 2014-07-07 failed",
                                       "T0001-B001: 25 selected case(s) with no outcome"]
 
-    monkeypatch.setattr(flows.steps, "start_batch", start_batch)  # the cause is removed
+    monkeypatch.setattr(csa_closure.service.journey, "start_batch", start_batch)  # the cause is removed
     state = rerun_failed(return_state=True)
     assert state.is_completed()
     _, runs = task_runs_of(state)

@@ -14,7 +14,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from csa_closure.cli_common import console, progress_bar
+from csa_closure.cli.common import console, progress_bar
 from csa_closure.refusal import Refusal, parse_date
 
 app = typer.Typer()
@@ -179,7 +179,7 @@ def simulate(
 
 def print_summary_and_write_report(html_path: Path) -> None:
     """The headline figures and where the money went; the whole report as one HTML page."""
-    from csa_closure.cli_report import print_whole, rich_table, write_atomically
+    from csa_closure.cli.report import print_whole, rich_table, write_atomically
     from flows.report import report as report_flow
     from transform.report import headline, money_section, progress_section, render_html
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from csa_closure.cli_common import console, without_heartbeats
+from csa_closure.cli.common import console, without_heartbeats
 from csa_closure.refusal import Refusal
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ import sys
 import typer
 
 from csa_closure import local_server
-from csa_closure.cli_common import console
+from csa_closure.cli.common import console
 from csa_closure.refusal import Refusal
 
 app = typer.Typer()

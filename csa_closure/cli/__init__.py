@@ -3,7 +3,7 @@ the command modules.
 
 Each command module holds a ``typer.Typer`` of its own commands and registers nothing on import;
 ``COMMAND_MODULES`` below is where they join the app. To add commands, write a module
-``csa_closure/cli_<name>.py`` with ``app = typer.Typer()`` and its commands, and add its ``app``
+``csa_closure/cli/<name>.py`` with ``app = typer.Typer()`` and its commands, and add its ``app``
 to ``COMMAND_MODULES``. A module imports what a command needs inside the command, so that the
 command line starts in a fraction of a second whatever runs.
 
@@ -21,24 +21,17 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from csa_closure import (
-    cli_forecast,
-    cli_journey,
-    cli_letters,
-    cli_record,
-    cli_report,
-    cli_server,
-    local_server,
-)
+from csa_closure import local_server
+from csa_closure.cli import forecast, journey, letters, record, report, server
 from csa_closure.refusal import Refusal
 
 COMMAND_MODULES = (
-    cli_journey.app,  # init, generate, extract, plan, advance, rerun-failed, simulate
-    cli_record.app,  # record ..., import-responses
-    cli_letters.app,  # dispatch-letters
-    cli_report.app,  # report
-    cli_forecast.app,  # forecast
-    cli_server.app,  # server start|stop|status
+    journey.app,  # init, generate, extract, plan, advance, rerun-failed, simulate
+    record.app,  # record ..., import-responses
+    letters.app,  # dispatch-letters
+    report.app,  # report
+    forecast.app,  # forecast
+    server.app,  # server start|stop|status
 )
 
 REFUSED = 2
@@ -124,7 +117,3 @@ def main() -> None:
     gc.set_threshold(20_000, 10, 10)
     prepare_environment()
     app()
-
-
-if __name__ == "__main__":
-    main()

@@ -22,7 +22,7 @@ def forecast(
     out: Path | None = typer.Option(None, "--out", help="write to this file instead of the terminal"),
 ) -> None:
     """What-if: where the cases not closed yet would go under other rule settings."""
-    from csa_closure.cli_report import check_output, write_output
+    from csa_closure.cli.report import check_output, write_output
     from csa_closure.db import engine_for
     from csa_closure.render.forecast import print_tables, render_html, render_json, tables_text
     from csa_closure.rules_file import alternative_rules, read_rules_file

@@ -15,7 +15,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from csa_closure.cli_common import console
+from csa_closure.cli.common import console
 from csa_closure.refusal import Refusal
 
 if TYPE_CHECKING:

@@ -1,8 +1,9 @@
 """One unit of journey work: read a batch's state, apply the rulebook step, write it at once.
 
 Each function here wires ``load``/``extract`` reads to a pure ``transform.journey`` step and
-writes the result in one transaction. They hold no rules of their own; the advance flow runs
-each as a Prefect task per batch and date.
+writes the result in one transaction. They hold no rules of their own (which cases a step works
+on a day is ``transform.due``, read through ``load.journey.due_conditions``); the advance flow
+runs each as a Prefect task per batch and date.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from load.journey import (
     batch_selection,
     claim_cases,
     drop_from_selection,
+    due_conditions,
     latest_extract_date,
     mark_batch_started,
     mark_events_applied,
@@ -39,16 +41,16 @@ from load.journey import (
     waiting_by_segment,
     write_changes,
 )
-from load.reconcile import require_reconciled
-from load.schema import case_journey, closure_outcome, legacy_case
+from csa_closure.service.reconcile import require_reconciled
+from load.schema import closure_outcome, legacy_case
 from csa_closure.settings import RuleSettings
-from transform.codes import Choice, EventKind, JourneyState, ServiceType, TrancheKind
+from transform.codes import EventKind, Step, TrancheKind
+from transform.instalments import instalment_schedule
 from transform.journey import (
+    EVENT_ORDER,
     JourneyChanges,
+    apply_events,
     end_liability,
-    extend_deadlines,
-    record_applications,
-    resolve,
     send_reminders,
     settle_choices,
     start_journeys,
@@ -167,7 +169,8 @@ def _commit(
     letters = _letters_with_bodies(engines, changes, cases, parties)
     with fenced(engines.target, engines.lease) as conn:
         claim_cases(conn, _versions(read))
-        write_changes(conn, changes, cases, letters, engines.run_id, engines.rules)
+        write_changes(conn, changes, cases, letters, instalment_schedule(changes.transfers[
+            ["case_ref", "creditor", "amount_pence", "transferred_on"]], engines.rules), engines.run_id)
         mark_events_applied(conn, list(event_ids), engines.run_id)
         if refused is not None:
             mark_events_refused(conn, refused, engines.run_id)
@@ -210,10 +213,7 @@ def start_batch(engines: Engines, batch_id: str, selected_on: date) -> dict:
 def remind_batch(engines: Engines, batch_id: str, due_on: date) -> dict:
     """Reminder letters for the batch's cases whose reminder falls on ``due_on``."""
     with engines.target.connect() as conn:
-        outcomes, journeys = batch_outcomes(
-            conn, batch_id, case_journey.c.reminder_on == due_on, case_journey.c.reminded.is_(False),
-            case_journey.c.liability_ended.is_(False),
-        )
+        outcomes, journeys = batch_outcomes(conn, batch_id, *due_conditions(Step.REMIND, due_on))
     if outcomes.empty:
         return {"cases": 0}
     cases = snapshot_cases(engines, list(outcomes["case_ref"]))
@@ -223,10 +223,7 @@ def remind_batch(engines: Engines, batch_id: str, due_on: date) -> dict:
 def end_batch(engines: Engines, batch_id: str, ends_on: date) -> dict:
     """Liability ends for the batch's cases: re-verified from a fresh read, then decided."""
     with engines.target.connect() as conn:
-        outcomes, journeys = batch_outcomes(
-            conn, batch_id, closure_outcome.c.liability_end_date == ends_on,
-            case_journey.c.liability_ended.is_(False),
-        )
+        outcomes, journeys = batch_outcomes(conn, batch_id, *due_conditions(Step.END, ends_on))
     if outcomes.empty:
         return {"cases": 0}
     legacy = read_legacy_cases(engines, batch_id, list(outcomes["case_ref"]))
@@ -249,20 +246,13 @@ def _with_snapshot_fallback(engines: Engines, legacy: LegacyCases, outcomes: pd.
 def lapse_batch(engines: Engines, batch_id: str, due_on: date) -> dict:
     """No answer by the deadline: the PWC part is written off the day after (section 7)."""
     with engines.target.connect() as conn:
-        outcomes, journeys = batch_outcomes(
-            conn, batch_id, closure_outcome.c.journey_state == JourneyState.AWAITING_CHOICE.value,
-            closure_outcome.c.choice_deadline < due_on,
-        )
+        outcomes, journeys = batch_outcomes(conn, batch_id, *due_conditions(Step.DEADLINE, due_on))
     if outcomes.empty:
         return {"cases": 0}
     cases = snapshot_cases(engines, list(outcomes["case_ref"]))
     no_answers = pd.DataFrame(columns=["case_ref", "choice", "received_on", "channel"])
     changes = settle_choices(outcomes, journeys, cases, no_answers, pd.Timestamp(due_on))
     return _commit(engines, changes, cases, journeys)
-
-
-EVENT_KINDS = ("APPLICATION", "CHOICE", "EXTENSION", "HOLD_RESOLUTION")
-SERVICES = {"DIRECT_PAY": ServiceType.DIRECT_PAY, "COLLECT_AND_PAY": ServiceType.COLLECT_AND_PAY}
 
 
 def apply_batch_events(engines: Engines, batch_id: str, received_on: date, as_of: date) -> dict:
@@ -272,7 +262,7 @@ def apply_batch_events(engines: Engines, batch_id: str, received_on: date, as_of
     since it was recorded): one whose preconditions no longer hold is refused, with the reason,
     and changes nothing."""
     with engines.target.connect() as conn:
-        events = accepted_events(conn, batch_id, received_on, EVENT_KINDS)
+        events = accepted_events(conn, batch_id, received_on, EVENT_ORDER)
         outcomes, journeys = batch_outcomes(
             conn, batch_id, closure_outcome.c.csa_case_ref.in_(list(events["case_ref"]))
         )
@@ -283,39 +273,14 @@ def apply_batch_events(engines: Engines, batch_id: str, received_on: date, as_of
     refused = events.assign(refusal=refusal)[refusal.notna()]
     events = events[refusal.isna()]
     cases = snapshot_cases(engines, list(outcomes["case_ref"]))
-    changes = JourneyChanges.none(outcomes.iloc[0:0], journeys.iloc[0:0])
-
-    def current(kind: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        """The events of a kind, and their cases' rows as the earlier events left them."""
-        of_kind = events[events["kind"] == kind]
-        latest = JourneyChanges.none(outcomes, journeys).then(changes)
-        rows = latest.outcomes[latest.outcomes["case_ref"].isin(of_kind["case_ref"])]
-        return of_kind, rows, latest.journeys[latest.journeys["case_ref"].isin(of_kind["case_ref"])]
-
-    applications, rows, rows_journeys = current("APPLICATION")
-    if len(applications):
-        changes = changes.then(record_applications(rows, rows_journeys, applications.assign(
-            service_type=applications["value"].map(SERVICES).astype("str"))))
-    extensions, rows, rows_journeys = current("EXTENSION")
-    if len(extensions):
-        changes = changes.then(extend_deadlines(rows, rows_journeys, engines.rules))
-    choices, rows, rows_journeys = current("CHOICE")
-    if len(choices):
-        answers = choices.assign(choice=choices["value"].map({c.value: c.value for c in Choice}))
-        changes = changes.then(
-            settle_choices(rows, rows_journeys, cases, answers, pd.Timestamp(as_of))
-        )
-    resolutions, rows, rows_journeys = current("HOLD_RESOLUTION")
-    if len(resolutions):
-        legacy = read_legacy_cases(engines, batch_id, list(resolutions["case_ref"]))
-        held_cases = _with_snapshot_fallback(engines, legacy, rows)
-        changes = changes.then(
-            resolve(
-                rows, rows_journeys, held_cases, legacy.ledger,
-                resolutions.rename(columns={"value": "use", "received_on": "resolved_on"}),
-                pd.Timestamp(as_of), engines.rules,
-            )
-        )
+    held = LegacyCases(cases.iloc[0:0], pd.DataFrame(), pd.DataFrame())
+    resolved = events.loc[events["kind"] == EventKind.HOLD_RESOLUTION, "case_ref"]
+    if len(resolved):
+        legacy = read_legacy_cases(engines, batch_id, list(resolved))
+        held = LegacyCases(_with_snapshot_fallback(engines, legacy, outcomes[outcomes["case_ref"].isin(resolved)]),
+                           legacy.ledger, legacy.parties)
+    changes = apply_events(outcomes, journeys, cases, events, held.cases, held.ledger, pd.Timestamp(as_of),
+                           engines.rules)
     counts = _commit(
         engines, changes, cases, journeys, event_ids=events["event_id"].tolist(), refused=refused
     )

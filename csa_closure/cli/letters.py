@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from csa_closure.cli_common import console
+from csa_closure.cli.common import console
 from csa_closure.refusal import Refusal
 
 app = typer.Typer()
