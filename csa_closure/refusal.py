@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from transform.shown import escaped
+from csa_closure.shown import escaped
 
 
 class Refusal(Exception):

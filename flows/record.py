@@ -41,7 +41,7 @@ from transform.events import (
     parse_events,
     validate_events,
 )
-from transform.shown import escaped
+from csa_closure.shown import escaped
 
 log = get_logger("record")
 

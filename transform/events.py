@@ -29,7 +29,7 @@ from transform.codes import (
 )
 from transform.dates import add_days, extended_deadline
 from transform.refusals import first_refusal
-from transform.shown import CONTROL, escaped_values
+from csa_closure.shown import CONTROL, escaped_values
 from transform.verification import hold_resolution_refusals
 
 

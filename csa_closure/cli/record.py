@@ -128,7 +128,7 @@ def _record(**event: str) -> None:
 def _print_summary(events: pd.DataFrame) -> None:
     """Accepted and refused per event kind, then each refused row with its line and reason
     (the operator's text with its control characters escaped)."""
-    from transform.shown import escaped_values
+    from csa_closure.shown import escaped_values
 
     shown = events.assign(
         kind=events["kind"].fillna("(unknown)"),
