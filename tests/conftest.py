@@ -12,10 +12,12 @@ import os
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "csa_closure")
 import re
+import shutil
+import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -51,6 +53,27 @@ def create_database_url(backend: str, tmp_path: Path, name: str) -> str:
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{db_name}"
 
 
+def copy_database(template: str, url: str) -> None:
+    """Make the database at ``url`` hold what ``template`` holds: a file copy for SQLite,
+    ``CREATE DATABASE ... TEMPLATE`` for PostgreSQL (``url``'s database is replaced)."""
+    engine_for(template).dispose()
+    engine_for(url).dispose()
+    if url.startswith("sqlite"):
+        source = template.removeprefix("sqlite:///")
+        with closing(sqlite3.connect(source)) as conn:  # a WAL folded into the file, the mode kept
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        shutil.copyfile(source, url.removeprefix("sqlite:///"))
+        return
+    source, database = template.rsplit("/", 1)[1], url.rsplit("/", 1)[1]
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
+                     {"name": source})
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{database}" TEMPLATE "{source}"'))
+    admin.dispose()
+
+
 def drop_database_url(url: str) -> None:
     if not url.startswith("postgresql"):
         return
@@ -62,6 +85,14 @@ def drop_database_url(url: str) -> None:
 
 
 _BACKEND_PARAMETER = re.compile(r"\[(?:[^\]]*-)?(sqlite|postgres)(?:-[^\]]*)?\]$")
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """A test that needs a Prefect server (a flow run, the command line) is ``slow``:
+    ``./dev test --fast`` leaves them out."""
+    for item in items:
+        if "prefect_harness" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_xdist_make_scheduler(config, log):
@@ -142,28 +173,59 @@ def prefect_harness():
         yield
 
 
-@pytest.fixture
-def planned_target(legacy_url, target_url, monkeypatch, prefect_harness):
-    """A small estate extracted and planned from 2014-07-07: weekly tranches of up to 200
-    cases, batches of 25."""
+PLANNED_SETTINGS = {"CSA_RULE_TRANCHE_CAPACITY": "200", "CSA_RULE_BATCH_SIZE": "25"}
+
+
+@pytest.fixture(scope="session")
+def planned_estates(tmp_path_factory, prefect_harness) -> Iterator[Callable[[str], tuple[str, str]]]:
+    """The planned estate of each backend (legacy and target), built once per session on first
+    use; tests get copies."""
+    built: dict[str, tuple[str, str]] = {}
+
+    def of(backend: str) -> tuple[str, str]:
+        if backend not in built:
+            built[backend] = _build_planned_estate(backend, tmp_path_factory.mktemp(f"planned-{backend}"))
+        return built[backend]
+
+    yield of
+    for urls in built.values():
+        for url in urls:
+            engine_for(url).dispose()
+            drop_database_url(url)
+
+
+def _build_planned_estate(backend: str, folder: Path) -> tuple[str, str]:
     from csa_closure.settings import rule_settings
     from flows.extraction import extract_legacy
     from flows.plan import plan
     from load.migrate import upgrade_target
     from synthetic import generate_estate
 
-    for name, value in {
-        "CSA_LEGACY_URL": legacy_url,
-        "CSA_TARGET_URL": target_url,
-        "CSA_RULE_TRANCHE_CAPACITY": "200",
-        "CSA_RULE_BATCH_SIZE": "25",
-    }.items():
+    legacy, target = create_database_url(backend, folder, "legacy"), create_database_url(backend, folder, "target")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {"CSA_LEGACY_URL": legacy, "CSA_TARGET_URL": target, **PLANNED_SETTINGS}.items():
+            patch.setenv(name, value)
+        rule_settings.cache_clear()
+        generate_estate(engine_for(legacy, legacy=True, writable=True), 500, seed=21)
+        upgrade_target(engine_for(target))
+        extract_legacy()
+        plan(date(2014, 7, 7))
+    rule_settings.cache_clear()
+    return legacy, target
+
+
+@pytest.fixture
+def planned_target(backend, legacy_url, target_url, monkeypatch, planned_estates):
+    """A small estate extracted and planned from 2014-07-07 (weekly tranches of up to 200
+    cases, batches of 25), copied into this test's legacy and target databases."""
+    from csa_closure.settings import rule_settings
+
+    legacy, target = planned_estates(backend)
+    copy_database(legacy, legacy_url)
+    copy_database(target, target_url)
+    for name, value in {"CSA_LEGACY_URL": legacy_url, "CSA_TARGET_URL": target_url, **PLANNED_SETTINGS}.items():
         monkeypatch.setenv(name, value)
     rule_settings.cache_clear()
-    generate_estate(engine_for(legacy_url, legacy=True, writable=True), 500, seed=21)
-    upgrade_target(engine_for(target_url))
-    extract_legacy()
-    plan(date(2014, 7, 7))
     yield engine_for(target_url)
     rule_settings.cache_clear()
 

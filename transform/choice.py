@@ -59,7 +59,7 @@ def apply_choices(
     collectable = ~(
         awaiting["nrp_untraced"].to_numpy(dtype=bool) | awaiting["nrp_abroad"].to_numpy(dtype=bool)
     )
-    reason = np.select(
+    reason = np.select(  # type: ignore[call-overload]  # numpy's stubs take no None default
         [collect & ~collectable, answered & (choice == Choice.WRITE_OFF), lapsed],
         [
             WriteOffReason.NOT_COLLECTABLE.value,

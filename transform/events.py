@@ -9,7 +9,7 @@ or none when it is accepted.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -504,7 +504,7 @@ def _pending_on(case_refs: pd.Series, pending: pd.DataFrame, kind: EventKind) ->
     return pd.Series(first.reindex(case_refs.to_numpy()).to_numpy(), index=case_refs.index)
 
 
-def _code(text: pd.Series, names: dict[str, StrEnum]) -> pd.Series:
+def _code(text: pd.Series, names: Mapping[str, StrEnum]) -> pd.Series:
     """The code an operator's word names, or the text as given where it names none."""
     return text.str.lower().map({name: code.value for name, code in names.items()}).fillna(text)
 

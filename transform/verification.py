@@ -42,7 +42,7 @@ def verify_arrears(
         np.abs(ledger_sos - recorded_sos) > tolerance
     )
     credit = (ledger_pwc < 0) | (ledger_sos < 0)
-    reason = np.select(
+    reason = np.select(  # type: ignore[call-overload]  # numpy's stubs take no None default
         [credit, mismatch], [HoldReason.CREDIT_BALANCE.value, HoldReason.MISMATCH.value], None
     )
     return pd.DataFrame(

@@ -14,7 +14,6 @@ deadline.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -25,9 +24,9 @@ from pathlib import Path
 
 import pytest
 from prefect.settings import PREFECT_API_URL
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 
-from conftest import BACKENDS, PG_ADMIN_URL, _pg_admin, create_database_url, drop_database_url
+from conftest import BACKENDS, copy_database, create_database_url, drop_database_url
 from csa_closure.db import engine_for
 from csa_closure.settings import rule_settings
 from journey_tables import journey_state
@@ -69,26 +68,8 @@ class FaultWorld:
 
     def copy(self, template: str, name: str) -> str:
         """A new target holding what ``template`` holds."""
-        if self.backend == "sqlite":
-            source = template.removeprefix("sqlite:///")
-            engine_for(template).dispose()
-            copied = self.folder / f"{name}-{len(self.made)}.db"
-            with engine_for(template).connect() as conn:  # the WAL folded into the file first
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            engine_for(template).dispose()
-            shutil.copyfile(source, copied)
-            url = f"sqlite:///{copied}"
-        else:
-            engine_for(template).dispose()
-            database = f"{template.rsplit('/', 1)[1]}_{name}_{len(self.made)}"[:63]
-            admin = _pg_admin()
-            with admin.connect() as conn:
-                conn.execute(text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"
-                ), {"name": template.rsplit("/", 1)[1]})
-                conn.execute(text(f'CREATE DATABASE "{database}" TEMPLATE "{template.rsplit("/", 1)[1]}"'))
-            admin.dispose()
-            url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{database}"
+        url = create_database_url(self.backend, self.folder, f"{name}{len(self.made)}")
+        copy_database(template, url)
         self.made.append(url)
         return url
 
