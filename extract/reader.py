@@ -1,8 +1,8 @@
 """Reads legacy rows as text, straight into Arrow-backed frames, through ADBC.
 
 The legacy tables are read-only to the engine and their rows are read by the hundred thousand,
-so they skip the DBAPI's row tuples: ADBC hands the driver's columns to Arrow in C, several
-times faster than fetching and framing Python tuples. Every column is read as text (``as_text``),
+so they skip the DBAPI's row tuples: ADBC hands the driver's columns to Arrow in C, without
+a Python object per value. Every column is read as text (``as_text``),
 so a value that breaks the contract is read, not lost (the validation stage decides what it is).
 SQLAlchemy still builds the statements; they reach the driver with their values inlined.
 """

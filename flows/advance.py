@@ -46,9 +46,8 @@ log = get_logger("advance")
 def _plan_tags(units: pd.DataFrame, groups: dict[str, str]) -> list[str]:
     """Tags that read like the operations plan: the steps, tranches and segments of ``units``.
 
-    They go on the flow run, not on the units' task runs: Prefect gives each distinct set of
-    task-run tags a concurrency-slot service of its own, about 0.6 s apiece to start, which
-    cost a run with a few dozen tranche steps half its time. A unit's name carries its step,
+    They go on the flow run, not on the units' task runs: Prefect starts a concurrency-slot
+    service for each distinct set of task-run tags, which is slow. A unit's name carries its step,
     tranche, batch and due date; the as-of date is a flow run tag too.
     """
     tranches = units["batch_id"].str.split("-B").str[0]

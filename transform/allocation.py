@@ -50,8 +50,8 @@ def allocate_payments(ledger: pd.DataFrame) -> pd.DataFrame:
 def _payment_order(ledger: pd.DataFrame, group: np.ndarray, debits: np.ndarray) -> np.ndarray:
     """Debit positions by case and creditor, then due date, then ledger sequence.
 
-    One packed int64 key sorted stably over positions already in sequence order: far faster
-    than a three-key lexsort, and near linear when the ledger comes in sequence order.
+    One packed int64 key sorted stably over positions already in sequence order: cheaper than
+    a three-key lexsort, and near linear when the ledger comes in sequence order.
     """
     due = ledger["period_from"].fillna(ledger["posted_date"]).to_numpy()[debits]
     days = due.astype("datetime64[D]").astype(np.int64) + (1 << (DAY_BITS - 1))
