@@ -12,13 +12,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from csa_closure.refusal import Refusal
 
 
 LARGEST_AMOUNT_PENCE = 99_999_999_999
@@ -97,9 +99,22 @@ class Settings(BaseSettings):
     pool_from_batch_cases: int = Field(1_000, gt=0)
     """A step's batches run in a pool of processes, one per core, when there are several at once
     and a batch holds this many cases (the rule settings' batch size) or more; in threads else."""
+    dask_address: str | None = None
+    """The scheduler of a Dask cluster (``tcp://host:8786``) that runs the extract's batches and
+    the journey's units (``flows.runners``); unset, they run on this machine."""
     log_level: str = "INFO"
     log_format: Literal["auto", "console", "json"] = "auto"
     """stderr's log lines: for reading in a terminal and JSON otherwise (auto), or as named."""
+
+    @model_validator(mode="after")
+    def _cluster_on_postgres(self) -> Settings:
+        """Workers on other machines cannot share a SQLite file: refused, in one line, wherever
+        the settings are read (pydantic passes on an error that is not a ValueError as it is)."""
+        if self.dask_address:
+            for variable, url in (("CSA_TARGET_URL", self.target_url), ("CSA_LEGACY_URL", self.legacy_url)):
+                if url.partition(":")[0].split("+")[0] == "sqlite":
+                    raise Refusal(f"a Dask cluster (CSA_DASK_ADDRESS) needs PostgreSQL databases, but {variable} is SQLite")
+        return self
 
 
 @lru_cache(maxsize=1)

@@ -26,6 +26,7 @@ from csa_closure.service import journey
 from flows.artifacts import RunProgress, publish_holds_and_quarantine, publish_tranche
 from flows.context import checked_engines, current_run_id, engines_for_run
 from flows.extraction import extract_if_newer
+from flows.runners import LocalOrCluster
 from flows.workers import process_pool, share_api_with_workers
 from load.journey import (
     StaleCases,
@@ -200,7 +201,7 @@ def work_through(
             log.info("units planned again: their cases changed meanwhile", units=len(stale))
 
 
-@flow(name="advance", flow_run_name="advance-{as_of}", task_runner=ThreadPoolTaskRunner(max_workers=2))
+@flow(name="advance", flow_run_name="advance-{as_of}", task_runner=LocalOrCluster(ThreadPoolTaskRunner(max_workers=2)))
 def advance(as_of: date):
     """Do everything due up to ``as_of``; again for the same date, nothing changes. Retried
     from the dashboard, it first reruns the units that failed, as ``rerun-failed`` does."""
@@ -235,7 +236,7 @@ def advance_journey(
     return failures
 
 
-@flow(name="rerun-failed", flow_run_name="rerun-failed-{tranche_id}", task_runner=ThreadPoolTaskRunner(max_workers=2))
+@flow(name="rerun-failed", flow_run_name="rerun-failed-{tranche_id}", task_runner=LocalOrCluster(ThreadPoolTaskRunner(max_workers=2)))
 def rerun_failed(tranche_id: str | None = None):
     """Run again every unit of work whose last attempt failed (of one tranche, or all), then
     whatever their success makes due up to the journey clock; completed units are not touched."""

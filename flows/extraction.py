@@ -39,6 +39,7 @@ from extract.cs2 import CS2
 from extract.cscs import CSCS
 from extract.systems import LegacySystem
 from flows import progress as run_progress
+from flows.runners import LocalOrCluster, on_cluster
 from flows.workers import POOL_WORKERS, process_pool, share_api_with_workers
 from load.extracted import (
     finish_extract_run,
@@ -126,7 +127,7 @@ def extract_if_newer() -> ExtractFirst:
     return ExtractFirst(legacy_empty=False, extracted=extract_legacy(tuple(newer)))
 
 
-@flow(name="extract-legacy", task_runner=process_pool())
+@flow(name="extract-legacy", task_runner=LocalOrCluster(process_pool()))
 def extract_legacy(schemes: tuple[str, ...] = ("1993", "2003")) -> list[dict]:
     """Extract every case of each legacy system; returns a summary per scheme. Holds the
     journey lock: the snapshot does not change under a selection."""
@@ -148,7 +149,11 @@ def _extract(legacy, target, settings: Settings, schemes: tuple[str, ...]) -> li
         progress(0, batches)
     opened = []
     done = (lambda count: progress(count, batches)) if progress else None
-    with BatchLanes(POOL_WORKERS if pooled else 0, on_batch_done=done) as lanes:
+    lanes = (  # on a cluster every batch is sent at once, and its scheduler shares them out
+        BatchLanes(max(batches - 1, 0), run_here=_pooled_batch, on_batch_done=done)
+        if on_cluster() else BatchLanes(POOL_WORKERS if pooled else 0, on_batch_done=done)
+    )
+    with lanes:
         for scheme in schemes:  # the pool works a scheme's batches while the next one opens
             opened.append(_open_scheme(legacy, target, scheme, ranges[scheme]))
             lanes.put(opened[-1])

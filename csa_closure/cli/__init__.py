@@ -84,9 +84,13 @@ def build_app() -> typer.Typer:
 
 
 def _set_up_logging() -> None:
+    """Read the settings first, so that settings the engine refuses are refused before any
+    command runs (the logging, once set up in a process, does not read them again)."""
     from csa_closure.logs import configure_logging
+    from csa_closure.settings import Settings
 
-    configure_logging()
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
 
 
 app = build_app()
