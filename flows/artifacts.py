@@ -14,19 +14,17 @@ from prefect.artifacts import (
 )
 from sqlalchemy import Engine
 
-from flows.report import build_report_model
-from load import report as reads
-from transform.report import (
-    hold_summary,
+from csa_closure.render.report import (
     holds_section,
     money_section,
     progress_section,
-    quarantine_by_check,
     quarantine_section,
-    reconciliation_section,
-    section_markdown,
+    reconciliation_markdown,
     section_records,
 )
+from flows.report import build_report_model
+from load import report as reads
+from transform.report import hold_summary, quarantine_by_check
 
 
 def artifact_key(*parts: str) -> str:
@@ -52,8 +50,7 @@ def publish_tranche(target: Engine, tranche_id: str) -> None:
     )
     create_markdown_artifact(
         key=artifact_key("tranche", tranche_id, "reconciliation"),
-        markdown=f"## Tranche {tranche_id}: reconciliation {status}\n\n"
-        + section_markdown(reconciliation_section(report)),
+        markdown=reconciliation_markdown(report),
         description=f"Tranche {tranche_id} reconciled to the penny: {status}",
     )
 

@@ -179,9 +179,10 @@ def simulate(
 
 def print_summary_and_write_report(html_path: Path) -> None:
     """The headline figures and where the money went; the whole report as one HTML page."""
-    from csa_closure.cli.report import print_whole, rich_table, write_atomically
+    from csa_closure.cli.report import write_atomically
+    from csa_closure.render.report import headline, money_section, progress_section, render_html, rich_table
+    from csa_closure.render.terminal import print_whole
     from flows.report import report as report_flow
-    from transform.report import headline, money_section, progress_section, render_html
 
     model = report_flow(None)
     figures = Table(show_header=False, box=None, title="summary")

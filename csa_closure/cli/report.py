@@ -3,26 +3,16 @@ rich tables for the terminal, JSON for machines or one self-contained HTML page 
 
 from __future__ import annotations
 
-import io
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console, RenderableType
-from rich.measure import Measurement
-from rich.table import Table
-from rich.text import Text
 
 from csa_closure.cli.common import console
 from csa_closure.refusal import Refusal
 
-if TYPE_CHECKING:
-    from transform.report import Report, Section
-
 FORMATS = ("table", "json", "html")
-STATUS_STYLES = {"PASS": "bold green", "BREAK": "bold red", "INCOMPLETE": "bold yellow"}
 NOT_RECONCILED = 1
 """``report``'s exit code when the reconciliation is not PASS (BREAK or INCOMPLETE)."""
 
@@ -36,8 +26,8 @@ def report(
     out: Path | None = typer.Option(None, "--out", help="write to this file instead of the terminal"),
 ) -> None:
     """Progress of each tranche, where the money went, holds, quarantine and reconciliation."""
+    from csa_closure.render.report import print_tables, render_html, render_json, tables_text
     from flows.report import checked_target, report as report_flow
-    from transform.report import render_html, render_json
 
     check_output(output_format, out)
     checked_target(tranche)
@@ -90,48 +80,3 @@ def write_atomically(out: Path, text: str) -> None:
     staged = out.with_name(f".{out.name}.part")
     staged.write_text(text, encoding="utf-8")
     os.replace(staged, out)
-
-
-def print_tables(model: Report, to: Console) -> None:
-    """The headline figures, then every section as a rich table."""
-    from transform.report import headline, sections
-
-    scope = f"tranche {model.tranche_id}" if model.tranche_id else "all tranches"
-    to.print(Text(f"CSA case closure report: {scope}", style="bold"))
-    figures = Table(show_header=False, box=None)
-    for label, value in headline(model):
-        figures.add_row(label, value, style=STATUS_STYLES.get(value))
-    if model.advanced_to:
-        figures.add_row("journey advanced to", f"{model.advanced_to:%Y-%m-%d}")
-    to.print(figures)
-    for section in sections(model):
-        print_whole(to, rich_table(section))
-
-
-def print_whole(to: Console, table: RenderableType) -> None:
-    """Print a table at its natural width, past the terminal's if need be: squeezed to fit, rich
-    would cut amounts short ('£7,91…'), and a cut amount misleads."""
-    natural = Measurement.get(to, to.options.update_width(1_000), table).maximum
-    terminal = to.width
-    to.width = max(terminal, natural)
-    try:
-        to.print(table)
-    finally:
-        to.width = terminal
-
-
-def rich_table(section: Section) -> Table:
-    table = Table(title=section.title, show_footer=section.total is not None)
-    for n, (header, align) in enumerate(zip(section.headers, section.align)):
-        footer = section.total[n] if section.total else ""
-        table.add_column(header, footer=footer, justify="right" if align == "r" else "left")
-    for row in section.rows:
-        table.add_row(*row, style=STATUS_STYLES.get(row[-1]))
-    return table
-
-
-def tables_text(model: Report) -> str:
-    """The tables as plain text for a file: no colour codes, no amount cut short."""
-    recorder = Console(record=True, width=200, file=io.StringIO(), color_system=None)
-    print_tables(model, recorder)
-    return recorder.export_text()

@@ -2,19 +2,18 @@
 markdown (the Prefect artifact) and one self-contained HTML page for managers.
 
 Every output shows the same tables (``tables``); the markdown and the page are Jinja templates
-in ``templates/``. Money stays whole pence to the last character: ``pounds`` formats with
-integer arithmetic and bar lengths are integer shares, so no float touches a penny.
+in ``templates/forecast/``, on the base page and tables the report shares. Money stays whole
+pence to the last character: ``pounds`` formats with integer arithmetic and bar lengths are
+integer shares, so no float touches a penny.
 """
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass
-from functools import cache
+from typing import Any
 
 import pandas as pd
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
@@ -35,8 +34,10 @@ from transform.forecast import (
     totals_table,
     tranches_table,
 )
-from csa_closure.render.formats import long_date, pounds
-from transform.report import REASON_LABELS, share
+from csa_closure.render.formats import iso_date, long_date, pounds, records, share
+from csa_closure.render.labels import REASON_LABELS
+from csa_closure.render.templating import pages
+from csa_closure.render.terminal import as_text, print_whole
 
 OUTCOME_LABELS = {
     Outcome.TRANSFER.value: "transferred to the CMS",
@@ -117,8 +118,8 @@ def signed_pounds(pence: int) -> str:
     return ("+" if pence > 0 else "") + pounds(pence) if pence else ""
 
 
-def day(value) -> str:
-    return "none" if pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d}"
+def day(value: Any) -> str:
+    return iso_date(value) or "none"
 
 
 def signed_days(days) -> str:
@@ -255,7 +256,7 @@ def render_json(comparison: Comparison) -> str:
         ],
         "totals": {r.figure: {side: int(getattr(r, side)) for side in (*SIDES, "difference")}
                    for r in totals.itertuples(index=False)},
-        "dates": {r.event: {"current": _iso(r.current), "alternative": _iso(r.alternative),
+        "dates": {r.event: {"current": iso_date(r.current), "alternative": iso_date(r.alternative),
                             "difference_days": None if pd.isna(r.difference_days) else int(r.difference_days)}
                   for r in dates.itertuples(index=False)},
         "outcomes": [
@@ -264,16 +265,16 @@ def render_json(comparison: Comparison) -> str:
                for side in (*SIDES, "difference")}
             for r in outcomes.to_dict("records")
         ],
-        "case_states": _records(states_table(comparison).rename(columns=_side_names("cases"))),
-        "by_scheme_and_creditor": _records(schemes_table(comparison)),
+        "case_states": records(states_table(comparison).rename(columns=_side_names("cases"))),
+        "by_scheme_and_creditor": records(schemes_table(comparison)),
         "tranches": [
             {"segment_group": r["segment_group"]}
             | {side: {"tranches": int(r[f"{side}_tranches"]), "cases": int(r[f"{side}_cases"]),
-                      "first_selection": _iso(r[f"{side}_first"]), "last_selection": _iso(r[f"{side}_last"])}
+                      "first_selection": iso_date(r[f"{side}_first"]), "last_selection": iso_date(r[f"{side}_last"])}
                for side in SIDES}
             for r in tranches.to_dict("records")
         ],
-        "letters": _records(letters_table(comparison).rename(columns=_side_names("letters"))),
+        "letters": records(letters_table(comparison).rename(columns=_side_names("letters"))),
     }
     return json.dumps(document, indent=2) + "\n"
 
@@ -282,33 +283,12 @@ def _side_names(value: str) -> dict[str, str]:
     return {f"{side}_{value}": side for side in (*SIDES, "difference")}
 
 
-def _iso(value) -> str | None:
-    return None if pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d}"
-
-
 def _plain(value):
     """A setting's value as JSON holds it (groups as lists)."""
     return [list(group) for group in value] if isinstance(value, tuple) else value
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
-    """Rows as plain dicts of Python ints and strings (never numpy scalars)."""
-    return [{k: v.item() if hasattr(v, "item") else v for k, v in row.items()} for row in frame.to_dict("records")]
-
-
 # --- markdown and HTML --------------------------------------------------------------------------
-
-
-@cache
-def _templates() -> Environment:
-    environment = Environment(
-        loader=PackageLoader("csa_closure.render", "templates"),
-        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return environment
 
 
 def _context(comparison: Comparison) -> dict:
@@ -369,12 +349,12 @@ def money_bars(comparison: Comparison) -> list[dict]:
 
 def render_markdown(comparison: Comparison) -> str:
     """The comparison as markdown (the Prefect artifact ``forecast``)."""
-    return _templates().get_template("forecast.md.j2").render(_context(comparison))
+    return pages().get_template("forecast/forecast.md.j2").render(_context(comparison))
 
 
 def render_html(comparison: Comparison) -> str:
     """One self-contained page: inline CSS, no script, nothing fetched."""
-    return _templates().get_template("forecast.html.j2").render(_context(comparison))
+    return pages().get_template("forecast/forecast.html.j2").render(_context(comparison))
 
 
 # --- the terminal ------------------------------------------------------------------------------
@@ -382,8 +362,6 @@ def render_html(comparison: Comparison) -> str:
 
 def print_tables(comparison: Comparison, to: Console) -> None:
     """Every table as a rich table; rows that differ between the settings in bold."""
-    from csa_closure.cli.report import print_whole
-
     to.print(Text(f"What-if forecast as of {day(comparison.as_of)}: current settings against the "
                   "alternative; rows marked * differ", style="bold"))
     for table in tables(comparison):
@@ -398,6 +376,4 @@ def print_tables(comparison: Comparison, to: Console) -> None:
 
 def tables_text(comparison: Comparison) -> str:
     """The tables as plain text for a file: no colour codes, no amount cut short."""
-    recorder = Console(record=True, width=200, file=io.StringIO(), color_system=None)
-    print_tables(comparison, recorder)
-    return recorder.export_text()
+    return as_text(print_tables, comparison)

@@ -19,9 +19,10 @@ from functools import lru_cache
 from typing import Any
 
 import pandas as pd
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, StrictUndefined
 
 from csa_closure.render.formats import long_date, pounds
+from csa_closure.render.templating import TEMPLATES
 from transform.codes import Recipient
 
 WIDTH = 78
@@ -63,7 +64,7 @@ def _one_line(value: Any) -> Any:
 
 
 _ENVIRONMENT = Environment(
-    loader=PackageLoader("csa_closure.render", "templates"),
+    loader=TEMPLATES,
     undefined=StrictUndefined,
     autoescape=False,
     keep_trailing_newline=True,
