@@ -1,1 +1,2 @@
-"""Extract: the legacy schemas and one adapter per legacy system, streaming canonical batches."""
+"""Extract: the legacy schemas, one module declaring each legacy system and their registry
+(``systems.py``), and the batch reader streaming canonical batches."""

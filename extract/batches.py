@@ -29,14 +29,14 @@ from sqlalchemy import (
     union_all,
 )
 
+from extract.legacy_system import LegacySystem
 from extract.reader import LegacyReader, legacy_reader, raw_select
-from extract.systems import LegacySystem
 from validate.canonical import check_canonical
-from validate.checks import dates_parsed_once, is_in, normalise_key, recode, repeated, rows_where
-from validate.raw import RawContract
+from validate.checks import is_in, normalise_key, recode, repeated
+from validate.raw import ParsedRows, RawContract
 from validate.reasons import Reason, contract_reasons, merge_reasons, reasons_at
 
-Bound = Any  # a key of the case table: text for CSCS, an integer for CS2
+Bound = Any  # a key of the case table: text (CSCS) or an integer (CS2)
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,7 @@ class BatchRange:
 
 @dataclass(frozen=True)
 class CaseKeys:
-    """Named cases (a tranche's batch): their keys in the case table (``case_ref`` for CSCS,
-    ``case_id`` for CS2)."""
+    """Named cases (a tranche's batch): their keys in the case table (its ``case_page_key``)."""
 
     label: str
     keys: tuple[Bound, ...]
@@ -191,13 +190,12 @@ def duplicate_person_records(
     with legacy_reader(legacy) as reader:
         persons = reader.frame(statement)
     reasons = merge_reasons(
-        contract_reasons(persons, system.person),
+        contract_reasons(system.person.parsed(persons), system.person),
         _unique_reasons(persons, key, duplicates.person_keys),
     )
     return _records(persons, system.person, reasons, case_refs=None)
 
 
-@dates_parsed_once()
 def read_batch(
     legacy: Engine,
     system: LegacySystem,
@@ -209,27 +207,30 @@ def read_batch(
 
     A range of the whole estate (the extract run) checks keys against ``duplicates`` found
     across the tables; a re-read of named cases checks them within what it reads. Each date
-    column is parsed once, for its checks and the mapping alike.
+    column is parsed once, as it is read, for its checks and the mapping alike.
     """
     with legacy_reader(legacy) as reader:
-        cases = _selected(reader, system.case_table, system.case_page_key, batch)
-        children = _selected(reader, system.child_table, system.member_case_column, batch)
-        ledger = _selected(reader, system.ledger_table, system.member_case_column, batch)
-        persons = _referenced_persons(reader, system, batch)
+        parsed_cases = _selected(reader, system.case, system.case_table, system.case_page_key, batch)
+        parsed_children = _selected(reader, system.child, system.child_table, system.member_case_column, batch)
+        parsed_ledger = _selected(reader, system.ledger, system.ledger_table, system.member_case_column, batch)
+        parsed_persons = system.person.parsed(_referenced_persons(reader, system, batch))
+    cases, children, ledger, persons = (
+        parsed.text for parsed in (parsed_cases, parsed_children, parsed_ledger, parsed_persons)
+    )
 
     person_key = system.person.key[0]
     person_reasons = merge_reasons(
-        contract_reasons(persons, system.person),
+        contract_reasons(parsed_persons, system.person),
         _unique_reasons(persons, person_key, duplicates.person_keys),
     )
     case_reasons = merge_reasons(
-        contract_reasons(cases, system.case),
+        contract_reasons(parsed_cases, system.case),
         _unique_reasons(cases, system.case_ref_column, duplicates.case_refs),
         _parent_reasons(cases, persons, system),
     )
     member_case_keys = cases[system.member_case_column].dropna()
-    child_reasons = _member_reasons(children, system.child, system.member_case_column, member_case_keys)
-    ledger_reasons = _member_reasons(ledger, system.ledger, system.member_case_column, member_case_keys)
+    child_reasons = _member_reasons(parsed_children, system.child, system.member_case_column, member_case_keys)
+    ledger_reasons = _member_reasons(parsed_ledger, system.ledger, system.member_case_column, member_case_keys)
 
     labels = _case_labels(cases, system)
     case_ref_of = pd.Series(labels.array, index=cases[system.member_case_column])
@@ -248,15 +249,15 @@ def read_batch(
         + _records(children, system.child, child_reasons, recode(children[system.member_case_column], case_ref_of))
         + _records(ledger, system.ledger, ledger_reasons, recode(ledger[system.member_case_column], case_ref_of))
     )
-    clean_cases = rows_where(cases, ~held_mask)
-    clean_keys = clean_cases[system.member_case_column]
+    clean_cases = parsed_cases.where(~held_mask)
+    clean_keys = clean_cases.text[system.member_case_column]
     canonical = system.to_canonical(
         clean_cases,
-        rows_where(persons, is_in(persons[person_key], _parent_values(clean_cases, system))),
-        rows_where(ledger, is_in(ledger[system.member_case_column], clean_keys)),
+        parsed_persons.where(is_in(persons[person_key], _parent_values(clean_cases.text, system))),
+        parsed_ledger.where(is_in(ledger[system.member_case_column], clean_keys)),
         pd.Timestamp(extracted_on),
     )
-    check_canonical(canonical.cases, canonical.ledger, canonical.parties, batch.label)
+    check_canonical(canonical.cases, canonical.ledger, canonical.parties, system.canonical, batch.label)
     return ExtractedBatch(
         scheme=system.scheme,
         label=batch.label,
@@ -275,8 +276,10 @@ def _values_at(frame: pd.DataFrame, rows, column: str) -> set[str]:
     return set(frame.loc[list(rows), column].dropna())
 
 
-def _selected(reader: LegacyReader, table: Table, column: str, batch: CaseSelector) -> pd.DataFrame:
-    return reader.frame(batch.rows(raw_select(table), table.c[column]))
+def _selected(
+    reader: LegacyReader, contract: RawContract, table: Table, column: str, batch: CaseSelector
+) -> ParsedRows:
+    return contract.parsed(reader.frame(batch.rows(raw_select(table), table.c[column])))
 
 
 def _referenced_persons(reader: LegacyReader, system: LegacySystem, batch: CaseSelector) -> pd.DataFrame:
@@ -308,13 +311,14 @@ def _parent_reasons(cases: pd.DataFrame, persons: pd.DataFrame, system: LegacySy
 
 
 def _member_reasons(
-    frame: pd.DataFrame, contract: RawContract, case_column: str, case_keys: pd.Series
+    rows: ParsedRows, contract: RawContract, case_column: str, case_keys: pd.Series
 ) -> dict:
     """A child or ledger line: its own contract, a unique key in the batch, a case that exists."""
+    frame = rows.text
     duplicate = repeated(*(normalise_key(frame[column]) for column in contract.key))
     orphan = frame[case_column].notna() & ~is_in(frame[case_column], case_keys)
     return merge_reasons(
-        contract_reasons(frame, contract),
+        contract_reasons(rows, contract),
         _reasons(frame, duplicate, contract.key[-1], "unique"),
         _reasons(frame, orphan, case_column, "case_exists"),
     )

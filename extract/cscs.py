@@ -1,38 +1,96 @@
-"""The CSCS adapter (1993 scheme): typed, pence, ISO dates."""
+"""CSCS, the 1993 scheme (CONTRACTS.md section 1): typed columns, pence, ISO dates, and the
+canonical model's own codes."""
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 import pandas as pd
 
 from extract import legacy_schema as schema
-from extract.systems import (
-    CASE_COLUMNS,
-    LEDGER_COLUMNS,
-    PARTY_COLUMNS,
-    CanonicalBatch,
-    LegacySystem,
-    flags,
-    parent_flags,
+from extract.legacy_system import CanonicalBatch, LegacySystem, codes_of, flags, parent_flags, same
+from transform.references import PersonRefFormat
+from validate import canonical, raw
+from validate.canonical import CASE_COLUMNS, LEDGER_COLUMNS, PARTY_COLUMNS
+from validate.checks import ISO_DATE, code, identifier, parse_pence, pence, recode, ref, to_int64
+from validate.raw import ParsedRows, date, optional, required
+
+CODES = {column: same(codes) for column, codes in canonical.CODES.items()}
+FLAGS = ("0", "1")
+CASE_REFS = r"C93\d{7}"
+PERSON_REFS = PersonRefFormat(r"P\d{9}", "P + 9 digits")
+"""A CSCS person is named by its own key."""
+
+PERSON = raw.contract(
+    "cscs_person",
+    {
+        "person_ref": required(ref(PERSON_REFS.pattern)),
+        "date_of_birth": date(ISO_DATE, nullable=True),
+        "date_of_death": date(ISO_DATE, nullable=True),
+        "resides_abroad": required(code(FLAGS)),
+    },
+    key=("person_ref",),
 )
-from validate import raw
-from validate.checks import ISO_DATE, parse_dates, to_int64
 
+CASE = raw.contract(
+    "cscs_case",
+    {
+        "case_ref": required(ref(CASE_REFS)),
+        "nrp_ref": required(ref(PERSON_REFS.pattern)),
+        "pwc_ref": required(ref(PERSON_REFS.pattern)),
+        "case_start_date": date(ISO_DATE),
+        "case_status": required(code(CODES["status"])),
+        "assessment_type": required(code(CODES["assessment_type"])),
+        "weekly_liability_pence": required(pence()),
+        "payment_method": required(code(CODES["payment_method"])),
+        "enforcement_action": optional(code(CODES["enforcement_action"])),
+        "clerical": required(code(FLAGS)),
+        "dv_marker": required(code(FLAGS)),
+        "arrears_total_pence": required(pence()),
+        "arrears_sos_pence": required(pence()),
+    },
+    key=("case_ref",),
+    row_checks=(raw.sos_within_total("arrears_total_pence", "arrears_sos_pence", parse_pence),),
+)
 
-def _dates(values: pd.Series) -> pd.Series:
-    return parse_dates(values, ISO_DATE)
+CHILD = raw.contract(
+    "cscs_child",
+    {
+        "case_ref": required(ref(CASE_REFS)),
+        "child_seq": required(identifier()),
+        "date_of_birth": date(ISO_DATE, nullable=True),
+    },
+    key=("case_ref", "child_seq"),
+)
 
-
-def _pence(values: pd.Series) -> pd.Series:
-    return to_int64(values)
+LEDGER = raw.contract(
+    "cscs_ledger",
+    {
+        "case_ref": required(ref(CASE_REFS)),
+        "seq": required(identifier()),
+        "posted_date": date(ISO_DATE),
+        "txn_type": required(code(CODES["kind"])),
+        "creditor": required(code(CODES["creditor"])),
+        "amount_pence": required(pence()),
+        "period_from": date(ISO_DATE, nullable=True),
+        "period_to": date(ISO_DATE, nullable=True),
+    },
+    key=("case_ref", "seq"),
+    row_checks=(
+        raw.sign_agrees(
+            "txn_type",
+            "amount_pence",
+            raising=codes_of(CODES["kind"], ("CHARGE", "IMA_CHARGE")),
+            lowering=codes_of(CODES["kind"], ("RECEIPT",)),
+        ),
+        raw.period_in_order("period_from", "period_to"),
+    ),
+)
 
 
 def persons_to_canonical(persons: pd.DataFrame) -> pd.DataFrame:
     """CSCS person rows (read as text) as canonical parties; shared by batches and letters."""
     return pd.DataFrame(
         {
-            "person_ref": persons["person_ref"],
+            "person_ref": PERSON_REFS.refs(persons["person_ref"]),
             "surname": persons["surname"],
             "forenames": persons["forenames"],
             "address": persons["address_line1"]
@@ -49,42 +107,44 @@ def persons_to_canonical(persons: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_canonical(
-    cases: pd.DataFrame, persons: pd.DataFrame, ledger: pd.DataFrame, extracted_on: pd.Timestamp
+    cases: ParsedRows, persons: ParsedRows, ledger: ParsedRows, extracted_on: pd.Timestamp
 ) -> CanonicalBatch:
     """Clean CSCS rows in the canonical model (docs/design.md)."""
-    parties = persons_to_canonical(persons)
+    parties = persons_to_canonical(persons.text)
+    case = cases.text
     canonical_cases = pd.DataFrame(
         {
-            "case_ref": cases["case_ref"],
-            "scheme": "1993",
+            "case_ref": case["case_ref"],
+            "scheme": CSCS.scheme,
             "legacy_case_id": 0,
-            "nrp_ref": cases["nrp_ref"],
-            "pwc_ref": cases["pwc_ref"],
-            "case_start_date": _dates(cases["case_start_date"]),
-            "status": cases["case_status"],
-            "assessment_type": cases["assessment_type"],
-            "weekly_liability_pence": _pence(cases["weekly_liability_pence"]),
-            "payment_method": cases["payment_method"],
-            "enforcement_action": cases["enforcement_action"],
-            "clerical": flags(cases["clerical"], "1"),
-            "dv_marker": flags(cases["dv_marker"], "1"),
-            "recorded_total_pence": _pence(cases["arrears_total_pence"]),
-            "recorded_sos_pence": _pence(cases["arrears_sos_pence"]),
+            "nrp_ref": PERSON_REFS.refs(case["nrp_ref"]),
+            "pwc_ref": PERSON_REFS.refs(case["pwc_ref"]),
+            "case_start_date": cases.dates["case_start_date"],
+            "status": recode(case["case_status"], CODES["status"]),
+            "assessment_type": recode(case["assessment_type"], CODES["assessment_type"]),
+            "weekly_liability_pence": to_int64(case["weekly_liability_pence"]),
+            "payment_method": recode(case["payment_method"], CODES["payment_method"]),
+            "enforcement_action": recode(case["enforcement_action"], CODES["enforcement_action"]),
+            "clerical": flags(case["clerical"], "1"),
+            "dv_marker": flags(case["dv_marker"], "1"),
+            "recorded_total_pence": to_int64(case["arrears_total_pence"]),
+            "recorded_sos_pence": to_int64(case["arrears_sos_pence"]),
             "extracted_on": extracted_on,
         }
     )
     canonical_cases["legacy_case_id"] = canonical_cases["legacy_case_id"].astype("int64")
     canonical_cases["extracted_on"] = canonical_cases["extracted_on"].astype("datetime64[ns]")
+    line = ledger.text
     canonical_ledger = pd.DataFrame(
         {
-            "case_ref": ledger["case_ref"],
-            "line_ref": to_int64(ledger["seq"]),
-            "posted_date": _dates(ledger["posted_date"]),
-            "kind": ledger["txn_type"],
-            "creditor": ledger["creditor"],
-            "amount_pence": _pence(ledger["amount_pence"]),
-            "period_from": _dates(ledger["period_from"]),
-            "period_to": _dates(ledger["period_to"]),
+            "case_ref": line["case_ref"],
+            "line_ref": to_int64(line["seq"]),
+            "posted_date": ledger.dates["posted_date"],
+            "kind": recode(line["txn_type"], CODES["kind"]),
+            "creditor": recode(line["creditor"], CODES["creditor"]),
+            "amount_pence": to_int64(line["amount_pence"]),
+            "period_from": ledger.dates["period_from"],
+            "period_to": ledger.dates["period_to"],
         }
     )[LEDGER_COLUMNS]
     return CanonicalBatch(
@@ -92,16 +152,13 @@ def to_canonical(
     )
 
 
-def _person_refs(values: Iterable[str]) -> list[str]:
-    return sorted(set(values))
-
-
 CSCS = LegacySystem(
+    name="CSCS",
     scheme="1993",
-    case=raw.CSCS_CASE,
-    person=raw.CSCS_PERSON,
-    child=raw.CSCS_CHILD,
-    ledger=raw.CSCS_LEDGER,
+    case=CASE,
+    person=PERSON,
+    child=CHILD,
+    ledger=LEDGER,
     case_table=schema.cscs_case,
     person_table=schema.cscs_person,
     child_table=schema.cscs_child,
@@ -113,6 +170,9 @@ CSCS = LegacySystem(
     member_case_column="case_ref",
     case_ref_column="case_ref",
     parent_columns=("nrp_ref", "pwc_ref"),
-    person_lookup_keys=_person_refs,
+    case_refs=CASE_REFS,
+    person_refs=PERSON_REFS,
+    codes=CODES,
     to_canonical=to_canonical,
+    persons_to_canonical=persons_to_canonical,
 )

@@ -1,78 +1,62 @@
-"""What the batch reader needs to know of a legacy system, and the canonical frames it maps to."""
+"""The registry of legacy systems: the one place that names them.
+
+A system is one module of ``extract/`` declaring a ``LegacySystem`` (``extract/legacy_system.py``);
+it is extracted, re-read, written to letters and checked in operators' events once it is
+registered here. ``BUILT_IN`` are registered as this module is imported, in every process (the
+extract's batch workers too). ``register`` adds one at run time, to this process only: its
+batches must run here (a test's system, say).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from extract.cs2 import CS2
+from extract.cscs import CSCS
+from extract.legacy_system import LegacySystem
+from transform.references import PersonRefFormat
 
-import pandas as pd
-from sqlalchemy import Table
+BUILT_IN = (CSCS, CS2)
 
-from validate.raw import RawContract
-
-
-@dataclass(frozen=True)
-class CanonicalBatch:
-    """The canonical model of docs/design.md: cases, their ledger lines and their parents."""
-
-    cases: pd.DataFrame
-    ledger: pd.DataFrame
-    parties: pd.DataFrame
+_registered: dict[str, LegacySystem] = {}
 
 
-@dataclass(frozen=True)
-class LegacySystem:
-    """One legacy system: its tables, keys and the mapping of clean raw rows to canonical."""
-
-    scheme: str
-    case: RawContract
-    person: RawContract
-    child: RawContract
-    ledger: RawContract
-    case_table: Table
-    person_table: Table
-    child_table: Table
-    ledger_table: Table
-    extract_table: Table
-    extract_column: str
-    date_format: str
-    case_page_key: str
-    member_case_column: str
-    case_ref_column: str
-    parent_columns: tuple[str, str]
-    person_lookup_keys: Callable[[Iterable[str]], list]
-    to_canonical: Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.Timestamp], CanonicalBatch]
-    case_key_column: str = "case_ref"
-    """The canonical case column that holds the case table's key (CS2: ``legacy_case_id``)."""
+def register(system: LegacySystem) -> LegacySystem:
+    """Add ``system``, whose scheme must be new. Its case and person references must not
+    match another system's formats: a reference names one system's case or person."""
+    if system.scheme in _registered:
+        raise ValueError(f"a legacy system of scheme {system.scheme} is registered already")
+    _registered[system.scheme] = system
+    return system
 
 
-def flags(values: pd.Series, true_value: str) -> pd.Series:
-    return (values == true_value).fillna(False).astype(bool)
+def unregister(scheme: str) -> None:
+    del _registered[scheme]
 
 
-def parent_flags(cases: pd.DataFrame, parties: pd.DataFrame) -> pd.DataFrame:
-    """Each case's NRP and PWC flags (deceased, untraced, abroad) from the canonical parties."""
-    flagged = parties.set_index("person_ref")[["deceased", "untraced", "abroad"]]
-    out = cases
-    for role in ("nrp", "pwc"):
-        joined = flagged.reindex(cases[f"{role}_ref"]).reset_index(drop=True)
-        joined.index = cases.index
-        for flag in ("deceased", "untraced", "abroad"):
-            out[f"{role}_{flag}"] = joined[flag].fillna(False).astype(bool)
-    return out
+def registered() -> tuple[LegacySystem, ...]:
+    """Every registered system, in the order of registration."""
+    return tuple(_registered.values())
 
 
-CASE_COLUMNS = [
-    "case_ref", "scheme", "legacy_case_id", "nrp_ref", "pwc_ref", "case_start_date", "status",
-    "assessment_type", "weekly_liability_pence", "payment_method", "enforcement_action",
-    "clerical", "dv_marker", "recorded_total_pence", "recorded_sos_pence",
-    "nrp_deceased", "pwc_deceased", "nrp_untraced", "pwc_untraced", "nrp_abroad", "pwc_abroad",
-    "extracted_on",
-]
-LEDGER_COLUMNS = [
-    "case_ref", "line_ref", "posted_date", "kind", "creditor", "amount_pence", "period_from",
-    "period_to",
-]
-PARTY_COLUMNS = [
-    "person_ref", "surname", "forenames", "address", "postcode", "deceased", "untraced", "abroad",
-]
+def schemes() -> tuple[str, ...]:
+    return tuple(_registered)
+
+
+def system_of(scheme: str) -> LegacySystem:
+    try:
+        return _registered[scheme]
+    except KeyError:
+        raise KeyError(f"no legacy system of scheme {scheme} is registered") from None
+
+
+def person_ref_formats() -> tuple[PersonRefFormat, ...]:
+    """How a person of each system is named: what an operator's event may name a parent by."""
+    return tuple(system.person_refs for system in registered())
+
+
+def names() -> str:
+    """The registered systems' names for a sentence: ``CSCS or CS2``."""
+    return " or ".join(system.name for system in registered())
+
+
+for _system in BUILT_IN:
+    register(_system)

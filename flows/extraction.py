@@ -1,4 +1,5 @@
-"""The extract flow: stream both legacy systems in batches, validate, quarantine, snapshot.
+"""The extract flow: stream every registered legacy system in batches, validate, quarantine,
+snapshot.
 
 (Not ``flows/extract.py``: Prefect puts a deployment's entrypoint folder, ``flows/``, first on
 the path, where such a module would hide the ``extract`` package from the batch workers.)
@@ -35,9 +36,7 @@ from extract.batches import (
     legacy_extract_date,
     read_batch,
 )
-from extract.cs2 import CS2
-from extract.cscs import CSCS
-from extract.systems import LegacySystem
+from extract import systems
 from flows import progress as run_progress
 from flows.runners import LocalOrCluster, on_cluster
 from flows.workers import POOL_WORKERS, process_pool, share_api_with_workers
@@ -51,7 +50,6 @@ from load.extracted import (
 from load.migrate import require_current_schema
 from transform.segments import segment_rules, segments_as_extracted
 
-SYSTEMS: dict[str, LegacySystem] = {CSCS.scheme: CSCS, CS2.scheme: CS2}
 log = get_logger("extract")
 
 
@@ -72,7 +70,7 @@ def extract_batch(
     """Read, validate and record one batch of cases in one transaction; returns cases read."""
     started = time.perf_counter()
     settings = Settings()
-    system = SYSTEMS[scheme]
+    system = systems.system_of(scheme)
     legacy, target = engine_for(settings.legacy_url, legacy=True), engine_for(settings.target_url)
     extracted = read_batch(legacy, system, batch, duplicates, extracted_on)
     kept = segments_as_extracted(extracted.cases, extracted.ledger, rule_settings())
@@ -94,7 +92,9 @@ INLINE_BATCHES = 2
 """Up to this many batches in all run in the flow's own process alone: starting a worker process
 (seconds) would cost a small extract more than it saves."""
 
-LEGACY_EMPTY = "the legacy database holds no CSCS or CS2 extract"
+
+def legacy_empty() -> str:
+    return f"the legacy database holds no {systems.names()} extract"
 
 
 @dataclass(frozen=True)
@@ -111,9 +111,9 @@ def extract_if_newer() -> ExtractFirst:
     none is (CONTRACTS.md: ``plan`` and ``advance`` do), and say so in one line."""
     settings = Settings()
     legacy, target = engine_for(settings.legacy_url, legacy=True), engine_for(settings.target_url)
-    in_legacy = {scheme: legacy_extract_date(legacy, system) for scheme, system in SYSTEMS.items()}
+    in_legacy = {system.scheme: legacy_extract_date(legacy, system) for system in systems.registered()}
     if not any(in_legacy.values()):
-        log.warning(f"{LEGACY_EMPTY}: nothing to extract")
+        log.warning(f"{legacy_empty()}: nothing to extract")
         return ExtractFirst(legacy_empty=True, extracted=[])
     recorded = recorded_extracts(target, segment_rules(rule_settings()))
     newer = [s for s, on in in_legacy.items() if on is not None and (s not in recorded or on > recorded[s])]
@@ -128,18 +128,20 @@ def extract_if_newer() -> ExtractFirst:
 
 
 @flow(name="extract-legacy", task_runner=LocalOrCluster(process_pool()))
-def extract_legacy(schemes: tuple[str, ...] = ("1993", "2003")) -> list[dict]:
-    """Extract every case of each legacy system; returns a summary per scheme. Holds the
-    journey lock: the snapshot does not change under a selection."""
+def extract_legacy(schemes: tuple[str, ...] | None = None) -> list[dict]:
+    """Extract every case of each legacy system of ``schemes`` (every registered one by
+    default); returns a summary per scheme. Holds the journey lock: the snapshot does not change
+    under a selection."""
     settings = Settings()
     legacy, target = engine_for(settings.legacy_url, legacy=True), engine_for(settings.target_url)
     require_current_schema(target)
     with journey_lock(target, "extract"):
-        return _extract(legacy, target, settings, schemes)
+        return _extract(legacy, target, settings, schemes or systems.schemes())
 
 
 def _extract(legacy, target, settings: Settings, schemes: tuple[str, ...]) -> list[dict]:
-    ranges = {scheme: batch_ranges(legacy, SYSTEMS[scheme], settings.extract_batch_size) for scheme in schemes}
+    size = settings.extract_batch_size
+    ranges = {scheme: batch_ranges(legacy, systems.system_of(scheme), size) for scheme in schemes}
     batches = sum(map(len, ranges.values()))
     pooled = batches > INLINE_BATCHES
     if pooled:
@@ -180,7 +182,7 @@ class OpenedScheme:
 
 def _open_scheme(legacy, target, scheme: str, batches: list[BatchRange]) -> OpenedScheme:
     """Open the scheme's extract run and quarantine its duplicated persons."""
-    system = SYSTEMS[scheme]
+    system = systems.system_of(scheme)
     extracted_on = extract_date(legacy, system)
     run = start_extract_run(target, scheme, extracted_on, segment_rules(rule_settings()))
     duplicates = known_duplicates(legacy, system)

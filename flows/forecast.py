@@ -29,7 +29,8 @@ from csa_closure.retry import retry_on_transient
 from csa_closure.rules_file import alternative_rules
 from csa_closure.settings import RuleSettings, Settings, rule_settings
 from extract.batches import CaseKeys, extract_date, read_batch
-from csa_closure.service.journey import NO_DUPLICATES, SYSTEMS
+from extract.systems import system_of
+from csa_closure.service.journey import NO_DUPLICATES
 from load.forecast import (
     case_keys,
     held_back_cases,
@@ -118,7 +119,7 @@ def read_open_cases(legacy: Engine, target: Engine, batch: ForecastBatch) -> Ope
     needed = legacy_needed(list(batch.to_start.values()), outcomes, journeys)
     cases, ledgers = [], []
     for scheme, of_scheme in keys[keys["case_ref"].isin(needed)].groupby("scheme"):
-        system = SYSTEMS[scheme]
+        system = system_of(scheme)
         selector = CaseKeys(batch.label, tuple(of_scheme[system.case_key_column].tolist()))
         fresh = read_batch(legacy, system, selector, NO_DUPLICATES, extract_date(legacy, system))
         cases.append(fresh.cases)

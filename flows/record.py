@@ -23,6 +23,7 @@ from csa_closure.db import engine_for
 from csa_closure.logs import get_logger
 from csa_closure.refusal import Refusal
 from csa_closure.settings import Settings, rule_settings
+from extract.systems import person_ref_formats
 from load.events import (
     insert_operator_events,
     lock_cases,
@@ -262,7 +263,7 @@ def store_event(event: dict[str, str]) -> Recorded:
 
 def store_events(raw: pd.DataFrame) -> Recorded:
     """Validate the events against the journey and store them, all in one transaction."""
-    events = parse_events(raw)
+    events = parse_events(raw, person_ref_formats())
     if UNREAD in raw:
         events["refusal"] = raw[UNREAD].where(raw[UNREAD].notna(), events["refusal"])
     target = engine_for(Settings().target_url)

@@ -16,19 +16,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import Column, Date, DateTime, Engine, Integer, MetaData, Table, inspect, text
+from sqlalchemy import Column, Date, DateTime, Engine, Integer, MetaData, Table, inspect, insert, text
 
 from csa_closure.db import is_postgres
 from csa_closure.refusal import Refusal
-from extract.legacy_schema import cs2_extract, cscs_extract, legacy_metadata
+from extract.legacy_schema import legacy_metadata
+from extract.legacy_system import LegacySystem
 from synthetic import shape
 from synthetic.build import draw_scheme
 from synthetic.dates import day_number
 from synthetic.malformed import MalformedRecord, spoil_chunk
-from synthetic.schemes import Numbering, SchemeTables, cs2_tables, cscs_tables
+from synthetic.schemes import WRITERS, Numbering, SchemeTables
 from synthetic.writer import open_writer
-
-SCHEMES = (("1993", cscs_tables), ("2003", cs2_tables))
 
 synthetic_estate = Table(
     "synthetic_estate",
@@ -48,7 +47,7 @@ class EstateManifest:
 
     seed: int
     extract_date: date
-    cases_by_scheme: dict[str, int] = field(default_factory=lambda: {"1993": 0, "2003": 0})
+    cases_by_scheme: dict[str, int] = field(default_factory=lambda: {system.scheme: 0 for system, _ in WRITERS})
     rows_by_table: dict[str, int] = field(default_factory=dict)
     malformed: list[MalformedRecord] = field(default_factory=list)
 
@@ -70,7 +69,7 @@ def generate_estate(
     _recreate_tables(engine, cases, seed, extract_date)
     manifest = EstateManifest(seed, extract_date)
     manifest.rows_by_table = {table.name: 0 for table in legacy_metadata.sorted_tables}
-    manifest.rows_by_table.update({cscs_extract.name: 1, cs2_extract.name: 1})
+    manifest.rows_by_table.update({system.extract_table.name: 1 for system, _ in WRITERS})
     extract_day = day_number(extract_date)
     numbering = Numbering()
     writer = open_writer(engine)
@@ -111,13 +110,13 @@ def _draw_chunk(
 ) -> Iterator[SchemeTables]:
     """Both schemes' rows of one chunk, malformed records included and listed in the manifest."""
     cscs_cases = int(np.random.default_rng([seed, chunk]).binomial(size, shape.CSCS_SHARE))
-    for (scheme, to_tables), count in zip(SCHEMES, (cscs_cases, size - cscs_cases)):
+    for (system, to_tables), count in zip(WRITERS, (cscs_cases, size - cscs_cases)):
         if count == 0:
             continue
-        rng = np.random.default_rng([seed, chunk, int(scheme)])
-        clean = to_tables(draw_scheme(rng, count, scheme, extract_day), numbering)
+        rng = np.random.default_rng([seed, chunk, int(system.scheme)])
+        clean = to_tables(draw_scheme(rng, count, system.scheme, extract_day), numbering)
         tables, records = spoil_chunk(clean, rng, numbering)
-        manifest.cases_by_scheme[scheme] += count
+        manifest.cases_by_scheme[system.scheme] += count
         manifest.malformed += records
         yield tables
 
@@ -141,8 +140,16 @@ def _recreate_tables(engine: Engine, cases: int, seed: int, extract_date: date) 
             synthetic_estate.insert(),
             {"seed": seed, "cases": cases, "extract_date": extract_date, "generated_at": datetime.now(UTC)},
         )
-        connection.execute(cscs_extract.insert(), {"extracted_on": extract_date})
-        connection.execute(cs2_extract.insert(), {"extract_dt": extract_date.strftime("%d/%m/%Y")})
+        for system, _ in WRITERS:
+            extracted_on = {system.extract_column: _extract_day(system, extract_date)}
+            connection.execute(insert(system.extract_table), extracted_on)
+
+
+def _extract_day(system: LegacySystem, extract_date: date) -> date | str:
+    """The extract date as the system's extract table holds it: a date, or text in its format."""
+    if isinstance(system.extract_table.c[system.extract_column].type, Date):
+        return extract_date
+    return extract_date.strftime(system.date_format)
 
 
 def _finish(engine: Engine) -> None:

@@ -3,10 +3,12 @@ CSCS typed and in pence, CS2 coded with DD/MM/YYYY text dates and pounds as text
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from extract import cs2, cscs
 from extract.legacy_schema import (
     cs2_case,
     cs2_child,
@@ -17,30 +19,16 @@ from extract.legacy_schema import (
     cscs_ledger,
     cscs_person,
 )
+from extract.legacy_system import LegacySystem
 from synthetic import build, shape
 from synthetic.dates import dmy_text, iso_text
 from synthetic.rows import Rows
 from synthetic.words import TEXT, digits, join
+from validate.canonical import CODES
 
-CSCS_STATUSES = ("LIVE", "ARREARS_ONLY", "CLOSED")
-CS2_STATES = ("A", "R", "X")
-CSCS_PAYMENT_METHODS = ("COLLECTION", "MAINTENANCE_DIRECT", "DEO", "NONE")
-CS2_COLLECTIONS = ("CP", "DP", "DEO", "NON")
-CS2_ACTIONS = ("LO", "CO", "OFS", "RDO", "LSDO", "EA", "DDQ", "COM")
-CSCS_ACTIONS = (
-    "LIABILITY_ORDER",
-    "CHARGING_ORDER",
-    "ORDER_FOR_SALE",
-    "DEDUCTION_ORDER",
-    "DEDUCTION_ORDER",
-    "ENFORCEMENT_AGENT",
-    "DRIVING_DISQUALIFICATION",
-    "COMMITTAL",
-)
-"""Aligned with CS2_ACTIONS: both CS2 deduction orders (RDO, LSDO) are a CSCS DEDUCTION_ORDER."""
-CSCS_TXN_TYPES = ("CHARGE", "IMA_CHARGE", "RECEIPT", "ADJUSTMENT")
-CREDITORS = ("PWC", "SOS")
-CS2_OWED_TO = ("RP", "SS")
+DRAWN_ACTIONS = cs2.CODES["enforcement_action"]
+"""``build`` draws an enforcement action as an index into CS2's eight codes (both deduction
+orders, RDO and LSDO, are a DEDUCTION_ORDER); other systems write its canonical action."""
 
 CS2_CASE_NUMBER_OFFSET = 1_000_000
 """CS2 case numbers are not their case ids, so code mixing the two fails loudly."""
@@ -102,8 +90,18 @@ def cs2_case_numbers(case_ids: np.ndarray) -> np.ndarray:
     return join("S03", digits(np.asarray(case_ids) + CS2_CASE_NUMBER_OFFSET, 7))
 
 
-def _codes(names: tuple[str, ...], index: np.ndarray) -> np.ndarray:
+def _codes(names: Sequence[str], index: np.ndarray) -> np.ndarray:
     return np.array(names, dtype=TEXT)[index]
+
+
+def legacy_codes(system: LegacySystem, column: str, canonical: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The system's code for each of the ``canonical`` codes of a canonical column (by default
+    all of them, in the order ``build`` draws their indices): the first it maps to each."""
+    codes: Mapping[str, str] = system.codes[column]
+    written = {}
+    for code, meaning in codes.items():
+        written.setdefault(meaning, code)
+    return tuple(written[meaning] for meaning in (CODES[column] if canonical is None else canonical))
 
 
 def _flag(values: np.ndarray) -> np.ndarray:
@@ -139,7 +137,8 @@ def cscs_tables(draw: build.SchemeDraw, numbering: Numbering) -> SchemeTables:
             "date_of_death": ~people.died,
         },
     )
-    assessment = np.select([cases.nil, cases.interim], ["NIL", "INTERIM"], "FULL").astype(TEXT)
+    nil, interim, full = legacy_codes(cscs.CSCS, "assessment_type", ("NIL", "INTERIM", "FULL"))
+    assessment = np.select([cases.nil, cases.interim], [nil, interim], full).astype(TEXT)
     case_rows = Rows(
         cscs_case,
         {
@@ -147,11 +146,13 @@ def cscs_tables(draw: build.SchemeDraw, numbering: Numbering) -> SchemeTables:
             "nrp_ref": refs[cases.nrp],
             "pwc_ref": refs[cases.pwc],
             "case_start_date": iso_text(cases.start),
-            "case_status": _codes(CSCS_STATUSES, cases.status),
+            "case_status": _codes(legacy_codes(cscs.CSCS, "status"), cases.status),
             "assessment_type": assessment,
             "weekly_liability_pence": cases.weekly,
-            "payment_method": _codes(CSCS_PAYMENT_METHODS, cases.payment),
-            "enforcement_action": _codes(CSCS_ACTIONS, np.maximum(cases.action, 0)),
+            "payment_method": _codes(legacy_codes(cscs.CSCS, "payment_method"), cases.payment),
+            "enforcement_action": _codes(
+                legacy_codes(cscs.CSCS, "enforcement_action", DRAWN_ACTIONS.values()), np.maximum(cases.action, 0)
+            ),
             "clerical": cases.clerical.astype(np.int64),
             "dv_marker": cases.dv.astype(np.int64),
             "arrears_total_pence": cases.recorded_total,
@@ -173,15 +174,15 @@ def cscs_tables(draw: build.SchemeDraw, numbering: Numbering) -> SchemeTables:
             "case_ref": case_refs[ledger.case],
             "seq": ledger.seq,
             "posted_date": iso_text(ledger.posted),
-            "txn_type": _codes(CSCS_TXN_TYPES, ledger.kind),
-            "creditor": _codes(CREDITORS, ledger.creditor),
+            "txn_type": _codes(legacy_codes(cscs.CSCS, "kind"), ledger.kind),
+            "creditor": _codes(legacy_codes(cscs.CSCS, "creditor"), ledger.creditor),
             "amount_pence": ledger.amount,
             "period_from": iso_text(ledger.period_from),
             "period_to": iso_text(ledger.period_to),
         },
         {"period_from": ~ledger.has_period, "period_to": ~ledger.has_period},
     )
-    return SchemeTables("1993", parents, case_rows, child_rows, ledger_rows)
+    return SchemeTables(cscs.CSCS.scheme, parents, case_rows, child_rows, ledger_rows)
 
 
 def _rate_codes(cases: build.Cases) -> np.ndarray:
@@ -231,11 +232,11 @@ def cs2_tables(draw: build.SchemeDraw, numbering: Numbering) -> SchemeTables:
             "paying_party_id": party_ids[cases.nrp],
             "receiving_party_id": party_ids[cases.pwc],
             "effective_dt": dmy_text(cases.start),
-            "state_cd": _codes(CS2_STATES, cases.status),
+            "state_cd": _codes(legacy_codes(cs2.CS2, "status"), cases.status),
             "rate_cd": _rate_codes(cases),
             "weekly_amt": pounds(cases.weekly),
-            "collection_cd": _codes(CS2_COLLECTIONS, cases.payment),
-            "enf_cd": _codes(CS2_ACTIONS, np.maximum(cases.action, 0)),
+            "collection_cd": _codes(legacy_codes(cs2.CS2, "payment_method"), cases.payment),
+            "enf_cd": _codes(tuple(DRAWN_ACTIONS), np.maximum(cases.action, 0)),
             "offline_ind": _flag(cases.clerical),
             "dv_ind": _flag(cases.dv),
             "debt_amt": pounds(cases.recorded_total),
@@ -249,7 +250,13 @@ def cs2_tables(draw: build.SchemeDraw, numbering: Numbering) -> SchemeTables:
     )
     adjustment = ledger.kind == build.ADJUSTMENT
     txn_codes = np.select(
-        [ledger.kind == build.RECEIPT, adjustment & (ledger.amount > 0), adjustment], ["RCP", "ADJ+", "ADJ-"], "CHG"
+        [ledger.kind == build.RECEIPT, adjustment & (ledger.amount > 0), adjustment],
+        [
+            _txn_code("RECEIPT", credit=True),
+            _txn_code("ADJUSTMENT", credit=False),
+            _txn_code("ADJUSTMENT", credit=True),
+        ],
+        _txn_code("CHARGE", credit=False),
     ).astype(TEXT)
     ledger_rows = Rows(
         cs2_txn,
@@ -258,11 +265,22 @@ def cs2_tables(draw: build.SchemeDraw, numbering: Numbering) -> SchemeTables:
             "case_id": case_ids[ledger.case],
             "posted_dt": dmy_text(ledger.posted),
             "txn_cd": txn_codes,
-            "owed_to": _codes(CS2_OWED_TO, ledger.creditor),
+            "owed_to": _codes(legacy_codes(cs2.CS2, "creditor"), ledger.creditor),
             "amt": pounds(np.abs(ledger.amount)),
             "period_start_dt": dmy_text(ledger.period_from),
             "period_end_dt": dmy_text(ledger.period_to),
         },
         {"period_start_dt": ~ledger.has_period, "period_end_dt": ~ledger.has_period},
     )
-    return SchemeTables("2003", parents, case_rows, child_rows, ledger_rows)
+    return SchemeTables(cs2.CS2.scheme, parents, case_rows, child_rows, ledger_rows)
+
+
+def _txn_code(kind: str, credit: bool) -> str:
+    """The CS2 transaction code of a canonical line kind, and whether it lowers the debt."""
+    return next(
+        code for code, meaning in cs2.CODES["kind"].items() if meaning == kind and (code in cs2.CREDIT_CODES) == credit
+    )
+
+
+WRITERS = ((cscs.CSCS, cscs_tables), (cs2.CS2, cs2_tables))
+"""The legacy systems the estate holds, and how a drawn chunk is written as each one's rows."""

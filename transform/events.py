@@ -9,7 +9,7 @@ or none when it is accepted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -28,6 +28,7 @@ from transform.codes import (
     Verification,
 )
 from transform.dates import add_days, extended_deadline
+from transform.references import PersonRefFormat, any_person_ref, described
 from transform.refusals import first_refusal
 from csa_closure.shown import CONTROL, escaped_values
 from transform.verification import hold_resolution_refusals
@@ -55,7 +56,6 @@ RAW_COLUMNS = (
 CASE_EVENTS = frozenset(EventKind) - {EventKind.NEW_APPLICATION}
 DEFAULT_CHANNEL = "post"
 MAX_CHANNEL_LENGTH = 40
-PERSON_REF = r"P\d{9}|CS2-\d+"
 
 FIELD_USERS: dict[str, frozenset[EventKind]] = {
     "case": CASE_EVENTS,
@@ -106,11 +106,12 @@ class JourneySnapshot:
     )
 
 
-def parse_events(raw: pd.DataFrame) -> pd.DataFrame:
+def parse_events(raw: pd.DataFrame, person_refs: Sequence[PersonRefFormat]) -> pd.DataFrame:
     """Turn the operator's text into typed events; ``refusal`` names the first malformed field.
 
     ``raw`` holds ``RAW_COLUMNS`` as text; missing columns, empty cells and fields the event
-    does not use count as not given. Returns, on the same index, the ``operator_event`` columns
+    does not use count as not given. A parent is named in one of the legacy systems' formats
+    (``person_refs``). Returns, on the same index, the ``operator_event`` columns
     ``kind``, ``csa_case_ref``, ``nrp_ref``, ``pwc_ref``, ``value``, ``pwc_pence``,
     ``sos_pence``, ``reason``, ``caseworker``, ``channel``, ``received_on``, and ``refusal``.
     ``value`` is a code (``DIRECT_PAY``, ``COLLECT``, ``ledger``..), or the text as given where
@@ -186,8 +187,8 @@ def parse_events(raw: pd.DataFrame) -> pd.DataFrame:
             )
         ],
         (
-            given["pwc"] & ~text["pwc"].str.upper().str.fullmatch(PERSON_REF),
-            "pwc must be a person reference (P + 9 digits or CS2-<digits>), not '" + text["pwc"] + "'",
+            given["pwc"] & ~text["pwc"].str.upper().str.fullmatch(any_person_ref(person_refs)),
+            f"pwc must be a person reference ({described(person_refs)}), not '" + text["pwc"] + "'",
         ),
         (
             text["channel"].str.len() > MAX_CHANNEL_LENGTH,

@@ -8,9 +8,7 @@ Python objects, at ten times the cost on a batch's hundreds of thousands of ledg
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -31,16 +29,8 @@ MAX_ID_DIGITS = 18
 
 def parse_dates(values: pd.Series, date_format: str) -> pd.Series:
     """Dates from text in one exact format (``ISO_DATE`` or ``CS2_DATE``); anything else (a day
-    that does not exist, a missing zero, a stray blank, a year pandas cannot hold) becomes NaT.
-    Within ``dates_parsed_once``, once per Arrow array."""
-    text = _arrow_text(values)
-    parsed = _PARSED_DATES.get()
-    if parsed is None:
-        return _aligned(values, _parse_days(text, date_format))
-    _, by_format = parsed.setdefault(_array_key(text), (text, {}))
-    if date_format not in by_format:
-        by_format[date_format] = _parse_days(text, date_format)
-    return _aligned(values, by_format[date_format])
+    that does not exist, a missing zero, a stray blank, a year pandas cannot hold) becomes NaT."""
+    return _aligned(values, _parse_days(_arrow_text(values), date_format))
 
 
 def _parse_days(text: pa.Array, date_format: str) -> pa.Array:
@@ -57,47 +47,12 @@ def _parse_days(text: pa.Array, date_format: str) -> pa.Array:
     return parsed.take(encoded.indices)
 
 
-_PARSED_DATES: ContextVar[dict[tuple, tuple[pa.Array, dict[str, pa.Array]]] | None] = ContextVar(
-    "parsed_dates", default=None
-)
-"""Per text array (by its buffers): the array, held, and its dates by format."""
-
-
-@contextmanager
-def dates_parsed_once() -> Iterator[None]:
-    """Within the block each text column's dates are parsed once: a batch's date column is
-    parsed by its own check, by a period check and by the mapping, each handed the same Arrow
-    array (pandera gives a check the frame's own column, and ``rows_where`` keeps the dates of
-    the rows it keeps). The parsed dates are keyed by their array's buffers, and hold the
-    array, so that no other can take those buffers while the block lasts."""
-    token = _PARSED_DATES.set({})
-    try:
-        yield
-    finally:
-        _PARSED_DATES.reset(token)
-
-
-def _array_key(text: pa.Array) -> tuple:
-    buffers = tuple(None if b is None else b.address for b in text.buffers())
-    return (text.type, text.offset, len(text), buffers)
-
-
-def rows_where(frame: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
+def rows_where(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     """``frame[keep]`` for a frame of Arrow-backed text, filtered by Arrow a column at a time
-    (pandas takes such columns by a list of positions, at a higher cost). Within
-    ``dates_parsed_once`` a column's parsed dates are kept with its rows."""
-    kept_rows = keep.to_numpy(dtype=bool)
-    mask = pa.array(kept_rows)
-    parsed = _PARSED_DATES.get()
-    columns = {}
-    for name in frame.columns:
-        text = _arrow_text(frame[name])
-        kept = pc.filter(text, mask)
-        entry = None if parsed is None else parsed.get(_array_key(text))
-        if entry is not None:
-            parsed[_array_key(kept)] = (kept, {f: pc.filter(days, mask) for f, days in entry[1].items()})
-        columns[name] = kept.to_pandas().array
-    return pd.DataFrame(columns, index=frame.index[kept_rows], copy=False)
+    (pandas takes such columns by a list of positions, at a higher cost)."""
+    mask = pa.array(keep)
+    columns = {name: pc.filter(_arrow_text(frame[name]), mask).to_pandas().array for name in frame.columns}
+    return pd.DataFrame(columns, index=frame.index[keep], copy=False)
 
 
 _FIRST_DAY = pa.scalar(pd.Timestamp.min.ceil("D").to_pydatetime(), pa.timestamp("s"))
@@ -208,18 +163,13 @@ def recode(values: pd.Series, codes: dict[str, str] | pd.Series) -> pd.Series:
 def _column_check(name: str, passes: Callable[[pd.Series], pd.Series]) -> Check:
     """A check of one text column; a missing value passes (``not_null`` is the column's own
     check). Missing values pass here rather than by pandera's ``ignore_na``, which hands the
-    check a copy of the column without them: a copy per check, which no other check or the
-    mapping could share (``dates_parsed_once``)."""
+    check a copy of the column without them, a copy per check."""
     return Check(lambda values: passes(values) | values.isna(), name=name, ignore_na=False)
 
 
 def code(allowed: Iterable[str]) -> Check:
     allowed = sorted(allowed)
     return _column_check("code", lambda s: is_in(s, allowed))
-
-
-def date(date_format: str) -> Check:
-    return _column_check("date", lambda s: parse_dates(s, date_format).notna())
 
 
 def _digits(text: pa.Array, most: int) -> pa.Array:
@@ -278,7 +228,8 @@ def pounds() -> Check:
 
 
 def ref(pattern: str) -> Check:
-    return matches(pattern, "format")
+    """A reference whose whole text matches ``pattern``."""
+    return matches(f"^(?:{pattern})$", "format")
 
 
 def row_check(name: str, passes) -> Check:

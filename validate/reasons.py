@@ -12,7 +12,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from validate.checks import has_control_characters
-from validate.raw import RawContract
+from validate.raw import ParsedRows, RawContract
 
 Reason = dict[str, Any]
 
@@ -29,14 +29,31 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def contract_reasons(raw: pd.DataFrame, contract: RawContract) -> dict[Any, list[Reason]]:
-    """Reasons per row label of ``raw`` for every check of the contract it fails (lazily), and
+def contract_reasons(rows: ParsedRows, contract: RawContract) -> dict[Any, list[Reason]]:
+    """Reasons per row label of ``rows`` for every check of the contract it fails (lazily), and
     a ``control_character`` reason for each of its text values, in any column, that holds one."""
-    found = _schema_reasons(raw, contract.table, contract.schema, raw, reported_column=None)
+    raw = rows.text
+    found = merge_reasons(
+        _schema_reasons(raw, contract.table, contract.schema, raw, reported_column=None),
+        _date_reasons(rows),
+    )
     for row_check in contract.row_checks:
-        inputs = row_check.inputs(raw)
+        inputs = row_check.inputs(rows)
         found = merge_reasons(found, _schema_reasons(raw, contract.table, row_check.schema, inputs, row_check.reported_column))
     return merge_reasons(found, _control_character_reasons(raw))
+
+
+def _date_reasons(rows: ParsedRows) -> dict[Any, list[Reason]]:
+    """A ``date`` reason for each text of a date column that is not a date in its format (a
+    missing one is ``not_null``'s to report, where the column requires a value)."""
+    return reasons_at(
+        rows.text,
+        (
+            (row, column, "date")
+            for column, days in rows.dates.items()
+            for row in rows.text.index[(rows.text[column].notna() & days.isna()).to_numpy()]
+        ),
+    )
 
 
 def _control_character_reasons(raw: pd.DataFrame) -> dict[Any, list[Reason]]:

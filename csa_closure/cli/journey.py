@@ -57,7 +57,7 @@ def generate(
 
 @app.command()
 def extract() -> None:
-    """Extract and validate both legacy systems: clean cases snapshotted, bad records quarantined."""
+    """Extract and validate every legacy system: clean cases snapshotted, bad records quarantined."""
     from flows.extraction import extract_legacy
     from flows.progress import extract_batches
 
@@ -80,6 +80,7 @@ def plan(
     """Record and show the tranche schedule (extracting first when the legacy extract is newer)."""
     import pandas as pd
 
+    from flows.extraction import legacy_empty
     from flows.plan import plan as plan_flow
 
     first = parse_date(start, "--start")
@@ -91,7 +92,7 @@ def plan(
             raise Refusal(f"{option} must be a positive number, not {value}")
     summary = plan_flow(first, last, capacity, interval_days)
     if summary.legacy_empty:
-        console.print("nothing to do: the legacy database holds no CSCS or CS2 extract")
+        console.print(f"nothing to do: {legacy_empty()}")
         return
     table = Table("tranche", "kind", "selection date", "segment group", "planned", "selected",
                   title="tranche schedule")

@@ -15,9 +15,8 @@ import pandas as pd
 from sqlalchemy import Engine, select
 
 from extract.batches import CaseKeys, KnownDuplicates, extract_date, read_batch
-from extract.cs2 import CS2
-from extract.cscs import CSCS
 from extract.parties import read_parties
+from extract.systems import system_of
 from load.extracted import extract_run_id, record_quarantine
 from csa_closure.locks import Lease, fenced
 from load.events import read_case_states
@@ -66,7 +65,6 @@ from transform.tranches import (
     segments_to_take,
 )
 
-SYSTEMS = {CSCS.scheme: CSCS, CS2.scheme: CS2}
 NO_DUPLICATES = KnownDuplicates(frozenset(), frozenset())
 SNAPSHOT_DATES = ["case_start_date", "last_receipt_on", "extracted_on"]
 NOTHING_READ = pd.DataFrame({"case_ref": pd.Series(dtype="str"), "version": pd.Series(dtype="int64")})
@@ -104,12 +102,12 @@ def snapshot_cases(engines: Engines, case_refs: list[str]) -> pd.DataFrame:
 
 
 def read_legacy_cases(engines: Engines, label: str, case_refs: list[str]) -> LegacyCases:
-    """Re-read named cases from both legacy systems, validating them as the extract does; the
+    """Re-read named cases from their legacy systems, validating them as the extract does; the
     broken ones are quarantined and left out."""
     snapshot = snapshot_cases(engines, case_refs)
     cases, ledgers, parties = [], [], []
     for scheme, of_scheme in snapshot.groupby("scheme"):
-        system = SYSTEMS[scheme]
+        system = system_of(scheme)
         extracted_on = extract_date(engines.legacy, system)
         keys = of_scheme[system.case_key_column].tolist()
         extracted = read_batch(

@@ -11,7 +11,7 @@ from sqlalchemy import insert
 from extract import legacy_schema as legacy
 from extract import parties as parties_module
 from extract.parties import read_parties
-from extract.systems import PARTY_COLUMNS
+from validate.canonical import PARTY_COLUMNS
 
 
 @pytest.fixture

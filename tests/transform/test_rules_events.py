@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from csa_closure.settings import RuleSettings
+from extract.systems import person_ref_formats
 from transform.events import JourneySnapshot, operator_event_rows, parse_events, validate_events
 
 RULES = RuleSettings()
@@ -19,6 +20,11 @@ CHOOSING = "C930000002"  # decided 2015-06-01, answer due by 2015-07-01
 HELD = "S030000003"  # on hold: ledger PWC 30,000 and SoS -500; recorded 29,000 and 0
 ARREARS_ONLY = "C930000004"  # segment 6: no liability to end
 KNOWN_NRP = "P000000001"
+def parse(raw: pd.DataFrame) -> pd.DataFrame:
+    """The operator's events, parents named in the registered legacy systems' formats."""
+    return parse_events(raw, person_ref_formats())
+
+
 DATE_COLUMNS = (
     "selected_on", "liability_end_date", "choice_deadline", "application_received_on",
     "choice_received_on",
@@ -64,7 +70,7 @@ def snapshot(clock=CLOCK, pending=(), **changed: dict) -> JourneySnapshot:
 
 def refusals(*events: dict, journey: JourneySnapshot | None = None) -> list[str | None]:
     """The refusal of each event, in order (None when accepted)."""
-    checked = validate_events(parse_events(pd.DataFrame(list(events))), journey or snapshot(), RULES)
+    checked = validate_events(parse(pd.DataFrame(list(events))), journey or snapshot(), RULES)
     return [None if pd.isna(r) else r for r in checked["refusal"]]
 
 
@@ -165,7 +171,7 @@ def test_channel_longer_than_40_characters_refused_and_40_accepted():
 
 
 def test_operator_words_become_codes_and_the_channel_defaults_to_post():
-    events = parse_events(
+    events = parse(
         pd.DataFrame([application(service="Collect-And-Pay"), choice(answer="write-off"), resolution()])
     )
     assert events["value"].tolist() == ["COLLECT_AND_PAY", "WRITE_OFF", "ledger"]
@@ -234,7 +240,7 @@ def test_no_field_holds_a_control_character_and_a_refusal_shows_them_escaped():
         "case must not hold control characters, not 'C93\\r\\n0000001'"
     )
     assert refusal(application(service="ca\x85sh")) == "service must not hold control characters, not 'ca\\x85sh'"
-    events = parse_events(pd.DataFrame([application(case="C93\x000000001")]))
+    events = parse(pd.DataFrame([application(case="C93\x000000001")]))
     assert events.loc[0, "csa_case_ref"] == "C93\\X000000001"  # stored escaped: PostgreSQL's text holds no NUL
 
 
@@ -391,7 +397,7 @@ def test_resolution_beyond_the_case_figures_or_int64_refused():
 @settings(deadline=None)
 @given(st.text(alphabet="-0123456789", max_size=40), st.text(alphabet="-0123456789", max_size=40))
 def test_any_digits_given_as_pence_are_accepted_within_bounds_or_refused_never_wrapped(pwc, sos):
-    checked = validate_events(parse_events(pd.DataFrame([resolution("amount", pwc=pwc, sos=sos)])), snapshot(), RULES)
+    checked = validate_events(parse(pd.DataFrame([resolution("amount", pwc=pwc, sos=sos)])), snapshot(), RULES)
     if checked["refusal"].isna().all():
         assert 0 <= int(pwc) <= 29_600 and 0 <= int(sos) <= 29_600
         assert (checked.loc[0, "pwc_pence"], checked.loc[0, "sos_pence"]) == (int(pwc), int(sos))
@@ -403,7 +409,7 @@ def test_resolution_to_a_figure_below_zero_refused():
 
 
 def test_resolution_accepted_is_dated_the_clock_day():
-    events = parse_events(pd.DataFrame([resolution("recorded")]))
+    events = parse(pd.DataFrame([resolution("recorded")]))
     checked = validate_events(events, snapshot(), RULES)
     assert checked["refusal"].isna().all()
     assert checked["received_on"].tolist() == [CLOCK]
@@ -424,7 +430,7 @@ def test_second_resolution_refused():
 
 
 def test_accepted_events_and_refused_answers_are_stored_nothing_else():
-    events = parse_events(
+    events = parse(
         pd.DataFrame(
             [application(), choice("2015-07-02"), choice("not a date"), extension(case=LIVE), resolution("recorded")]
         )

@@ -1,12 +1,12 @@
-"""The canonical model's schemas pass what the adapters map and refuse a broken mapping."""
+"""The canonical model's schemas pass what the systems map and refuse a broken mapping."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from extract.systems import CASE_COLUMNS, LEDGER_COLUMNS, PARTY_COLUMNS
-from validate.canonical import CanonicalMappingError, check_canonical
+from extract.cscs import CSCS
+from validate.canonical import CASE_COLUMNS, LEDGER_COLUMNS, PARTY_COLUMNS, CanonicalMappingError, check_canonical
 
 DAY = pd.Timestamp("2014-06-30")
 
@@ -40,7 +40,7 @@ def canonical_batch():
 
 
 def test_a_well_mapped_batch_passes():
-    check_canonical(*canonical_batch(), label="B001")
+    check_canonical(*canonical_batch(), CSCS.canonical, label="B001")
 
 
 @pytest.mark.parametrize(
@@ -52,10 +52,13 @@ def test_a_well_mapped_batch_passes():
         (1, "case_ref", None, "case_ref"),  # a line whose case was not in the batch
         (1, "kind", "CHG", "kind"),
         (2, "untraced", None, "untraced"),
+        (0, "scheme", "2003", "scheme"),  # another system's scheme
+        (0, "case_ref", "S030000001", "case_ref"),  # another system's case reference
+        (2, "person_ref", "CS2-1", "person_ref"),  # another system's person reference
     ],
 )
 def test_a_broken_mapping_fails_the_batch_naming_what_broke(frame, column, value, says):
     frames = list(canonical_batch())
     frames[frame][column] = value
     with pytest.raises(CanonicalMappingError, match=f"batch B007: .*{says}"):
-        check_canonical(*frames, label="B007")
+        check_canonical(*frames, CSCS.canonical, label="B007")

@@ -1,0 +1,276 @@
+"""Adding a legacy system is one declaration and its registration: a fictitious third system,
+CSX, declared here whole (tables, raw contract, codes, references, mapping) and registered for
+the test, is extracted by the ordinary ``extract`` command beside CSCS and CS2: its clean cases
+reach the snapshot, its broken one is held back and quarantined with the reason, and letters
+and operators' events know its people."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pandas as pd
+import pytest
+from sqlalchemy import Column, Date, Integer, MetaData, PrimaryKeyConstraint, Table, Text, insert, select
+
+import flows.extraction
+from csa_closure.db import engine_for
+from extract import legacy_schema as legacy
+from extract import systems
+from extract.legacy_system import CanonicalBatch, LegacySystem, parent_flags
+from extract.parties import read_parties
+from legacy_rows import cs2_case, cscs_case, party, person, txn, write_estate
+from load.migrate import upgrade_target
+from load.schema import held_case, legacy_case, quarantine
+from transform.events import parse_events
+from transform.references import PersonRefFormat
+from validate import raw
+from validate.canonical import CASE_COLUMNS, LEDGER_COLUMNS, PARTY_COLUMNS
+from validate.checks import ISO_DATE, code, identifier, parse_pence, pence, recode, ref, to_int64
+from validate.raw import ParsedRows, date as date_column, optional, required
+
+EXTRACTED_ON = date(2014, 6, 30)
+
+# --- CSX: a fictitious legacy system of 2008, in pence, ISO dates, its own codes -------------
+
+csx_metadata = MetaData()
+csx_person = Table(
+    "csx_person", csx_metadata,
+    Column("person_no", Text, primary_key=True), Column("surname", Text), Column("forenames", Text),
+    Column("address", Text, nullable=True), Column("postcode", Text, nullable=True), Column("died_on", Text, nullable=True),
+)
+csx_case = Table(
+    "csx_case", csx_metadata,
+    Column("case_no", Text, primary_key=True), Column("payer", Text), Column("payee", Text),
+    Column("opened_on", Text), Column("state", Text), Column("weekly_pence", Integer),
+    Column("owed_pence", Integer), Column("owed_sos_pence", Integer),
+)
+csx_child = Table(
+    "csx_child", csx_metadata, Column("case_no", Text), Column("child_no", Integer),
+    PrimaryKeyConstraint("case_no", "child_no"),
+)
+csx_line = Table(
+    "csx_line", csx_metadata,
+    Column("case_no", Text), Column("line_no", Integer), Column("posted_on", Text), Column("kind", Text),
+    Column("owed_to", Text), Column("pence", Integer), PrimaryKeyConstraint("case_no", "line_no"),
+)
+csx_extract = Table("csx_extract", csx_metadata, Column("taken_on", Date))
+
+CODES = {
+    "status": {"OPEN": "LIVE", "ARREARS": "ARREARS_ONLY", "SHUT": "CLOSED"},
+    "kind": {"DR": "CHARGE", "CR": "RECEIPT"},
+    "creditor": {"P": "PWC", "S": "SOS"},
+}
+CASE_REFS = r"X08\d{7}"
+PERSON_KEY = r"\d{6}"
+PERSON_REFS = PersonRefFormat(r"X-\d{6}", "X-<6 digits>", prefix="X-")
+
+
+def persons_to_canonical(persons: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "person_ref": PERSON_REFS.refs(persons["person_no"]),
+            "surname": persons["surname"],
+            "forenames": persons["forenames"],
+            "address": persons["address"],
+            "postcode": persons["postcode"],
+            "deceased": persons["died_on"].notna(),
+            "untraced": persons["address"].isna(),
+            "abroad": False,
+        }
+    )[PARTY_COLUMNS]
+
+
+def to_canonical(cases: ParsedRows, persons: ParsedRows, ledger: ParsedRows, extracted_on: pd.Timestamp) -> CanonicalBatch:
+    parties = persons_to_canonical(persons.text)
+    case, line = cases.text, ledger.text
+    canonical_cases = pd.DataFrame(
+        {
+            "case_ref": case["case_no"],
+            "scheme": "2008",
+            "legacy_case_id": 0,
+            "nrp_ref": PERSON_REFS.refs(case["payer"]),
+            "pwc_ref": PERSON_REFS.refs(case["payee"]),
+            "case_start_date": cases.dates["opened_on"],
+            "status": recode(case["state"], CODES["status"]),
+            "assessment_type": "FULL",
+            "weekly_liability_pence": to_int64(case["weekly_pence"]),
+            "payment_method": "COLLECTION",
+            "enforcement_action": None,
+            "clerical": False,
+            "dv_marker": False,
+            "recorded_total_pence": to_int64(case["owed_pence"]),
+            "recorded_sos_pence": to_int64(case["owed_sos_pence"]),
+            "extracted_on": extracted_on,
+        }
+    ).astype({"legacy_case_id": "int64", "assessment_type": "str", "payment_method": "str",
+              "enforcement_action": "str", "extracted_on": "datetime64[ns]"})
+    canonical_ledger = pd.DataFrame(
+        {
+            "case_ref": line["case_no"],
+            "line_ref": to_int64(line["line_no"]),
+            "posted_date": ledger.dates["posted_on"],
+            "kind": recode(line["kind"], CODES["kind"]),
+            "creditor": recode(line["owed_to"], CODES["creditor"]),
+            "amount_pence": to_int64(line["pence"]),
+            "period_from": pd.NaT,
+            "period_to": pd.NaT,
+        }
+    ).astype({"period_from": "datetime64[ns]", "period_to": "datetime64[ns]"})[LEDGER_COLUMNS]
+    return CanonicalBatch(parent_flags(canonical_cases, parties)[CASE_COLUMNS], canonical_ledger, parties)
+
+
+CSX = LegacySystem(
+    name="CSX",
+    scheme="2008",
+    person=raw.contract(
+        "csx_person",
+        {"person_no": required(ref(PERSON_KEY)), "died_on": date_column(ISO_DATE, nullable=True)},
+        key=("person_no",),
+    ),
+    case=raw.contract(
+        "csx_case",
+        {
+            "case_no": required(ref(CASE_REFS)),
+            "payer": required(ref(PERSON_KEY)),
+            "payee": required(ref(PERSON_KEY)),
+            "opened_on": date_column(ISO_DATE),
+            "state": required(code(CODES["status"])),
+            "weekly_pence": required(pence()),
+            "owed_pence": required(pence()),
+            "owed_sos_pence": required(pence()),
+        },
+        key=("case_no",),
+        row_checks=(raw.sos_within_total("owed_pence", "owed_sos_pence", parse_pence),),
+    ),
+    child=raw.contract(
+        "csx_child", {"case_no": required(ref(CASE_REFS)), "child_no": required(identifier())}, key=("case_no", "child_no")
+    ),
+    ledger=raw.contract(
+        "csx_line",
+        {
+            "case_no": required(ref(CASE_REFS)),
+            "line_no": required(identifier()),
+            "posted_on": date_column(ISO_DATE),
+            "kind": required(code(CODES["kind"])),
+            "owed_to": optional(code(CODES["creditor"])),
+            "pence": required(pence()),
+        },
+        key=("case_no", "line_no"),
+        row_checks=(raw.sign_agrees("kind", "pence", raising=("DR",), lowering=("CR",)),),
+    ),
+    case_table=csx_case,
+    person_table=csx_person,
+    child_table=csx_child,
+    ledger_table=csx_line,
+    extract_table=csx_extract,
+    extract_column="taken_on",
+    date_format=ISO_DATE,
+    case_page_key="case_no",
+    member_case_column="case_no",
+    case_ref_column="case_no",
+    parent_columns=("payer", "payee"),
+    case_refs=CASE_REFS,
+    person_refs=PERSON_REFS,
+    codes=CODES,
+    to_canonical=to_canonical,
+    persons_to_canonical=persons_to_canonical,
+)
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _case(case_no: str, **changes) -> dict:
+    row = dict(case_no=case_no, payer="000001", payee="000002", opened_on="2009-01-05", state="OPEN",
+               weekly_pence=1200, owed_pence=5000, owed_sos_pence=0)
+    return row | changes
+
+
+@pytest.fixture
+def csx_registered():
+    systems.register(CSX)
+    yield CSX
+    systems.unregister(CSX.scheme)
+
+
+@pytest.fixture
+def three_systems(legacy_engine, legacy_url, target_url, monkeypatch, prefect_harness, csx_registered):
+    """A legacy database holding a case of CSCS, one of CS2 and three of CSX, one broken."""
+    write_estate(
+        legacy_engine,
+        {
+            legacy.cscs_person: [person("P000000001"), person("P000000002")],
+            legacy.cscs_case: [cscs_case("C930000001", "P000000001", "P000000002")],
+            legacy.cs2_party: [party(1), party(2)],
+            legacy.cs2_case: [cs2_case(10, "S030000010")],
+            legacy.cs2_txn: [txn(100, 10)],
+        },
+        EXTRACTED_ON,
+    )
+    csx_metadata.create_all(legacy_engine)
+    with legacy_engine.begin() as conn:
+        conn.execute(insert(csx_extract), [{"taken_on": EXTRACTED_ON}])
+        conn.execute(insert(csx_person), [
+            dict(person_no="000001", surname="Payer", forenames="Pat", address="1 Road", postcode="LS1 1AA", died_on=None),
+            dict(person_no="000002", surname="Payee", forenames="Sam", address=None, postcode=None, died_on="2013-02-01"),
+        ])
+        conn.execute(insert(csx_case), [
+            _case("X080000001"), _case("X080000002", state="SHUT", owed_pence=0),
+            _case("X080000003", state="GONE"),  # not a CSX state
+        ])
+        conn.execute(insert(csx_line), [
+            dict(case_no="X080000001", line_no=1, posted_on="2014-05-01", kind="DR", owed_to="P", pence=5000),
+            dict(case_no="X080000001", line_no=2, posted_on="2014-06-01", kind="CR", owed_to="P", pence=-1000),
+        ])
+    monkeypatch.setenv("CSA_LEGACY_URL", legacy_url)
+    monkeypatch.setenv("CSA_TARGET_URL", target_url)
+    # A system registered at run time is known to this process alone: its batches run here.
+    monkeypatch.setattr(flows.extraction, "INLINE_BATCHES", 10)
+    upgrade_target(engine_for(target_url))
+    yield legacy_engine, engine_for(target_url)
+
+
+def test_a_registered_system_is_extracted_by_the_extract_command_beside_the_others(three_systems, cli):
+    legacy_engine, target = three_systems
+    run = cli("extract")
+    assert run.exit_code == 0, run.stderr or run.exception
+    with target.connect() as conn:
+        snapshot = {r.case_ref: r for r in conn.execute(select(legacy_case))}
+        held = set(conn.execute(select(held_case.c.case_ref)).scalars())
+        quarantined = {
+            (r.source_table, r.source_key): [(x["column"], x["check"], x["value"]) for x in json.loads(r.reasons)]
+            for r in conn.execute(select(quarantine))
+        }
+    assert set(snapshot) == {"C930000001", "S030000010", "X080000001", "X080000002"}
+    csx = snapshot["X080000001"]
+    assert (csx.scheme, csx.nrp_ref, csx.pwc_ref, csx.status) == ("2008", "X-000001", "X-000002", "LIVE")
+    assert csx.pwc_deceased and csx.pwc_untraced and not csx.nrp_deceased
+    assert csx.case_start_date == date(2009, 1, 5) and csx.last_receipt_on == date(2014, 6, 1)
+    assert snapshot["X080000002"].status == "CLOSED"
+    assert held == {"X080000003"}
+    assert quarantined == {("csx_case", "X080000003"): [("state", "code", "GONE")]}
+
+
+def test_letters_and_operators_events_know_a_registered_systems_people(three_systems):
+    legacy_engine, _ = three_systems
+    parties = read_parties(legacy_engine, ["X-000002", "P000000001", "X-999999"])
+    assert sorted(parties["person_ref"]) == ["P000000001", "X-000002"]
+    events = parse_events(
+        pd.DataFrame([{"event": "new-application", "nrp": "X-000001", "pwc": pwc, "received": "2014-07-01"}
+                      for pwc in ("X-000002", "X-2")]),
+        systems.person_ref_formats(),
+    )
+    accepted, refused = events["refusal"].tolist()
+    assert pd.isna(accepted)
+    assert refused == "pwc must be a person reference (P + 9 digits or CS2-<digits> or X-<6 digits>), not 'X-2'"
+
+
+def test_a_scheme_is_registered_once_and_its_removal_leaves_the_others():
+    systems.register(CSX)
+    try:
+        assert systems.schemes() == ("1993", "2003", "2008")
+        with pytest.raises(ValueError, match="2008"):
+            systems.register(CSX)
+    finally:
+        systems.unregister(CSX.scheme)
+    assert systems.schemes() == ("1993", "2003")
