@@ -3,7 +3,8 @@
     python bench/bench_journey.py [--cases 100000 1200000] [--backend sqlite postgres]
                                   [--until 2016-03-31] [--answers] [--legacy URL]
 
-An estate is generated (not timed; ``--legacy`` names one generated before, to reuse), then the real ``csa-closure`` commands run one after the
+An estate is generated (not timed; ``--legacy`` names one generated before, to reuse), then the real
+``csa-closure`` commands run one after the
 other, each in a process of its own, all reporting to one Prefect server: ``extract``,
 ``plan --start 2014-07-07``, ``advance --as-of UNTIL`` (with ``--answers``: the journey advanced
 week by week with simulated parents' answers imported as operations would), ``report``. For each
@@ -71,8 +72,13 @@ class CommandMemory:
 def run_command(env: dict, *args: str) -> tuple[float, float, int]:
     """``csa-closure ARGS``: its wall seconds, peak MB and exit code."""
     started = time.perf_counter()
-    process = subprocess.Popen([str(Path(sys.executable).with_name("csa-closure")), *args], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("csa-closure")), *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     memory = CommandMemory(process.pid)
     _, stderr = process.communicate()
     memory.stop()
@@ -93,7 +99,10 @@ class PrefectServer:
         env = os.environ | {"PREFECT_HOME": str(home)}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -186,14 +195,23 @@ def _draw_answers(env: dict, day: date, path: Path) -> tuple[float, float, int]:
     o = closure_outcome.c
     engine = make_engine(env["CSA_TARGET_URL"])
     with engine.connect() as conn:
-        selected = read_frame(conn, select(o.csa_case_ref.label("case_ref"), o.selected_on, o.liability_end_date)
-                              .where(o.liability_end_date > day - timedelta(days=7)),
-                              dates=["selected_on", "liability_end_date"])
-        awaiting = read_frame(conn, select(o.csa_case_ref.label("case_ref"), o.choice_deadline)
-                              .where(o.journey_state == "AWAITING_CHOICE"), dates=["choice_deadline"])
+        selected = read_frame(
+            conn,
+            select(o.csa_case_ref.label("case_ref"), o.selected_on, o.liability_end_date).where(
+                o.liability_end_date > day - timedelta(days=7)
+            ),
+            dates=["selected_on", "liability_end_date"],
+        )
+        awaiting = read_frame(
+            conn,
+            select(o.csa_case_ref.label("case_ref"), o.choice_deadline).where(o.journey_state == "AWAITING_CHOICE"),
+            dates=["choice_deadline"],
+        )
     engine.dispose()
     drawn = pd.concat([parents.applications(selected, 1), parents.answers(awaiting, 30, 1)], ignore_index=True)
-    drawn = drawn[(drawn["received"] > pd.Timestamp(day - timedelta(days=7))) & (drawn["received"] <= pd.Timestamp(day))]
+    drawn = drawn[
+        (drawn["received"] > pd.Timestamp(day - timedelta(days=7))) & (drawn["received"] <= pd.Timestamp(day))
+    ]
     if drawn.empty:
         return 0.0, 0.0, 0
     drawn.assign(received=drawn["received"].dt.strftime("%Y-%m-%d")).to_csv(path, index=False)
@@ -201,19 +219,30 @@ def _draw_answers(env: dict, day: date, path: Path) -> tuple[float, float, int]:
 
 
 def run(backend: str, cases: int, until: date, answers: bool, legacy: str | None) -> None:
-    with tempfile.TemporaryDirectory(prefix="csa_journey_") as folder, \
-            _legacy(backend, cases, legacy) as legacy_url, legacy_database(backend, "target") as target_url:
+    with (
+        tempfile.TemporaryDirectory(prefix="csa_journey_") as folder,
+        _legacy(backend, cases, legacy) as legacy_url,
+        legacy_database(backend, "target") as target_url,
+    ):
         server = PrefectServer(Path(folder) / "prefect")
-        env = os.environ | QUIET | {
-            "CSA_LEGACY_URL": legacy_url, "CSA_TARGET_URL": target_url, "PREFECT_API_URL": server.url,
-            "CSA_LETTERS_DIR": str(Path(folder) / "letters"), "PREFECT_HOME": str(Path(folder) / "prefect"),
-        }
+        env = (
+            os.environ
+            | QUIET
+            | {
+                "CSA_LEGACY_URL": legacy_url,
+                "CSA_TARGET_URL": target_url,
+                "PREFECT_API_URL": server.url,
+                "CSA_LETTERS_DIR": str(Path(folder) / "letters"),
+                "PREFECT_HOME": str(Path(folder) / "prefect"),
+            }
+        )
         try:
             run_command(env, "init")
             steps = {
                 "extract": run_command(env, "extract"),
                 "plan": run_command(env, "plan", "--start", START.isoformat()),
-                "advance": advance_with_answers(env, until, Path(folder)) if answers
+                "advance": advance_with_answers(env, until, Path(folder))
+                if answers
                 else run_command(env, "advance", "--as-of", until.isoformat()),
                 "report": run_command(env, "report", "--format", "json", "--out", str(Path(folder) / "report.json")),
             }
@@ -232,8 +261,10 @@ def run(backend: str, cases: int, until: date, answers: bool, legacy: str | None
     print(f"target on disk {size:,.0f} MB")
     if floor:
         read, written = floor
-        print(f"floor {read + written:.1f} s (legacy COPY TO {read:.1f} s + target COPY FROM {written:.1f} s); "
-              f"the journey is {total / (read + written):.1f} times the floor")
+        print(
+            f"floor {read + written:.1f} s (legacy COPY TO {read:.1f} s + target COPY FROM {written:.1f} s); "
+            f"the journey is {total / (read + written):.1f} times the floor"
+        )
     sys.stdout.flush()
 
 

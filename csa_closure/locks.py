@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
@@ -58,7 +59,7 @@ class Lease:
             raise JourneyLockLost("the journey lock's database session ended; this run stops")
 
 
-_held: ContextVar[dict[str, Lease]] = ContextVar("journey_leases", default={})
+_held: ContextVar[Mapping[str, Lease]] = ContextVar("journey_leases", default=MappingProxyType({}))
 
 
 @contextmanager
@@ -75,7 +76,7 @@ def journey_lock(target: Engine, holder: str = "") -> Iterator[Lease]:
         return
     with _exclusive(target, JOURNEY_LOCK_KEY, ".journey.lock", "another run is working the journey") as alive:
         lease = Lease(_raise_token(target, holder), alive)
-        reset = _held.set(_held.get() | {key: lease})
+        reset = _held.set({**_held.get(), key: lease})
         try:
             yield lease
         finally:

@@ -22,7 +22,6 @@ from pydantic_settings import (
 
 from csa_closure.refusal import Refusal
 
-
 LARGEST_AMOUNT_PENCE = 99_999_999_999
 """The largest amount of money the engine takes, legacy or operator's (£999,999,999.99, CS2's
 widest pounds): sums of such amounts stay far inside int64, so the rules' arithmetic never
@@ -113,7 +112,9 @@ class Settings(BaseSettings):
         if self.dask_address:
             for variable, url in (("CSA_TARGET_URL", self.target_url), ("CSA_LEGACY_URL", self.legacy_url)):
                 if url.partition(":")[0].split("+")[0] == "sqlite":
-                    raise Refusal(f"a Dask cluster (CSA_DASK_ADDRESS) needs PostgreSQL databases, but {variable} is SQLite")
+                    raise Refusal(
+                        f"a Dask cluster (CSA_DASK_ADDRESS) needs PostgreSQL databases, but {variable} is SQLite"
+                    )
         return self
 
 

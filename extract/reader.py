@@ -82,7 +82,7 @@ class LegacyReader:
                 cursor.execute(sql)
                 table = cursor.fetch_arrow_table()
             except adbc.Error as error:  # its message quotes the query and what it read
-                raise strip_values(error)
+                raise strip_values(error) from None
         text = pa.schema([(name, pa.large_string()) for name in columns])  # pandas' own text
         # One chunk a column: the checks work on a column's Arrow array, which several chunks
         # would have them copy into one for every check.

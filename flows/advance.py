@@ -12,17 +12,17 @@ from datetime import date
 
 import pandas as pd
 from prefect import flow, get_client, task
+from prefect.context import FlowRunContext
 from prefect.runtime import flow_run
 from prefect.states import Failed
-from prefect.context import FlowRunContext
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
 from csa_closure.locks import JourneyLockLost, Lease, fenced, journey_lock
 from csa_closure.logs import bind_context, get_logger
 from csa_closure.refusal import Refusal
 from csa_closure.retry import retry_on_transient
-from csa_closure.settings import RuleSettings, Settings
 from csa_closure.service import journey
+from csa_closure.settings import RuleSettings, Settings
 from flows.artifacts import RunProgress, publish_holds_and_quarantine, publish_tranche
 from flows.context import checked_engines, current_run_id, engines_for_run
 from flows.extraction import extract_if_newer
@@ -236,7 +236,11 @@ def advance_journey(
     return failures
 
 
-@flow(name="rerun-failed", flow_run_name="rerun-failed-{tranche_id}", task_runner=LocalOrCluster(ThreadPoolTaskRunner(max_workers=2)))
+@flow(
+    name="rerun-failed",
+    flow_run_name="rerun-failed-{tranche_id}",
+    task_runner=LocalOrCluster(ThreadPoolTaskRunner(max_workers=2)),
+)
 def rerun_failed(tranche_id: str | None = None):
     """Run again every unit of work whose last attempt failed (of one tranche, or all), then
     whatever their success makes due up to the journey clock; completed units are not touched."""

@@ -8,8 +8,8 @@ from prefect.runtime import flow_run
 
 from csa_closure.db import engine_for
 from csa_closure.locks import Lease
-from csa_closure.settings import Settings, rule_settings
 from csa_closure.service.journey import Engines
+from csa_closure.settings import Settings, rule_settings
 from load.migrate import require_current_schema
 
 

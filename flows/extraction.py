@@ -26,6 +26,7 @@ from csa_closure.locks import journey_lock
 from csa_closure.logs import get_logger
 from csa_closure.retry import retry_on_transient
 from csa_closure.settings import Settings, rule_settings
+from extract import systems
 from extract.batches import (
     BatchRange,
     KnownDuplicates,
@@ -36,7 +37,6 @@ from extract.batches import (
     legacy_extract_date,
     read_batch,
 )
-from extract import systems
 from flows import progress as run_progress
 from flows.runners import LocalOrCluster, on_cluster
 from flows.workers import POOL_WORKERS, process_pool, share_api_with_workers

@@ -27,10 +27,10 @@ from csa_closure.logs import get_logger
 from csa_closure.refusal import Refusal
 from csa_closure.retry import retry_on_transient
 from csa_closure.rules_file import alternative_rules
+from csa_closure.service.journey import NO_DUPLICATES
 from csa_closure.settings import RuleSettings, Settings, rule_settings
 from extract.batches import CaseKeys, extract_date, read_batch
 from extract.systems import system_of
-from csa_closure.service.journey import NO_DUPLICATES
 from load.forecast import (
     case_keys,
     held_back_cases,

@@ -11,9 +11,9 @@ from prefect import flow
 from csa_closure.locks import fenced, journey_lock
 from csa_closure.logs import get_logger
 from csa_closure.refusal import Refusal
+from csa_closure.service.journey import group_label
 from flows.context import checked_engines, current_run_id
 from flows.extraction import extract_if_newer
-from csa_closure.service.journey import group_label
 from load.journey import (
     advanced_to,
     latest_extract_date,

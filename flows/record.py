@@ -23,6 +23,7 @@ from csa_closure.db import engine_for
 from csa_closure.logs import get_logger
 from csa_closure.refusal import Refusal
 from csa_closure.settings import Settings, rule_settings
+from csa_closure.shown import escaped
 from extract.systems import person_ref_formats
 from load.events import (
     insert_operator_events,
@@ -42,7 +43,6 @@ from transform.events import (
     parse_events,
     validate_events,
 )
-from csa_closure.shown import escaped
 
 log = get_logger("record")
 

@@ -11,11 +11,11 @@ from sqlalchemy import Engine
 from csa_closure.db import engine_for
 from csa_closure.logs import get_logger
 from csa_closure.refusal import Refusal
+from csa_closure.service.reconcile import money_totals
 from csa_closure.settings import Settings
 from load import report as reads
 from load.journey import advanced_to
 from load.migrate import require_current_schema
-from csa_closure.service.reconcile import money_totals
 from transform.report import Report, ReportRows, build_report
 
 log = get_logger("report")

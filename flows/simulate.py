@@ -18,9 +18,9 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from sqlalchemy import select
 
 from csa_closure.db import engine_for
+from csa_closure.locks import journey_lock
 from csa_closure.logs import get_logger
 from csa_closure.settings import Settings, rule_settings
-from csa_closure.locks import journey_lock
 from flows.advance import UnitRunner, advance_journey, publish_artifacts
 from flows.artifacts import RunProgress
 from flows.context import current_run_id, engines_for_run
@@ -29,8 +29,8 @@ from flows.extraction import extract_legacy
 from flows.plan import plan
 from flows.record import read_responses, store_events
 from load.journey import due_work, read_frame
-from load.runs import finish_run, start_run
 from load.migrate import upgrade_target
+from load.runs import finish_run, start_run
 from load.schema import closure_outcome
 from synthetic import parents
 from transform.codes import JourneyState, RunState
@@ -97,7 +97,9 @@ def _simulate_days(target, start, end, seed, run_id, lease, runner, responses_di
         failed += len(advance_journey(day, run_id, lease, runner))
         run_progress.reached(day)
         days += 1
-        selected = _newly(target, o.c.liability_end_date.isnot(None), applied, [o.c.selected_on, o.c.liability_end_date])
+        selected = _newly(
+            target, o.c.liability_end_date.isnot(None), applied, [o.c.selected_on, o.c.liability_end_date]
+        )
         awaiting = _newly(target, o.c.journey_state == JourneyState.AWAITING_CHOICE.value, asked, [o.c.choice_deadline])
         drawn = [parents.applications(selected, seed), parents.answers(awaiting, rules.choice_window_days, seed)]
         waiting = pd.concat([waiting, *(frame for frame in drawn if len(frame))], ignore_index=True)

@@ -39,7 +39,7 @@ def read_frame(
         else:
             frame = _sqlite(raw, sql, columns, kinds)
     except Exception as error:  # the driver's own, past SQLAlchemy's handling
-        raise strip_values(error)
+        raise strip_values(error) from None
     for name in integers:
         frame[name] = frame[name].astype("Int64")
     return frame

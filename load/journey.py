@@ -24,6 +24,8 @@ from sqlalchemy import (
     update,
 )
 
+from load.frames import read_frame
+from load.letters import insert_letters
 from load.schema import (
     batch,
     batch_run,
@@ -41,8 +43,6 @@ from load.schema import (
     tranche,
     write_off,
 )
-from load.frames import read_frame
-from load.letters import insert_letters
 from load.writes import frame_records, upsert_frame, upsert_rows
 from transform.codes import EventStatus, Step, TrancheKind, UnitState
 from transform.due import DUE, DUE_BY_STEP, Due

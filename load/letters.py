@@ -40,7 +40,11 @@ def insert_letters(conn: Connection, letters: pd.DataFrame) -> int:
 def claim_pending(conn: Connection, batch_id: str, claimed_at: datetime) -> int:
     """Claim every pending letter not in a batch yet for a new print batch; returns how many
     (none: no batch is recorded)."""
-    conn.execute(insert(print_batch).values(print_batch=batch_id, state=PrintBatchState.CLAIMED, claimed_at=claimed_at, letters=0))
+    conn.execute(
+        insert(print_batch).values(
+            print_batch=batch_id, state=PrintBatchState.CLAIMED, claimed_at=claimed_at, letters=0
+        )
+    )
     claimed = conn.execute(
         update(letter)
         .where(letter.c.status == LetterStatus.PENDING.value, letter.c.print_batch.is_(None))
@@ -81,7 +85,10 @@ def mark_dispatched(
     ``letter_id``, ``rendered_sha256``); the batch with its file's hash. Returns the letters
     marked."""
     marked = update_from_frame(
-        conn, letter, rendered.assign(status=LetterStatus.DISPATCHED.value), key="letter_id",
+        conn,
+        letter,
+        rendered.assign(status=LetterStatus.DISPATCHED.value),
+        key="letter_id",
         where=(letter.c.print_batch == batch_id) & (letter.c.status == LetterStatus.PENDING.value),
     )
     conn.execute(

@@ -102,14 +102,23 @@ def money_rows(conn: Connection, tranche_id: str | None = None) -> dict[str, pd.
                                        _sum(j.ledger_sos_pence).label("ledger_sos_pence"))
                           .select_from(case_journey.join(closure_outcome, o.csa_case_ref == j.csa_case_ref))
                           .where(*where).group_by(*keys))
-    write_offs = read_frame(conn, select(group, write_off.c.creditor, _sum(write_off.c.amount_pence).label("amount_pence"))
-                            .select_from(write_off.join(closure_outcome, o.csa_case_ref == write_off.c.csa_case_ref))
-                            .where(*where).group_by(*keys, write_off.c.creditor))
+    write_offs = read_frame(
+        conn,
+        select(group, write_off.c.creditor, _sum(write_off.c.amount_pence).label("amount_pence"))
+        .select_from(write_off.join(closure_outcome, o.csa_case_ref == write_off.c.csa_case_ref))
+        .where(*where)
+        .group_by(*keys, write_off.c.creditor),
+    )
     m = cms_unpaid_maintenance.c
-    lines = read_frame(conn, select(group, m.creditor, _sum(m.amount_pence).label("amount_pence"))
-                       .select_from(cms_unpaid_maintenance.join(cms_case).join(
-                           closure_outcome, o.csa_case_ref == cms_case.c.csa_case_ref))
-                       .where(*where).group_by(*keys, m.creditor))
+    lines = read_frame(
+        conn,
+        select(group, m.creditor, _sum(m.amount_pence).label("amount_pence"))
+        .select_from(
+            cms_unpaid_maintenance.join(cms_case).join(closure_outcome, o.csa_case_ref == cms_case.c.csa_case_ref)
+        )
+        .where(*where)
+        .group_by(*keys, m.creditor),
+    )
     return {"outcomes": outcomes, "journeys": journeys, "write_offs": write_offs, "lines": lines}
 
 

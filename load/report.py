@@ -15,7 +15,6 @@ from sqlalchemy import BigInteger, ColumnElement, Connection, Engine, Select, ca
 
 from csa_closure.db import is_postgres
 from load.journey import read_frame
-from transform.codes import UnitState
 from load.schema import (
     batch_run,
     closure_outcome,
@@ -29,6 +28,7 @@ from load.schema import (
     tranche,
     write_off,
 )
+from transform.codes import UnitState
 
 OUTCOME = closure_outcome.c
 

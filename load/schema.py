@@ -5,20 +5,20 @@ engine's own control tables. Alembic migrations (``load/migrations``) create and
 from __future__ import annotations
 
 from sqlalchemy import (
-    CheckConstraint,
-    ForeignKey,
-    UniqueConstraint,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
     SmallInteger,
     Table,
     Text,
+    UniqueConstraint,
     false,
     text,
 )

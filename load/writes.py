@@ -257,7 +257,7 @@ def _copy_into(conn: Connection, staging: str, frame: pd.DataFrame) -> None:
             with cursor.copy(f"COPY {staging} ({', '.join(frame.columns)}) FROM STDIN (FORMAT csv)") as copy:
                 copy.write(memoryview(data.getvalue()))
     except Exception as error:  # the driver's own, past SQLAlchemy: its message quotes the row
-        raise strip_values(error)
+        raise strip_values(error) from None
 
 
 _COPY_CSV = pa_csv.WriteOptions(include_header=False, quoting_style="all_valid")

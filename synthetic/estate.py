@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import Column, Date, DateTime, Engine, Integer, MetaData, Table, inspect, insert, text
+from sqlalchemy import Column, Date, DateTime, Engine, Integer, MetaData, Table, insert, inspect, text
 
 from csa_closure.db import is_postgres
 from csa_closure.refusal import Refusal

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from csa_closure.settings import RuleSettings
+from csa_closure.shown import CONTROL, escaped_values
 from transform.choice import _earlier_in_batch, answer_refusals, extension_refusals
 from transform.codes import (
     Choice,
@@ -30,9 +31,7 @@ from transform.codes import (
 from transform.dates import add_days, extended_deadline
 from transform.references import PersonRefFormat, any_person_ref, described
 from transform.refusals import first_refusal
-from csa_closure.shown import CONTROL, escaped_values
 from transform.verification import hold_resolution_refusals
-
 
 EVENT_NAMES: dict[str, EventKind] = {
     "application": EventKind.APPLICATION,

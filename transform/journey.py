@@ -38,8 +38,8 @@ from transform.dates import (
     reminder_date,
 )
 from transform.decision import decide_arrears
-from transform.letters import LETTER_COLUMNS, address_letters, letters_to
 from transform.ledger import lines_posted_by
+from transform.letters import LETTER_COLUMNS, address_letters, letters_to
 from transform.segments import last_receipt_on
 from transform.verification import RESOLUTION_LINE_REF, resolve_holds, verify_arrears
 

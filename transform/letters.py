@@ -169,7 +169,10 @@ def personalise(letters: pd.DataFrame, context: pd.DataFrame, parties: pd.DataFr
             "address": _address_lines(people).reindex(own).to_numpy(),
             "other_parent": names.reindex(other).where(~cases["dv_marker"].astype(bool).to_numpy()).to_numpy(),
             "service_type": cases["cms_service_type"].to_numpy(),
-            **{column: cases[column].to_numpy() for column in ("pending_pence", "written_off_pence", "transferred_pence")},
+            **{
+                column: cases[column].to_numpy()
+                for column in ("pending_pence", "written_off_pence", "transferred_pence")
+            },
             **{column: _iso(cases[column]).to_numpy() for column in DATE_VALUES},
         },
         index=letters.index,
@@ -181,7 +184,10 @@ def personalise(letters: pd.DataFrame, context: pd.DataFrame, parties: pd.DataFr
         missing = shown[list(needed)].isna().any(axis=1)
         if missing.any():
             kind = "amount" if any(v.endswith("_pence") for v in needed) else "date"
-            raise ValueError(f"an {kind} the {template} letter of case {letters.at[missing.idxmax(), 'case_ref']} must show is missing")
+            raise ValueError(
+                f"an {kind} the {template} letter of case {letters.at[missing.idxmax(), 'case_ref']} "
+                "must show is missing"
+            )
         bodies[rows] = _json_lines(shown)
     return bodies
 
@@ -214,8 +220,12 @@ def _json_lines(values: pd.DataFrame) -> list[str]:
     """Each row as one compact JSON object: missing values left out, amounts as integers."""
     records = values.astype(object).where(values.notna(), None).to_dict("records")
     return [
-        json.dumps({k: _plain(v) for k, v in record.items() if v is not None and not _empty_list(v)},
-                   ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        json.dumps(
+            {k: _plain(v) for k, v in record.items() if v is not None and not _empty_list(v)},
+            ensure_ascii=False,
+            separators=(",", ":"),
+            sort_keys=True,
+        )
         for record in records
     ]
 

@@ -129,9 +129,11 @@ def expected_letters(
     letters = pd.DataFrame(wanted, columns=["case_ref", "template", "recipient_role"]).drop_duplicates()
     dead = parents.set_index("case_ref").reindex(letters["case_ref"])
     to_dead = (
-        (letters["recipient_role"].to_numpy() == Recipient.PWC) & dead["pwc_deceased"].fillna(False).to_numpy(dtype=bool)
+        (letters["recipient_role"].to_numpy() == Recipient.PWC)
+        & dead["pwc_deceased"].fillna(False).to_numpy(dtype=bool)
     ) | (
-        (letters["recipient_role"].to_numpy() == Recipient.NRP) & dead["nrp_deceased"].fillna(False).to_numpy(dtype=bool)
+        (letters["recipient_role"].to_numpy() == Recipient.NRP)
+        & dead["nrp_deceased"].fillna(False).to_numpy(dtype=bool)
     )
     return letters[~to_dead].reset_index(drop=True)
 
@@ -167,9 +169,7 @@ def money_totals(rows: dict[str, pd.DataFrame]) -> pd.DataFrame:
         .sum()
     )
     totals["arrears"] += totals["on_hold"]
-    totals["difference"] = totals["arrears"] - totals[
-        ["transferred", "written_off", "pending", "on_hold"]
-    ].sum(axis=1)
+    totals["difference"] = totals["arrears"] - totals[["transferred", "written_off", "pending", "on_hold"]].sum(axis=1)
     return totals
 
 

@@ -43,7 +43,7 @@ CODES: dict[str, tuple[str, ...]] = {
 
 
 def _text(*column_checks: pa.Check, nullable: bool = False) -> pa.Column:
-    return pa.Column(checks.Text(), checks=list(column_checks), nullable=nullable)
+    return pa.Column(checks.TEXT, checks=list(column_checks), nullable=nullable)
 
 
 def _code(column: str, nullable: bool = False) -> pa.Column:

@@ -104,7 +104,11 @@ class Text(pandas_engine.STRING):
     once per value, and then builds a failure report of none, for every column of a batch."""
 
     def check(self, pandera_dtype, data_container=None) -> bool:
-        return super().check(pandera_dtype)
+        return bool(super().check(pandera_dtype))  # one answer: no data container is passed on
+
+
+TEXT = Text()  # type: ignore[call-arg]  # mypy reads pandera's dataclass fields, not its __init__
+"""The one text dtype of every contract's columns (pandera's dtypes are frozen)."""
 
 
 def is_in(values: pd.Series, allowed: Iterable[str] | pd.Series) -> pd.Series:

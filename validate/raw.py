@@ -83,16 +83,16 @@ def contract(
 
 
 def required(*column_checks: pa.Check) -> pa.Column:
-    return pa.Column(checks.Text(), checks=list(column_checks), nullable=False, coerce=False)
+    return pa.Column(checks.TEXT, checks=list(column_checks), nullable=False, coerce=False)
 
 
 def optional(*column_checks: pa.Check) -> pa.Column:
-    return pa.Column(checks.Text(), checks=list(column_checks), nullable=True, coerce=False)
+    return pa.Column(checks.TEXT, checks=list(column_checks), nullable=True, coerce=False)
 
 
 def date(date_format: str, nullable: bool = False) -> pa.Column:
     """A date written in ``date_format``; its ``date`` check runs on the parsed rows."""
-    return pa.Column(checks.Text(), nullable=nullable, coerce=False, metadata={DATE_FORMAT: date_format})
+    return pa.Column(checks.TEXT, nullable=nullable, coerce=False, metadata={DATE_FORMAT: date_format})
 
 
 def _row_check(name: str, inputs, passes, reported_column: str) -> RowCheck:

@@ -39,7 +39,9 @@ def contract_reasons(rows: ParsedRows, contract: RawContract) -> dict[Any, list[
     )
     for row_check in contract.row_checks:
         inputs = row_check.inputs(rows)
-        found = merge_reasons(found, _schema_reasons(raw, contract.table, row_check.schema, inputs, row_check.reported_column))
+        found = merge_reasons(
+            found, _schema_reasons(raw, contract.table, row_check.schema, inputs, row_check.reported_column)
+        )
     return merge_reasons(found, _control_character_reasons(raw))
 
 
@@ -102,10 +104,7 @@ def reasons_at(raw: pd.DataFrame, places) -> dict[Any, list[Reason]]:
     rows_of: dict[str, list] = {}
     for row, column, _check in places:
         rows_of.setdefault(column, []).append(row)
-    values = {
-        column: dict(zip(rows, raw[column].loc[rows].astype(object)))
-        for column, rows in rows_of.items()
-    }
+    values = {column: dict(zip(rows, raw[column].loc[rows].astype(object))) for column, rows in rows_of.items()}
     found: dict[Any, list[Reason]] = {}
     for row, column, check in places:
         found.setdefault(row, []).append(reason(column, check, values[column][row]))

@@ -27,7 +27,8 @@ def forecast(
     from csa_closure.render.forecast import print_tables, render_html, render_json, tables_text
     from csa_closure.rules_file import alternative_rules, read_rules_file
     from csa_closure.settings import Settings, rule_settings
-    from flows.forecast import forecast as forecast_flow, forecast_as_of
+    from flows.forecast import forecast as forecast_flow
+    from flows.forecast import forecast_as_of
 
     check_output(output_format, out)
     overrides = read_rules_file(rules)

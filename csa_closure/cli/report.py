@@ -27,7 +27,8 @@ def report(
 ) -> None:
     """Progress of each tranche, where the money went, holds, quarantine and reconciliation."""
     from csa_closure.render.report import print_tables, render_html, render_json, tables_text
-    from flows.report import checked_target, report as report_flow
+    from flows.report import checked_target
+    from flows.report import report as report_flow
 
     check_output(output_format, out)
     checked_target(tranche)

@@ -18,6 +18,10 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from csa_closure.render.formats import iso_date, long_date, pounds, records, share
+from csa_closure.render.labels import REASON_LABELS
+from csa_closure.render.templating import pages
+from csa_closure.render.terminal import as_text, print_whole
 from transform.codes import NO_ARREARS, JourneyState, Outcome, WriteOffReason
 from transform.forecast import (
     ON_HOLD,
@@ -34,10 +38,6 @@ from transform.forecast import (
     totals_table,
     tranches_table,
 )
-from csa_closure.render.formats import iso_date, long_date, pounds, records, share
-from csa_closure.render.labels import REASON_LABELS
-from csa_closure.render.templating import pages
-from csa_closure.render.terminal import as_text, print_whole
 
 OUTCOME_LABELS = {
     Outcome.TRANSFER.value: "transferred to the CMS",

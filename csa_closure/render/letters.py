@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import pandas as pd
@@ -73,7 +73,7 @@ _ENVIRONMENT = Environment(
 _ENVIRONMENT.filters.update(long_date=long_date, pounds=pounds, prose=prose)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _template(template: str, version: int):
     return _ENVIRONMENT.get_template(f"letters/v{version}/{template}.txt.j2")
 

@@ -14,12 +14,14 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Engine, select
 
+from csa_closure.locks import Lease, fenced
+from csa_closure.service.reconcile import require_reconciled
+from csa_closure.settings import RuleSettings
 from extract.batches import CaseKeys, KnownDuplicates, extract_date, read_batch
 from extract.parties import read_parties
 from extract.systems import system_of
-from load.extracted import extract_run_id, record_quarantine
-from csa_closure.locks import Lease, fenced
 from load.events import read_case_states
+from load.extracted import extract_run_id, record_quarantine
 from load.journey import (
     accepted_events,
     batch_outcomes,
@@ -40,10 +42,9 @@ from load.journey import (
     waiting_by_segment,
     write_changes,
 )
-from csa_closure.service.reconcile import require_reconciled
 from load.schema import closure_outcome, legacy_case
-from csa_closure.settings import RuleSettings
 from transform.codes import EventKind, Step, TrancheKind
+from transform.events import refusals_when_applied
 from transform.instalments import instalment_schedule
 from transform.journey import (
     EVENT_ORDER,
@@ -54,7 +55,6 @@ from transform.journey import (
     settle_choices,
     start_journeys,
 )
-from transform.events import refusals_when_applied
 from transform.letters import TEMPLATE_VERSION, personalise
 from transform.segments import classify_segments
 from transform.tranches import (

@@ -11,6 +11,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from legacy_rows import cs2_case, cscs_case, party, person, txn, write_estate
 from sqlalchemy import Column, Date, Integer, MetaData, PrimaryKeyConstraint, Table, Text, insert, select
 
 import flows.extraction
@@ -19,7 +20,6 @@ from extract import legacy_schema as legacy
 from extract import systems
 from extract.legacy_system import CanonicalBatch, LegacySystem, parent_flags
 from extract.parties import read_parties
-from legacy_rows import cs2_case, cscs_case, party, person, txn, write_estate
 from load.migrate import upgrade_target
 from load.schema import held_case, legacy_case, quarantine
 from transform.events import parse_events
@@ -27,7 +27,8 @@ from transform.references import PersonRefFormat
 from validate import raw
 from validate.canonical import CASE_COLUMNS, LEDGER_COLUMNS, PARTY_COLUMNS
 from validate.checks import ISO_DATE, code, identifier, parse_pence, pence, recode, ref, to_int64
-from validate.raw import ParsedRows, date as date_column, optional, required
+from validate.raw import ParsedRows, optional, required
+from validate.raw import date as date_column
 
 EXTRACTED_ON = date(2014, 6, 30)
 
@@ -35,24 +36,44 @@ EXTRACTED_ON = date(2014, 6, 30)
 
 csx_metadata = MetaData()
 csx_person = Table(
-    "csx_person", csx_metadata,
-    Column("person_no", Text, primary_key=True), Column("surname", Text), Column("forenames", Text),
-    Column("address", Text, nullable=True), Column("postcode", Text, nullable=True), Column("died_on", Text, nullable=True),
+    "csx_person",
+    csx_metadata,
+    Column("person_no", Text, primary_key=True),
+    Column("surname", Text),
+    Column("forenames", Text),
+    Column("address", Text, nullable=True),
+    Column("postcode", Text, nullable=True),
+    Column("died_on", Text, nullable=True),
 )
 csx_case = Table(
-    "csx_case", csx_metadata,
-    Column("case_no", Text, primary_key=True), Column("payer", Text), Column("payee", Text),
-    Column("opened_on", Text), Column("state", Text), Column("weekly_pence", Integer),
-    Column("owed_pence", Integer), Column("owed_sos_pence", Integer),
+    "csx_case",
+    csx_metadata,
+    Column("case_no", Text, primary_key=True),
+    Column("payer", Text),
+    Column("payee", Text),
+    Column("opened_on", Text),
+    Column("state", Text),
+    Column("weekly_pence", Integer),
+    Column("owed_pence", Integer),
+    Column("owed_sos_pence", Integer),
 )
 csx_child = Table(
-    "csx_child", csx_metadata, Column("case_no", Text), Column("child_no", Integer),
+    "csx_child",
+    csx_metadata,
+    Column("case_no", Text),
+    Column("child_no", Integer),
     PrimaryKeyConstraint("case_no", "child_no"),
 )
 csx_line = Table(
-    "csx_line", csx_metadata,
-    Column("case_no", Text), Column("line_no", Integer), Column("posted_on", Text), Column("kind", Text),
-    Column("owed_to", Text), Column("pence", Integer), PrimaryKeyConstraint("case_no", "line_no"),
+    "csx_line",
+    csx_metadata,
+    Column("case_no", Text),
+    Column("line_no", Integer),
+    Column("posted_on", Text),
+    Column("kind", Text),
+    Column("owed_to", Text),
+    Column("pence", Integer),
+    PrimaryKeyConstraint("case_no", "line_no"),
 )
 csx_extract = Table("csx_extract", csx_metadata, Column("taken_on", Date))
 
@@ -81,7 +102,9 @@ def persons_to_canonical(persons: pd.DataFrame) -> pd.DataFrame:
     )[PARTY_COLUMNS]
 
 
-def to_canonical(cases: ParsedRows, persons: ParsedRows, ledger: ParsedRows, extracted_on: pd.Timestamp) -> CanonicalBatch:
+def to_canonical(
+    cases: ParsedRows, persons: ParsedRows, ledger: ParsedRows, extracted_on: pd.Timestamp
+) -> CanonicalBatch:
     parties = persons_to_canonical(persons.text)
     case, line = cases.text, ledger.text
     canonical_cases = pd.DataFrame(
@@ -103,8 +126,15 @@ def to_canonical(cases: ParsedRows, persons: ParsedRows, ledger: ParsedRows, ext
             "recorded_sos_pence": to_int64(case["owed_sos_pence"]),
             "extracted_on": extracted_on,
         }
-    ).astype({"legacy_case_id": "int64", "assessment_type": "str", "payment_method": "str",
-              "enforcement_action": "str", "extracted_on": "datetime64[ns]"})
+    ).astype(
+        {
+            "legacy_case_id": "int64",
+            "assessment_type": "str",
+            "payment_method": "str",
+            "enforcement_action": "str",
+            "extracted_on": "datetime64[ns]",
+        }
+    )
     canonical_ledger = pd.DataFrame(
         {
             "case_ref": line["case_no"],
@@ -144,7 +174,9 @@ CSX = LegacySystem(
         row_checks=(raw.sos_within_total("owed_pence", "owed_sos_pence", parse_pence),),
     ),
     child=raw.contract(
-        "csx_child", {"case_no": required(ref(CASE_REFS)), "child_no": required(identifier())}, key=("case_no", "child_no")
+        "csx_child",
+        {"case_no": required(ref(CASE_REFS)), "child_no": required(identifier())},
+        key=("case_no", "child_no"),
     ),
     ledger=raw.contract(
         "csx_line",
@@ -181,8 +213,16 @@ CSX = LegacySystem(
 
 
 def _case(case_no: str, **changes) -> dict:
-    row = dict(case_no=case_no, payer="000001", payee="000002", opened_on="2009-01-05", state="OPEN",
-               weekly_pence=1200, owed_pence=5000, owed_sos_pence=0)
+    row = dict(
+        case_no=case_no,
+        payer="000001",
+        payee="000002",
+        opened_on="2009-01-05",
+        state="OPEN",
+        weekly_pence=1200,
+        owed_pence=5000,
+        owed_sos_pence=0,
+    )
     return row | changes
 
 
@@ -210,18 +250,42 @@ def three_systems(legacy_engine, legacy_url, target_url, monkeypatch, prefect_ha
     csx_metadata.create_all(legacy_engine)
     with legacy_engine.begin() as conn:
         conn.execute(insert(csx_extract), [{"taken_on": EXTRACTED_ON}])
-        conn.execute(insert(csx_person), [
-            dict(person_no="000001", surname="Payer", forenames="Pat", address="1 Road", postcode="LS1 1AA", died_on=None),
-            dict(person_no="000002", surname="Payee", forenames="Sam", address=None, postcode=None, died_on="2013-02-01"),
-        ])
-        conn.execute(insert(csx_case), [
-            _case("X080000001"), _case("X080000002", state="SHUT", owed_pence=0),
-            _case("X080000003", state="GONE"),  # not a CSX state
-        ])
-        conn.execute(insert(csx_line), [
-            dict(case_no="X080000001", line_no=1, posted_on="2014-05-01", kind="DR", owed_to="P", pence=5000),
-            dict(case_no="X080000001", line_no=2, posted_on="2014-06-01", kind="CR", owed_to="P", pence=-1000),
-        ])
+        conn.execute(
+            insert(csx_person),
+            [
+                dict(
+                    person_no="000001",
+                    surname="Payer",
+                    forenames="Pat",
+                    address="1 Road",
+                    postcode="LS1 1AA",
+                    died_on=None,
+                ),
+                dict(
+                    person_no="000002",
+                    surname="Payee",
+                    forenames="Sam",
+                    address=None,
+                    postcode=None,
+                    died_on="2013-02-01",
+                ),
+            ],
+        )
+        conn.execute(
+            insert(csx_case),
+            [
+                _case("X080000001"),
+                _case("X080000002", state="SHUT", owed_pence=0),
+                _case("X080000003", state="GONE"),  # not a CSX state
+            ],
+        )
+        conn.execute(
+            insert(csx_line),
+            [
+                dict(case_no="X080000001", line_no=1, posted_on="2014-05-01", kind="DR", owed_to="P", pence=5000),
+                dict(case_no="X080000001", line_no=2, posted_on="2014-06-01", kind="CR", owed_to="P", pence=-1000),
+            ],
+        )
     monkeypatch.setenv("CSA_LEGACY_URL", legacy_url)
     monkeypatch.setenv("CSA_TARGET_URL", target_url)
     # A system registered at run time is known to this process alone: its batches run here.
@@ -256,8 +320,12 @@ def test_letters_and_operators_events_know_a_registered_systems_people(three_sys
     parties = read_parties(legacy_engine, ["X-000002", "P000000001", "X-999999"])
     assert sorted(parties["person_ref"]) == ["P000000001", "X-000002"]
     events = parse_events(
-        pd.DataFrame([{"event": "new-application", "nrp": "X-000001", "pwc": pwc, "received": "2014-07-01"}
-                      for pwc in ("X-000002", "X-2")]),
+        pd.DataFrame(
+            [
+                {"event": "new-application", "nrp": "X-000001", "pwc": pwc, "received": "2014-07-01"}
+                for pwc in ("X-000002", "X-2")
+            ]
+        ),
         systems.person_ref_formats(),
     )
     accepted, refused = events["refusal"].tolist()

@@ -8,12 +8,12 @@ import json
 from datetime import date
 
 import pytest
+from legacy_rows import cs2_case, cscs_case, cscs_line, party, person, txn, write_estate
 from sqlalchemy import select
 
 from csa_closure.db import engine_for
 from extract import legacy_schema as legacy
 from flows.extraction import extract_legacy
-from legacy_rows import cs2_case, cscs_case, cscs_line, party, person, txn, write_estate
 from load.migrate import upgrade_target
 from load.schema import held_case, legacy_case, quarantine
 

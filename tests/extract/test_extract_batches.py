@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from legacy_rows import cs2_case, cscs_case, cscs_line, party, person, txn
 from sqlalchemy import insert, select
 
 import flows
@@ -15,7 +16,6 @@ from extract import legacy_schema as legacy
 from flows.extraction import extract_legacy
 from load.migrate import upgrade_target
 from load.schema import held_case, legacy_case, quarantine
-from legacy_rows import cs2_case, cscs_case, cscs_line, party, person, txn
 
 EXTRACTED_ON = date(2014, 6, 30)
 

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import subprocess
 import sys
+from datetime import date
 
 import pandas as pd
 import pytest
+from legacy_rows import cscs_line, person
 from sqlalchemy import Column, MetaData, Table, Text, insert, select
 
 from csa_closure.db import make_engine
 from csa_closure.refusal import Refusal
 from extract import legacy_schema as legacy
 from extract.reader import legacy_reader, raw_select
-from legacy_rows import cscs_line, person
 
 
 @pytest.fixture

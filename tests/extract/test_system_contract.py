@@ -10,8 +10,8 @@ from datetime import date
 
 import pandas as pd
 import pytest
-
 from conftest import BACKENDS, create_database_url, drop_database_url
+
 from csa_closure.db import engine_for
 from extract.batches import BatchRange, extract_date, known_duplicates, read_batch
 from extract.legacy_schema import legacy_metadata

@@ -23,13 +23,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import BACKENDS, copy_database, create_database_url, drop_database_url
+from journey_tables import journey_state
 from prefect.settings import PREFECT_API_URL
 from sqlalchemy import Engine, func, select
 
-from conftest import BACKENDS, copy_database, create_database_url, drop_database_url
 from csa_closure.db import engine_for
 from csa_closure.settings import rule_settings
-from journey_tables import journey_state
 from load.migrate import upgrade_target
 from load.schema import (
     closure_outcome,
@@ -171,16 +171,26 @@ def invariant_breaks(target: Engine) -> list[str]:
     breaks = []
     with target.connect() as conn:
         for row in conn.execute(select(closure_outcome)).mappings():
-            accounted = row["transferred_pence"] + row["written_off_pence"] + row["pending_pence"] + row["on_hold_pence"]
+            accounted = sum(row[c] for c in ("transferred_pence", "written_off_pence", "pending_pence",
+                                             "on_hold_pence"))
             arrears = (row["arrears_pwc_pence"] or 0) + (row["arrears_sos_pence"] or 0) + row["on_hold_pence"]
             if accounted != arrears:
                 breaks.append(f"{row['csa_case_ref']}: arrears {arrears} but {accounted} accounted for")
-        written = dict(conn.execute(select(write_off.c.csa_case_ref, func.sum(write_off.c.amount_pence))
-                                    .group_by(write_off.c.csa_case_ref)).all())
-        moved = dict(conn.execute(
-            select(cms_case.c.csa_case_ref, func.sum(cms_unpaid_maintenance.c.amount_pence))
-            .select_from(cms_unpaid_maintenance.join(cms_case)).group_by(cms_case.c.csa_case_ref)).all())
-        for ref, written_off, transferred in conn.execute(select(o.csa_case_ref, o.written_off_pence, o.transferred_pence)):
+        written = dict(
+            conn.execute(
+                select(write_off.c.csa_case_ref, func.sum(write_off.c.amount_pence)).group_by(write_off.c.csa_case_ref)
+            ).all()
+        )
+        moved = dict(
+            conn.execute(
+                select(cms_case.c.csa_case_ref, func.sum(cms_unpaid_maintenance.c.amount_pence))
+                .select_from(cms_unpaid_maintenance.join(cms_case))
+                .group_by(cms_case.c.csa_case_ref)
+            ).all()
+        )
+        for ref, written_off, transferred in conn.execute(
+            select(o.csa_case_ref, o.written_off_pence, o.transferred_pence)
+        ):
             if int(written.get(ref, 0)) != written_off or int(moved.get(ref, 0)) != transferred:
                 breaks.append(f"{ref}: outcome and write-off or CMS tables disagree")
         for table, key in (

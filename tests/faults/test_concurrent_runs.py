@@ -7,20 +7,20 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from conftest import _pg_admin
+from fault_world import AS_OF, backend, invariant_breaks, released, run_interrupted, target_of, world  # noqa: F401
+from journey_tables import journey_state
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
-import flows.advance
 import csa_closure.service.journey
-from conftest import _pg_admin
+import flows.advance
 from csa_closure.cli import app
 from csa_closure.db import engine_for
 from csa_closure.locks import JOURNEY_LOCK_KEY
 from csa_closure.retry import TransientFault
-from fault_world import AS_OF, backend, invariant_breaks, released, run_interrupted, target_of, world  # noqa: F401
-from flows.advance import advance
-from journey_tables import journey_state
 from csa_closure.service.reconcile import money_totals
+from flows.advance import advance
 from load.schema import batch_run, case_journey, closure_outcome, letter, operator_event, write_off
 
 
@@ -32,11 +32,17 @@ def cli(*args: str) -> None:
 def awaiting_choice(target, on_or_after: date) -> list[tuple[str, date, str]]:
     """Cases awaiting an answer with a deadline on or after a day: (case, deadline, batch)."""
     with target.connect() as conn:
-        return [tuple(r) for r in conn.execute(
-            select(closure_outcome.c.csa_case_ref, closure_outcome.c.choice_deadline, closure_outcome.c.batch_id)
-            .where(closure_outcome.c.journey_state == "AWAITING_CHOICE", closure_outcome.c.choice_deadline >= on_or_after)
-            .order_by(closure_outcome.c.choice_deadline, closure_outcome.c.batch_id, closure_outcome.c.csa_case_ref)
-        )]
+        return [
+            tuple(r)
+            for r in conn.execute(
+                select(closure_outcome.c.csa_case_ref, closure_outcome.c.choice_deadline, closure_outcome.c.batch_id)
+                .where(
+                    closure_outcome.c.journey_state == "AWAITING_CHOICE",
+                    closure_outcome.c.choice_deadline >= on_or_after,
+                )
+                .order_by(closure_outcome.c.choice_deadline, closure_outcome.c.batch_id, closure_outcome.c.csa_case_ref)
+            )
+        ]
 
 
 def test_answers_recorded_while_the_deadline_unit_works_their_batch_are_applied_not_lapsed(world, target_of, tmp_path):
@@ -47,8 +53,17 @@ def test_answers_recorded_while_the_deadline_unit_works_their_batch_are_applied_
     (answered, deadline, batch), *rest = awaiting_choice(target, AS_OF)
     extended = next(case for case, due, of in rest if (due, of) == (deadline, batch))
     lapse_day = deadline + timedelta(days=1)
-    run = run_interrupted(url, world, "unit-before-write", "advance", "--as-of", lapse_day.isoformat(),
-                          case=answered, action="pause", folder=tmp_path)
+    run = run_interrupted(
+        url,
+        world,
+        "unit-before-write",
+        "advance",
+        "--as-of",
+        lapse_day.isoformat(),
+        case=answered,
+        action="pause",
+        folder=tmp_path,
+    )
     cli("record", "choice", "--case", answered, "--choice", "write-off", "--received", AS_OF.isoformat())
     responses = tmp_path / "responses.csv"
     responses.write_text(f"event,case,received\nextension,{extended},{AS_OF.isoformat()}\n")
@@ -57,13 +72,23 @@ def test_answers_recorded_while_the_deadline_unit_works_their_batch_are_applied_
     assert code == 0, stderr
 
     with target.connect() as conn:
-        rows = {r.csa_case_ref: r for r in conn.execute(select(closure_outcome).where(
-            closure_outcome.c.csa_case_ref.in_([answered, extended])))}
+        rows = {
+            r.csa_case_ref: r
+            for r in conn.execute(
+                select(closure_outcome).where(closure_outcome.c.csa_case_ref.in_([answered, extended]))
+            )
+        }
         reasons = set(conn.execute(select(write_off.c.reason).where(write_off.c.csa_case_ref == answered)).scalars())
-        letters = conn.execute(select(letter.c.template, letter.c.recipient_role).where(
-            letter.c.csa_case_ref == answered, letter.c.journey_event == "CHOICE_OUTCOME")).all()
-        statuses = set(conn.execute(select(operator_event.c.status).where(
-            operator_event.c.csa_case_ref.in_([answered, extended]))).scalars())
+        letters = conn.execute(
+            select(letter.c.template, letter.c.recipient_role).where(
+                letter.c.csa_case_ref == answered, letter.c.journey_event == "CHOICE_OUTCOME"
+            )
+        ).all()
+        statuses = set(
+            conn.execute(
+                select(operator_event.c.status).where(operator_event.c.csa_case_ref.in_([answered, extended]))
+            ).scalars()
+        )
     assert (rows[answered].journey_state, rows[answered].choice) == ("CLOSED", "WRITE_OFF")
     assert "PWC_DECLINED" in reasons and "NO_RESPONSE" not in reasons
     assert sorted(letters) == [("ARREARS_WRITTEN_OFF", "NRP"), ("ARREARS_WRITTEN_OFF", "PWC")]
@@ -83,10 +108,17 @@ def take_the_lock_away(backend: str, url: str) -> None:
         return
     admin = _pg_admin()
     with admin.connect() as conn:
-        ended = conn.execute(text(
-            "SELECT pg_terminate_backend(l.pid) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
-            "WHERE l.locktype = 'advisory' AND l.objid = :key AND d.datname = :name"
-        ), {"key": JOURNEY_LOCK_KEY, "name": url.rsplit("/", 1)[1]}).scalars().all()
+        ended = (
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(l.pid) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                    "WHERE l.locktype = 'advisory' AND l.objid = :key AND d.datname = :name"
+                ),
+                {"key": JOURNEY_LOCK_KEY, "name": url.rsplit("/", 1)[1]},
+            )
+            .scalars()
+            .all()
+        )
     admin.dispose()
     assert ended == [True]
 
@@ -95,8 +127,9 @@ def test_a_run_that_lost_its_lock_commits_nothing_more_while_another_works_the_j
     """Defect 5: the lock's session was terminated; a second advance worked the same units and
     the first went on committing them too."""
     url = target_of(world.planned, "lock")
-    run = run_interrupted(url, world, "unit-before-write", "advance", "--as-of", AS_OF.isoformat(),
-                          nth=3, action="pause", folder=tmp_path)
+    run = run_interrupted(
+        url, world, "unit-before-write", "advance", "--as-of", AS_OF.isoformat(), nth=3, action="pause", folder=tmp_path
+    )
     take_the_lock_away(world.backend, url)
     advance(AS_OF)  # another run takes the journey, and finishes it
     code, stderr = released(run, tmp_path)
@@ -134,19 +167,40 @@ def test_a_connection_dropped_mid_transaction_is_retried_to_the_uninterrupted_st
     assert invariant_breaks(target) == []
 
 
-STEPS = ["select_tranche", "start_batch", "remind_batch", "end_batch", "lapse_batch", "apply_batch_events",
-         "close_reactively"]
+STEPS = [
+    "select_tranche",
+    "start_batch",
+    "remind_batch",
+    "end_batch",
+    "lapse_batch",
+    "apply_batch_events",
+    "close_reactively",
+]
 
 
 def operators_journey(target) -> None:
     """The journey with every kind of unit: events and a reactive closure as well."""
     advance(date(2014, 7, 7))
     with target.connect() as conn:
-        started = conn.execute(select(closure_outcome.c.csa_case_ref).where(
-            closure_outcome.c.liability_end_date.isnot(None)).order_by(closure_outcome.c.csa_case_ref)).scalars().first()
-        unselected_nrp = conn.execute(text(
-            "SELECT nrp_ref FROM legacy_case WHERE status = 'LIVE' AND case_ref NOT IN "
-            "(SELECT csa_case_ref FROM selection) ORDER BY case_ref")).scalars().first()
+        started = (
+            conn.execute(
+                select(closure_outcome.c.csa_case_ref)
+                .where(closure_outcome.c.liability_end_date.isnot(None))
+                .order_by(closure_outcome.c.csa_case_ref)
+            )
+            .scalars()
+            .first()
+        )
+        unselected_nrp = (
+            conn.execute(
+                text(
+                    "SELECT nrp_ref FROM legacy_case WHERE status = 'LIVE' AND case_ref NOT IN "
+                    "(SELECT csa_case_ref FROM selection) ORDER BY case_ref"
+                )
+            )
+            .scalars()
+            .first()
+        )
     cli("record", "application", "--case", started, "--service", "direct-pay", "--received", "2014-07-07")
     cli("record", "new-application", "--nrp", unselected_nrp, "--pwc", "P000000001", "--received", "2014-07-07")
     advance(date(2014, 8, 12))
@@ -197,16 +251,20 @@ def test_a_batch_corrupted_before_its_commit_fails_alone_and_loads_nothing(world
         if not victim and len(changes.write_offs):
             case_ref = changes.write_offs["case_ref"].iloc[0]
             victim.update(case_ref=case_ref, batch_id=changes.outcomes.set_index("case_ref").at[case_ref, "batch_id"])
-            conn.execute(write_off.update().where(write_off.c.csa_case_ref == case_ref)
-                         .values(amount_pence=write_off.c.amount_pence + 1))
+            conn.execute(
+                write_off.update()
+                .where(write_off.c.csa_case_ref == case_ref)
+                .values(amount_pence=write_off.c.amount_pence + 1)
+            )
 
     monkeypatch.setattr(csa_closure.service.journey, "write_changes", write_then_corrupt)
     state = advance(AS_OF, return_state=True)
     assert state.is_failed()
     with target.connect() as conn:
         runs = conn.execute(select(batch_run.c.batch_id, batch_run.c.state, batch_run.c.last_error)).all()
-        decided = conn.execute(select(func.count()).select_from(write_off)
-                               .where(write_off.c.csa_case_ref == victim["case_ref"])).scalar_one()
+        decided = conn.execute(
+            select(func.count()).select_from(write_off).where(write_off.c.csa_case_ref == victim["case_ref"])
+        ).scalar_one()
         totals = money_totals(conn)
     failed = [(batch, error) for batch, run_state, error in runs if run_state == "FAILED"]
     assert [batch for batch, _ in failed] == [victim["batch_id"]]

@@ -8,14 +8,14 @@ import re
 from collections import Counter
 
 import pytest
+from fault_world import AS_OF, backend, invariant_breaks, run_interrupted, target_of, world  # noqa: F401
+from journey_tables import journey_state
 from sqlalchemy import select
 
 from csa_closure.db import engine_for
-from fault_world import AS_OF, backend, invariant_breaks, run_interrupted, target_of, world  # noqa: F401
 from flows.advance import advance
 from flows.extraction import extract_legacy
 from flows.letters import SEPARATOR, dispatch_letters
-from journey_tables import journey_state
 from load.schema import held_case, legacy_case, letter, quarantine
 
 ADVANCE = ("advance", "--as-of", AS_OF.isoformat())

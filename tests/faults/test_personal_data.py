@@ -11,12 +11,12 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from legacy_rows import cscs_case, cscs_line, person, write_estate
 from prefect.settings import PREFECT_API_URL, get_current_settings
 from sqlalchemy import Text, select, text
 
 from csa_closure.db import engine_for, make_engine
 from extract import legacy_schema as legacy
-from legacy_rows import cscs_case, cscs_line, person, write_estate
 from load.migrate import upgrade_target
 from load.schema import target_metadata
 
@@ -50,11 +50,19 @@ def fail_writes_to(target, table: str, column: str) -> None:
     quotes the row), a trigger on SQLite (whose statement carries the values as parameters)."""
     with target.begin() as conn:
         if target.dialect.name == "postgresql":
-            conn.execute(text(f"ALTER TABLE {table} ADD CONSTRAINT forced_failure "
-                              f"CHECK ({column} NOT LIKE '%Fennimore%' AND {column} NOT LIKE '%Oglethorpe%') NOT VALID"))
+            conn.execute(
+                text(
+                    f"ALTER TABLE {table} ADD CONSTRAINT forced_failure "
+                    f"CHECK ({column} NOT LIKE '%Fennimore%' AND {column} NOT LIKE '%Oglethorpe%') NOT VALID"
+                )
+            )
         else:
-            conn.execute(text(f"CREATE TRIGGER forced_failure BEFORE INSERT ON {table} "
-                              "BEGIN SELECT RAISE(ABORT, 'forced failure'); END"))
+            conn.execute(
+                text(
+                    f"CREATE TRIGGER forced_failure BEFORE INSERT ON {table} "
+                    "BEGIN SELECT RAISE(ABORT, 'forced failure'); END"
+                )
+            )
 
 
 def cleared(target, table: str) -> None:
@@ -66,8 +74,9 @@ def cleared(target, table: str) -> None:
 
 
 def csa_closure(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "csa_closure.cli", *args], env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "csa_closure.cli", *args], env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def leaks(texts: list[str]) -> list[str]:
@@ -85,13 +94,18 @@ def target_text(target) -> list[str]:
     return values
 
 
-def test_a_failed_write_of_quarantine_or_letters_leaks_no_personal_data(legacy_url, target_url, tmp_path,
-                                                                          prefect_harness):
+def test_a_failed_write_of_quarantine_or_letters_leaks_no_personal_data(
+    legacy_url, target_url, tmp_path, prefect_harness
+):
     estate(legacy_url)
     target = engine_for(target_url)
     upgrade_target(target)
-    env = os.environ | {"CSA_LEGACY_URL": legacy_url, "CSA_TARGET_URL": target_url,
-                        "PREFECT_API_URL": PREFECT_API_URL.value(), "CSA_LETTERS_DIR": str(tmp_path / "letters")}
+    env = os.environ | {
+        "CSA_LEGACY_URL": legacy_url,
+        "CSA_TARGET_URL": target_url,
+        "PREFECT_API_URL": PREFECT_API_URL.value(),
+        "CSA_LETTERS_DIR": str(tmp_path / "letters"),
+    }
 
     fail_writes_to(target, "quarantine", "raw")
     extract = csa_closure(env, "extract")
@@ -108,10 +122,13 @@ def test_a_failed_write_of_quarantine_or_letters_leaks_no_personal_data(legacy_u
     assert errors and "forced_failure" in errors[0] or "forced failure" in errors[0]
     assert leaks(raw), "the quarantined record keeps its names, so a leak would show"
 
-    prefect_database = Path(get_current_settings().server.database.connection_url.get_secret_value()
-                            .split(":///", 1)[1])
-    prefect_files = [path.read_bytes().decode("utf-8", "replace")
-                     for path in prefect_database.parent.glob(prefect_database.name + "*")]
+    prefect_database = Path(
+        get_current_settings().server.database.connection_url.get_secret_value().split(":///", 1)[1]
+    )
+    prefect_files = [
+        path.read_bytes().decode("utf-8", "replace")
+        for path in prefect_database.parent.glob(prefect_database.name + "*")
+    ]
     assert any("advance-2014-07-07" in content for content in prefect_files)
     assert leaks([extract.stdout, extract.stderr]) == []
     assert leaks([advance.stdout, advance.stderr]) == []

@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from journey_tables import journey_state
+
 from csa_closure.db import engine_for
 from csa_closure.settings import rule_settings
 from flows.advance import advance
 from flows.extraction import extract_legacy
 from flows.plan import plan
-from journey_tables import journey_state
 from load.migrate import upgrade_target
 from synthetic import generate_estate
 

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pytest
 from distributed import Client
+from journey_tables import journey_state
 from sqlalchemy import Engine, func, inspect, select
 
 from csa_closure.db import engine_for
 from csa_closure.refusal import Refusal
 from csa_closure.settings import Settings, rule_settings
-from journey_tables import journey_state
 from load.migrate import upgrade_target
 from load.schema import batch_run, engine_run, quarantine
 from synthetic import generate_estate
@@ -120,7 +120,8 @@ def completed_task_runs(flow_run_id: str, expected: int, settle_seconds: float =
     deadline = time.monotonic() + settle_seconds
     with get_client(sync_client=True) as client:
         while True:
-            runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])), limit=200)
+            of_run = FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+            runs = client.read_task_runs(flow_run_filter=of_run, limit=200)
             completed = sum(1 for run in runs if run.state is not None and run.state.is_completed())
             if completed >= expected or time.monotonic() > deadline:
                 return completed
@@ -209,4 +210,6 @@ def test_a_sqlite_legacy_database_is_refused_for_a_cluster_too():
     cluster = {"dask_address": "tcp://127.0.0.1:8786", "target_url": "postgresql://postgres@127.0.0.1/cms"}
     with pytest.raises(Refusal, match="but CSA_LEGACY_URL is SQLite"):
         Settings(**cluster, legacy_url="sqlite:///var/legacy.db")
-    assert Settings(**cluster, legacy_url="postgresql://postgres@127.0.0.1/legacy").dask_address == cluster["dask_address"]
+    assert (
+        Settings(**cluster, legacy_url="postgresql://postgres@127.0.0.1/legacy").dask_address == cluster["dask_address"]
+    )

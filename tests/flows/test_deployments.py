@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from conftest import lock_held_by_another_run
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId
 from prefect.client.schemas.sorting import FlowRunSort
@@ -26,7 +27,6 @@ from sqlalchemy import select
 
 import flows.deployments
 from csa_closure.db import engine_for
-from conftest import lock_held_by_another_run
 from flows.advance import advance
 from flows.deployments import advance_daily, build_deployments
 from flows.record import record_application, record_hold_resolution

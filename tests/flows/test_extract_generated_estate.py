@@ -8,10 +8,10 @@ import sys
 from collections import defaultdict
 
 import pytest
+from conftest import BACKENDS, create_database_url, drop_database_url
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import NoResultFound
 
-from conftest import BACKENDS, create_database_url, drop_database_url
 from csa_closure.db import engine_for
 from extract import legacy_schema as ls
 from extract.batches import batch_ranges
@@ -155,10 +155,13 @@ def test_a_failed_batch_fails_the_flow_but_not_the_other_batches_and_a_rerun_com
 
     def loaded_ids() -> set[int]:
         with target.connect() as conn:
-            return set(conn.execute(select(legacy_case.c.legacy_case_id).where(legacy_case.c.scheme == "2003")).scalars())
+            ids = select(legacy_case.c.legacy_case_id).where(legacy_case.c.scheme == "2003")
+            return set(conn.execute(ids).scalars())
 
     def in_batch(batch, ids) -> set[int]:
-        return {i for i in ids if (batch.lower is None or i > batch.lower) and (batch.upper is None or i <= batch.upper)}
+        return {
+            i for i in ids if (batch.lower is None or i > batch.lower) and (batch.upper is None or i <= batch.upper)
+        }
 
     after_failure = loaded_ids()
     assert not in_batch(failing, after_failure)  # nothing of the failed batch: one transaction
@@ -166,7 +169,12 @@ def test_a_failed_batch_fails_the_flow_but_not_the_other_batches_and_a_rerun_com
         if batch is not failing:
             assert in_batch(batch, after_failure), batch.label  # the others went on
     with target.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(legacy_case).where(legacy_case.c.scheme == "1993")).scalar_one() > 0
+        assert (
+            conn.execute(
+                select(func.count()).select_from(legacy_case).where(legacy_case.c.scheme == "1993")
+            ).scalar_one()
+            > 0
+        )
 
     with target.begin() as conn:
         for statement in DROP_REFUSAL[dialect]:
@@ -199,7 +207,9 @@ def test_a_scheme_that_cannot_open_fails_the_flow_once_the_pool_has_stopped(gene
     with legacy.connect() as conn:
         refs = list(conn.execute(select(ls.cscs_case.c.case_ref).order_by(ls.cscs_case.c.case_ref)).scalars())
     for batch in batches:
-        members = {r for r in refs if (batch.lower is None or r > batch.lower) and (batch.upper is None or r <= batch.upper)}
+        members = {
+            r for r in refs if (batch.lower is None or r > batch.lower) and (batch.upper is None or r <= batch.upper)
+        }
         assert not members & extracted or members <= extracted, batch.label  # all or nothing
 
     with legacy.begin() as conn:

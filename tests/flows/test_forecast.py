@@ -17,9 +17,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import select, text
-
 from conftest import create_database_url, drop_database_url
+from sqlalchemy import select, text
+from test_orchestration import artifacts, task_runs_of
+from test_report import contents
+
 from csa_closure.db import engine_for
 from csa_closure.rules_file import alternative_rules
 from csa_closure.settings import rule_settings
@@ -30,8 +32,6 @@ from flows.forecast import ForecastBatch, read_open_cases, read_snapshot
 from flows.plan import plan
 from load.migrate import upgrade_target
 from synthetic import generate_estate
-from test_orchestration import artifacts, task_runs_of
-from test_report import contents
 from transform.forecast import Comparison, forecast_estate
 
 CLOCK = date(2014, 8, 11)

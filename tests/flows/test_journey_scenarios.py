@@ -29,16 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import Engine, func, select
-
 from conftest import BACKENDS, create_database_url, drop_database_url
-from csa_closure.db import engine_for
-from csa_closure.logs import configure_logging
-from csa_closure.settings import rule_settings
-from extract import legacy_schema as legacy
-from flows.advance import advance
-from flows.extraction import extract_legacy
-from flows.plan import plan
 from legacy_rows import (
     cs2_case,
     cs2_day,
@@ -50,6 +41,15 @@ from legacy_rows import (
     txn,
     write_estate,
 )
+from sqlalchemy import Engine, func, select
+
+from csa_closure.db import engine_for
+from csa_closure.logs import configure_logging
+from csa_closure.settings import rule_settings
+from extract import legacy_schema as legacy
+from flows.advance import advance
+from flows.extraction import extract_legacy
+from flows.plan import plan
 from load.migrate import upgrade_target
 from load.schema import (
     closure_outcome,
@@ -587,19 +587,19 @@ def test_liability_letters_go_to_both_parents_on_their_own_dates_though_one_run_
     assert letters(world, 203) == liability_letters(D(2014, 8, 31), D(2015, 1, 28), D(2015, 2, 28)) | \
         decision_letters("DECISION", "ARREARS_WRITTEN_OFF", D(2015, 2, 28))
     assert outcome(world, 301)["liability_end_date"] == D(2015, 3, 7)
-    assert {l for l in letters(world, 301) if l[0] != "DECISION"} == liability_letters(
+    assert {letter for letter in letters(world, 301) if letter[0] != "DECISION"} == liability_letters(
         D(2014, 9, 7), D(2015, 2, 7), D(2015, 3, 7))
     # before the catch-up run only the initial notices had gone
     assert outcome(world, 203, D(2014, 12, 10))["journey_state"] == AWAITING_END
 
 
 def test_zero_verified_arrears_close_the_case_with_no_decision_and_no_decision_letters(world):
-    for k, selected, reminder, ended in ((101, D(2014, 8, 24), D(2015, 1, 24), D(2015, 2, 24)),
+    for k, selected, _reminder, ended in ((101, D(2014, 8, 24), D(2015, 1, 24), D(2015, 2, 24)),
                                          (401, D(2014, 9, 7), D(2015, 2, 7), D(2015, 3, 7))):
         assert money(outcome(world, k)) == (CLOSED, 0, 0, 0, 0, 0, 0)
         assert outcome(world, k)["cms_case_id"] is None and cms(world, k) is None
         assert write_offs(world, k) == {}
-        assert {l[0] for l in letters(world, k)} == {"SELECTION", "REMINDER", "LIABILITY_END"}
+        assert {letter[0] for letter in letters(world, k)} == {"SELECTION", "REMINDER", "LIABILITY_END"}
         assert events(world, k) == [(None, AWAITING_END, selected, "SELECTION"),
                                     (AWAITING_END, CLOSED, ended, "DECISION")]
 
@@ -643,14 +643,14 @@ def test_a_paying_case_transfers_both_creditors_to_an_arrears_only_cms_case_open
     assert (case["service_type"], case["opened_on"], case["tranche_id"], case["batch_id"]) == (
         "ARREARS_ONLY", ended, "T0003", "T0003-B001")
     assert outcome(world, 301)["cms_case_id"] == case["cms_case_id"]
-    lines = {c: (l["amount_pence"], l["accrued_from"], l["accrued_to"], l["transferred_on"],
-                 l["origin_scheme"]) for c, l in case["lines"].items()}
+    lines = {c: (line["amount_pence"], line["accrued_from"], line["accrued_to"], line["transferred_on"],
+                 line["origin_scheme"]) for c, line in case["lines"].items()}
     assert lines == {"PWC": (35_000, D(2013, 1, 1), D(2014, 5, 31), ended, "1993"),
                      "SOS": (8_000, D(2012, 4, 1), D(2012, 9, 30), ended, "1993")}
     assert case["lines"]["PWC"]["instalments"] == schedule(D(2015, 4, 1), 35_000, 36)  # 35 × 972 + 980
     assert case["lines"]["SOS"]["instalments"] == schedule(D(2015, 4, 1), 8_000, 16)  # 16 × 500
     assert write_offs(world, 301) == {}
-    assert {l for l in letters(world, 301) if l[0] == "DECISION"} == decision_letters(
+    assert {letter for letter in letters(world, 301) if letter[0] == "DECISION"} == decision_letters(
         "DECISION", "ARREARS_TRANSFERRED", ended)
 
 
@@ -689,7 +689,7 @@ def test_arrears_over_the_thresholds_ask_the_pwc_by_a_deadline_30_days_after_the
         assert (row["journey_state"], row["pending_pence"], row["choice_deadline"]) == (
             AWAITING_CHOICE, pending, D(2014, 10, 21)), k
         assert ("DECISION", "ARREARS_CHOICE", "PWC", "DISPATCHED", D(2014, 9, 21)) in letters(world, k)
-        assert not any(l[1] == "ARREARS_CHOICE" and l[2] == "NRP" for l in letters(world, k))
+        assert not any(letter[1] == "ARREARS_CHOICE" and letter[2] == "NRP" for letter in letters(world, k))
 
 
 # --- the receiving parent's choice (section 7) --------------------------------------------------
@@ -722,7 +722,7 @@ def test_collect_from_an_untraced_or_overseas_nrp_is_written_off_as_not_collecta
         assert outcome(world, k)["choice"] == "COLLECT"
         assert write_offs(world, k) == {("PWC", "NOT_COLLECTABLE"): (150_000, received)}, k
         assert cms(world, k) is None
-        outcome_letters = {l for l in letters(world, k) if l[0] == "CHOICE_OUTCOME"}
+        outcome_letters = {letter for letter in letters(world, k) if letter[0] == "CHOICE_OUTCOME"}
         assert outcome_letters == {
             ("CHOICE_OUTCOME", "ARREARS_WRITTEN_OFF", "PWC", "DISPATCHED", received),
             ("CHOICE_OUTCOME", "ARREARS_WRITTEN_OFF", "NRP", nrp_status, received),
@@ -734,7 +734,7 @@ def test_a_write_off_answer_writes_the_pwc_part_off_as_declined(world):
     assert money(outcome(world, 609)) == (CLOSED, 50_001, 0, 0, 50_001, 0, 0)
     assert outcome(world, 609)["choice"] == "WRITE_OFF"
     assert write_offs(world, 609) == {("PWC", "PWC_DECLINED"): (50_001, received)}
-    assert {l for l in letters(world, 609) if l[0] == "CHOICE_OUTCOME"} == decision_letters(
+    assert {letter for letter in letters(world, 609) if letter[0] == "CHOICE_OUTCOME"} == decision_letters(
         "CHOICE_OUTCOME", "ARREARS_WRITTEN_OFF", received)
 
 
@@ -743,7 +743,7 @@ def test_no_answer_is_written_off_by_the_first_run_after_the_deadline_dated_the_
     assert money(outcome(world, 614, D(2014, 11, 5))) == (CLOSED, 120_000, 0, 0, 120_000, 0, 0)
     assert outcome(world, 614)["choice"] is None
     assert write_offs(world, 614) == {("PWC", "NO_RESPONSE"): (120_000, D(2014, 10, 22))}
-    assert {l for l in letters(world, 614) if l[0] == "CHOICE_OUTCOME"} == decision_letters(
+    assert {letter for letter in letters(world, 614) if letter[0] == "CHOICE_OUTCOME"} == decision_letters(
         "CHOICE_OUTCOME", "ARREARS_WRITTEN_OFF", D(2014, 10, 22))
     assert events(world, 614) == [(None, AWAITING_CHOICE, D(2014, 9, 21), "DECISION"),
                                   (AWAITING_CHOICE, CLOSED, D(2014, 10, 22), "NO_RESPONSE")]
@@ -758,7 +758,7 @@ def test_an_extension_adds_28_days_and_an_answer_inside_them_is_taken(world):
     assert (case["service_type"], case["opened_on"]) == ("ARREARS_ONLY", received)
     assert case["lines"]["PWC"]["transferred_on"] == received
     assert case["lines"]["PWC"]["instalments"] == schedule(D(2014, 12, 1), 130_000, 36)
-    assert {l for l in letters(world, 615) if l[0] == "CHOICE_OUTCOME"} == decision_letters(
+    assert {letter for letter in letters(world, 615) if letter[0] == "CHOICE_OUTCOME"} == decision_letters(
         "CHOICE_OUTCOME", "ARREARS_TRANSFERRED", received)
 
 
@@ -820,7 +820,7 @@ def test_a_mismatch_holds_the_arrears_but_not_the_liability_letters(world):
     assert money(held) == (ON_HOLD, None, None, 0, 0, 0, 30_000)
     assert held["hold_reason"] == "MISMATCH"
     assert money(outcome(world, 501, D(2015, 3, 31))) == (ON_HOLD, None, None, 0, 0, 0, 30_000)
-    assert {l for l in letters(world, 501) if l[0] != "DECISION"} == liability_letters(
+    assert {letter for letter in letters(world, 501) if letter[0] != "DECISION"} == liability_letters(
         selected, D(2015, 2, 14), ended)
 
 
@@ -830,14 +830,14 @@ def test_a_hold_resolved_after_liability_end_is_decided_as_of_the_run_that_appli
     assert money(outcome(world, 501)) == (CLOSED, 30_000, 0, 0, 30_000, 0, 0)
     assert outcome(world, 501)["hold_reason"] == "MISMATCH"  # the last hold, kept
     assert write_offs(world, 501) == {("PWC", "NOT_COST_EFFECTIVE"): (30_000, run)}
-    assert {l for l in letters(world, 501) if l[0] == "DECISION"} == decision_letters(
+    assert {letter for letter in letters(world, 501) if letter[0] == "DECISION"} == decision_letters(
         "DECISION", "ARREARS_WRITTEN_OFF", run)
     # the amount resolution: SoS 20,000 off (not paying), PWC 85,000 asked, deadline run + 30
     row = outcome(world, 503)
     assert money(row) == (AWAITING_CHOICE, 85_000, 20_000, 0, 20_000, 85_000, 0)
     assert row["choice_deadline"] == D(2015, 5, 20)
     assert write_offs(world, 503) == {("SOS", "SOS_NON_PAYING"): (20_000, run)}
-    assert {l for l in letters(world, 503) if l[0] == "DECISION"} == (
+    assert {letter for letter in letters(world, 503) if letter[0] == "DECISION"} == (
         decision_letters("DECISION", "ARREARS_WRITTEN_OFF", run, to={"NRP"})
         | decision_letters("DECISION", "ARREARS_CHOICE", run, to={"PWC"}))
     assert events(world, 503) == [(None, ON_HOLD, D(2014, 9, 14), "SELECTION"),
@@ -862,7 +862,7 @@ def test_a_credit_balance_stays_on_hold_with_its_ledger_balance(world):
     row = outcome(world, 504)
     assert money(row) == (ON_HOLD, None, None, 0, 0, 0, -1_500)
     assert row["hold_reason"] == "CREDIT_BALANCE"
-    assert {l[0] for l in letters(world, 504)} == {"SELECTION", "REMINDER", "LIABILITY_END"}
+    assert {letter[0] for letter in letters(world, 504)} == {"SELECTION", "REMINDER", "LIABILITY_END"}
 
 
 # --- reactive closure (section 3) -----------------------------------------------------------------
@@ -924,15 +924,19 @@ def test_letters_never_name_or_locate_the_other_parent_on_a_domestic_abuse_case(
 
 
 def test_untraced_parents_letters_are_undeliverable_and_the_dead_get_none(world):
-    assert {(l[2], l[3]) for l in letters(world, 101)} == {("PWC", "UNDELIVERABLE"), ("NRP", "DISPATCHED")}
-    assert {(l[2], l[3]) for l in letters(world, 611)} == {
-        ("PWC", "DISPATCHED"), ("NRP", "UNDELIVERABLE")}
+    assert {(letter[2], letter[3]) for letter in letters(world, 101)} == {
+        ("PWC", "UNDELIVERABLE"), ("NRP", "DISPATCHED")}
+    assert {(letter[2], letter[3]) for letter in letters(world, 611)} == {
+        ("PWC", "DISPATCHED"),
+        ("NRP", "UNDELIVERABLE"),
+    }
     with world.target.connect() as conn:
-        undeliverable = conn.execute(select(letter.c.print_batch).where(
-            letter.c.status == "UNDELIVERABLE")).scalars().all()
+        undeliverable = (
+            conn.execute(select(letter.c.print_batch).where(letter.c.status == "UNDELIVERABLE")).scalars().all()
+        )
     assert len(undeliverable) == 4 and set(undeliverable) == {None}  # 101's three, 611's one
-    assert not any(l[2] == "NRP" for l in letters(world, 601))
-    assert not any(l[2] == "PWC" for l in letters(world, 604))
+    assert not any(letter[2] == "NRP" for letter in letters(world, 601))
+    assert not any(letter[2] == "PWC" for letter in letters(world, 604))
 
 
 def test_no_letter_shows_a_national_insurance_number(world):
@@ -981,9 +985,9 @@ def test_every_case_conserves_its_arrears_to_the_penny(world):
         case = cms(world, k)
         lines = case["lines"].values() if case else []
         assert row["written_off_pence"] == written, case_ref
-        assert row["transferred_pence"] == sum(l["amount_pence"] for l in lines), case_ref
-        for l in lines:
-            assert sum(i[2] for i in l["instalments"]) == l["amount_pence"], case_ref
+        assert row["transferred_pence"] == sum(line["amount_pence"] for line in lines), case_ref
+        for line in lines:
+            assert sum(i[2] for i in line["instalments"]) == line["amount_pence"], case_ref
         if row["journey_state"] == ON_HOLD:
             assert row["arrears_pwc_pence"] is None and row["arrears_sos_pence"] is None
             assert row["transferred_pence"] == row["written_off_pence"] == row["pending_pence"] == 0

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import adbc_driver_manager
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, inspect, insert, select, text
+from legacy_rows import cscs_case, cscs_line, person, write_estate
+from sqlalchemy import Column, Integer, MetaData, Table, insert, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from csa_closure.db import engine_for, make_engine
 from extract import legacy_schema as legacy
 from extract.reader import legacy_reader
-from legacy_rows import cscs_case, cscs_line, person, write_estate
 from load.migrate import upgrade_target
 
 
@@ -62,7 +62,9 @@ def test_the_legacy_engine_and_reader_cannot_write(legacy_estate):
         with engine.begin() as conn:
             conn.execute(insert(legacy.cscs_extract).values(extracted_on=date(2015, 1, 1)))
     engine.dispose()
-    with pytest.raises(adbc_driver_manager.Error, match="readonly database|read-only transaction|ReadOnlySqlTransaction"):
+    with pytest.raises(
+        adbc_driver_manager.Error, match="readonly database|read-only transaction|ReadOnlySqlTransaction"
+    ):
         with legacy_reader(engine) as reader, reader._connection.cursor() as cursor:
             cursor.execute("DELETE FROM cscs_extract")
     with make_engine(legacy_estate, legacy=True).connect() as conn:

@@ -10,6 +10,7 @@ import json
 import time
 from datetime import date
 
+from conftest import lock_held_by_another_run
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.sorting import TaskRunSort
@@ -17,7 +18,6 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 import csa_closure.service.journey
-from conftest import lock_held_by_another_run
 from csa_closure.cli import app
 from csa_closure.locks import JourneyBusy
 from csa_closure.retry import TransientFault

@@ -260,7 +260,8 @@ def test_import_stores_good_rows_reports_bad_ones_by_line_and_exits_non_zero(
         (7, "an amount resolution needs both the PWC and the SoS pence"),
         (8, "event must be application"),
     ]:
-        assert any(row.lstrip("│ ").startswith(f"{line} ") and reason in row for row in result.stdout.splitlines()), result.stdout
+        rows = result.stdout.splitlines()
+        assert any(row.lstrip("│ ").startswith(f"{line} ") and reason in row for row in rows), result.stdout
     assert [(e["kind"], e["status"]) for e in stored_events(advanced)] == [
         ("APPLICATION", "ACCEPTED"),
         ("CHOICE", "ACCEPTED"),
@@ -271,7 +272,9 @@ def test_import_stores_good_rows_reports_bad_ones_by_line_and_exits_non_zero(
 
 def test_import_of_good_rows_only_exits_zero(backend, advanced, tmp_path, cli):
     responses = tmp_path / "responses.csv"
-    responses.write_text("event,case,received,choice\nextension,C930000002,2015-06-30,\nchoice,C930000002,2015-07-20,collect\n")
+    responses.write_text(
+        "event,case,received,choice\nextension,C930000002,2015-06-30,\nchoice,C930000002,2015-07-20,collect\n"
+    )
     result = cli("import-responses", str(responses))
     assert (result.exit_code, result.refused) == (0, "")
     assert "responses imported" in result.stdout
@@ -317,24 +320,35 @@ def import_file(cli, tmp_path, content: str | bytes) -> tuple[int, str, str]:
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
-        ("event,case,Case,received\nextension,C930000002,C930000002,2015-06-30\n",
-         "refused: responses.csv line 1, column 3: the header 'Case' repeats column 2 ('case')"),
-        ("event,case,received,case\nextension,C930000002,2015-06-30,C930000002\n",
-         "refused: responses.csv line 1, column 4: the header 'case' repeats column 2 ('case')"),
-        ("event,case,received\nextension,\"C930000002,2015-06-30\n",
-         "refused: responses.csv line 2: not a CSV row: unexpected end of data"),
-        ("event,case,received\nextension,\"C93\"0000002,2015-06-30\n",
-         "refused: responses.csv line 2: not a CSV row: ',' expected after '\"'"),
-        ("e\x00vent,case,received\nextension,C930000002,2015-06-30\n",
-         "refused: responses.csv has no 'event' column"),
+        (
+            "event,case,Case,received\nextension,C930000002,C930000002,2015-06-30\n",
+            "refused: responses.csv line 1, column 3: the header 'Case' repeats column 2 ('case')",
+        ),
+        (
+            "event,case,received,case\nextension,C930000002,2015-06-30,C930000002\n",
+            "refused: responses.csv line 1, column 4: the header 'case' repeats column 2 ('case')",
+        ),
+        (
+            'event,case,received\nextension,"C930000002,2015-06-30\n',
+            "refused: responses.csv line 2: not a CSV row: unexpected end of data",
+        ),
+        (
+            'event,case,received\nextension,"C93"0000002,2015-06-30\n',
+            "refused: responses.csv line 2: not a CSV row: ',' expected after '\"'",
+        ),
+        ("e\x00vent,case,received\nextension,C930000002,2015-06-30\n", "refused: responses.csv has no 'event' column"),
         ("ev\nent,case\nextension,C930000002\n", "refused: responses.csv has no 'event' column"),
     ],
-    ids=["headers differing in case", "a header twice", "an open quote", "a stray quote", "no event column",
-         "a header broken by a newline"],
+    ids=[
+        "headers differing in case",
+        "a header twice",
+        "an open quote",
+        "a stray quote",
+        "no event column",
+        "a header broken by a newline",
+    ],
 )
-def test_a_malformed_file_is_refused_whole_in_one_line_naming_where(
-    backend, advanced, tmp_path, cli, content, reason
-):
+def test_a_malformed_file_is_refused_whole_in_one_line_naming_where(backend, advanced, tmp_path, cli, content, reason):
     before = contents(advanced)
     code, _, refused = import_file(cli, tmp_path, content)
     assert (code, refused) == (2, reason)
@@ -354,16 +368,14 @@ def test_a_file_above_the_size_limits_is_refused_whole(backend, advanced, tmp_pa
     assert stored_events(advanced) == []
 
 
-def test_rows_with_extra_values_huge_pence_or_control_characters_are_refused_by_line(
-    backend, advanced, tmp_path, cli
-):
+def test_rows_with_extra_values_huge_pence_or_control_characters_are_refused_by_line(backend, advanced, tmp_path, cli):
     content = (
         "event,case,received,choice,use,pwc_pence,sos_pence,reason,by\n"
         "extension,C930000002,2015-06-30,,,,,,,,\n"  # trailing commas: harmless
         ",,,,,,,,\n"  # an empty row: skipped
         "application,C930000001,2015-06-10,,,,,,,surprise\n"  # a value beyond the header
         "hold-resolution,S030000003,,,amount,99999999999999999999999,0,checked,A Caseworker\n"
-        "choice,\"C93\n\x000000002\",2015-07-20,collect,,,,,\n"  # a newline and a NUL in a quoted cell
+        'choice,"C93\n\x000000002",2015-07-20,collect,,,,,\n'  # a newline and a NUL in a quoted cell
         "choice,C930000002,2015-07-20,collect,,,,,\n"
     )
     code, out, refused = import_file(cli, tmp_path, content)
@@ -376,7 +388,9 @@ def test_rows_with_extra_values_huge_pence_or_control_characters_are_refused_by_
         assert any(row.lstrip("│ ").startswith(f"{line} ") and reason in row for row in out.splitlines()), out
     assert not any(ch in out for ch in "\x00\x0b\x0c\r"), out
     assert [(e["kind"], e["status"]) for e in stored_events(advanced)] == [
-        ("EXTENSION", "ACCEPTED"), ("CHOICE", "REFUSED"), ("CHOICE", "ACCEPTED"),  # every answer is kept
+        ("EXTENSION", "ACCEPTED"),
+        ("CHOICE", "REFUSED"),
+        ("CHOICE", "ACCEPTED"),  # every answer is kept
     ]
 
 
@@ -390,13 +404,15 @@ def test_a_new_application_recorded_twice_is_one_event(backend, advanced, tmp_pa
     code, out, refused = import_file(cli, tmp_path, content)
     assert (code, refused) == (1, "refused: 1 of 3 rows; the other 2 were stored")
     assert any(
-        row.lstrip("│ ").startswith("3 ") and f"already recorded: a new application naming {NRP} and "
-        "P000000777, received on 2015-07-01" in row for row in out.splitlines()
+        row.lstrip("│ ").startswith("3 ")
+        and f"already recorded: a new application naming {NRP} and P000000777, received on 2015-07-01" in row
+        for row in out.splitlines()
     ), out
     code, _, refused = import_file(cli, tmp_path, content)
     assert (code, refused) == (1, "refused: 3 of 3 rows; the other 0 were stored")
     assert [(e["kind"], e["received_on"]) for e in stored_events(advanced)] == [
-        ("NEW_APPLICATION", date(2015, 7, 1)), ("NEW_APPLICATION", date(2015, 7, 2)),
+        ("NEW_APPLICATION", date(2015, 7, 1)),
+        ("NEW_APPLICATION", date(2015, 7, 2)),
     ]
 
 

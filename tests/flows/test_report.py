@@ -12,10 +12,11 @@ import re
 from datetime import date
 
 import pytest
+from conftest import create_database_url, drop_database_url
 from sqlalchemy import func, select
 
-from conftest import create_database_url, drop_database_url
 from csa_closure.db import engine_for
+from csa_closure.render.formats import pounds
 from csa_closure.settings import rule_settings
 from flows.advance import advance
 from flows.extraction import extract_legacy
@@ -29,7 +30,6 @@ from load.schema import (
     write_off,
 )
 from synthetic import generate_estate
-from csa_closure.render.formats import pounds
 
 START = date(2014, 7, 7)
 AS_OF = date(2014, 9, 24)  # first tranches closed, later ones choosing or still live

@@ -144,7 +144,12 @@ def test_awkward_text_empty_text_and_null_are_stored_exactly_and_instants_keep_t
     stamped = datetime(2014, 7, 7, 9, 30, tzinfo=UTC)
     texts = AWKWARD_TEXTS + [None]
     rows = [
-        {"case_ref": f"C93{n:07d}", "status": texts[n % len(texts)], "first_seen": date(2014, 7, 7), "stamped_at": stamped}
+        {
+            "case_ref": f"C93{n:07d}",
+            "status": texts[n % len(texts)],
+            "first_seen": date(2014, 7, 7),
+            "stamped_at": stamped,
+        }
         for n in range(1_200)
     ]
     with target.begin() as conn:

@@ -8,6 +8,7 @@ import re
 
 import pandas as pd
 import pytest
+from report_frames import CLOCK, empty_rows, frame, report_rows
 
 from csa_closure.render.charts import (
     BAR_WIDTH,
@@ -21,7 +22,6 @@ from csa_closure.render.charts import (
 )
 from csa_closure.render.formats import percent, share, whole_pounds
 from csa_closure.render.report import headline, reconciliation_markdown, render_html, render_json, sections
-from report_frames import CLOCK, empty_rows, frame, report_rows
 from transform.report import build_report
 
 

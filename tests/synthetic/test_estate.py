@@ -278,7 +278,7 @@ FROM cs2_case c LEFT JOIN (
           FROM cs2_txn) GROUP BY case_id) l ON l.case_id = c.case_id
 """
 
-_PARENTS = f"""
+_PARENTS = """
 SELECT person_ref AS ref, '1993' AS scheme, date_of_death IS NOT NULL AS died,
        address_line1 IS NULL AS untraced, resides_abroad = 1 AS abroad FROM cscs_person
 UNION ALL

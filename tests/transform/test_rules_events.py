@@ -327,7 +327,8 @@ def test_extended_deadline_edge_when_the_extension_is_applied():
     extended = snapshot(**{CHOOSING: {"extended": True, "choice_deadline": "2015-07-29"}})
     assert refusal(choice(received="2015-07-29"), extended) is None
     assert refusal(choice(received="2015-07-30"), extended) == "received after the deadline 2015-07-29"
-    assert refusal(choice(received="2015-05-31"), extended).startswith("received before the arrears decision on 2015-06-01")
+    assert refusal(choice(received="2015-05-31"), extended).startswith(
+        "received before the arrears decision on 2015-06-01")
 
 
 def test_extension_waiting_for_the_next_advance_moves_the_deadline():
@@ -375,9 +376,7 @@ def test_hold_resolution_for_a_case_not_on_hold_refused():
 
 
 def test_amount_resolution_without_both_figures_refused():
-    assert refusal(resolution("amount", pwc="100")) == (
-        "an amount resolution needs both the PWC and the SoS pence"
-    )
+    assert refusal(resolution("amount", pwc="100")) == ("an amount resolution needs both the PWC and the SoS pence")
 
 
 def test_resolution_beyond_the_case_figures_or_int64_refused():
@@ -417,9 +416,7 @@ def test_resolution_accepted_is_dated_the_clock_day():
 
 def test_second_resolution_refused():
     waiting = snapshot(pending=[("HOLD_RESOLUTION", HELD, "2015-08-01")])
-    assert refusal(resolution("recorded"), waiting) == (
-        "already resolved on 2015-08-01, waiting for the next advance"
-    )
+    assert refusal(resolution("recorded"), waiting) == ("already resolved on 2015-08-01, waiting for the next advance")
     assert refusals(resolution("recorded"), resolution("amount", pwc="5", sos="5")) == [
         None,
         "already resolved on 2015-08-15, waiting for the next advance",

@@ -4,8 +4,8 @@ reconcile two independent reads of the same money to the penny."""
 from __future__ import annotations
 
 import pandas as pd
-
 from report_frames import CLOCK, empty_rows, frame, report_rows
+
 from transform.report import build_report
 
 

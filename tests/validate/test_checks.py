@@ -72,7 +72,9 @@ def test_recode_from_a_series_and_is_in_another_series():
 
 
 def test_dates_parse_in_one_exact_format_and_anything_else_is_nat():
-    iso = parse_dates(text(["2014-06-30", "2014-02-30", "30/06/2014", None, "2014-06-30"], index=[5, 6, 7, 8, 9]), ISO_DATE)
+    iso = parse_dates(
+        text(["2014-06-30", "2014-02-30", "30/06/2014", None, "2014-06-30"], index=[5, 6, 7, 8, 9]), ISO_DATE
+    )
     assert iso.index.tolist() == [5, 6, 7, 8, 9]
     assert iso.dtype == "datetime64[ns]"
     assert iso.tolist()[0] == pd.Timestamp("2014-06-30") and iso.tolist()[4] == pd.Timestamp("2014-06-30")
@@ -87,8 +89,12 @@ def test_dates_parse_in_one_exact_format_and_anything_else_is_nat():
 
 def test_rows_where_keeps_the_rows_of_a_text_frame_as_pandas_does():
     index = [10, 11, 12, 13]
-    frame = pd.DataFrame({"day": text(["2014-06-30", None, "2015-01-31", "x"], index=index),
-                          "other": text(["a", "b", None, "d"], index=index)})
+    frame = pd.DataFrame(
+        {
+            "day": text(["2014-06-30", None, "2015-01-31", "x"], index=index),
+            "other": text(["a", "b", None, "d"], index=index),
+        }
+    )
     keep = np.array([True, False, True, True])
     assert rows_where(frame, keep).equals(frame[keep])
     assert rows_where(frame.iloc[0:0], keep[0:0]).equals(frame.iloc[0:0])
@@ -139,7 +145,13 @@ def test_a_date_is_a_text_that_prints_back_as_itself(texts, date_format):
 
 def test_amounts_parse_to_whole_pence_never_through_floats():
     assert parse_pounds(text(["23.50", "0.05", "1,000.00", "3.0O", "2.5", None, "999999999.99"])).tolist() == [
-        2350, 5, pd.NA, pd.NA, pd.NA, pd.NA, 99_999_999_999
+        2350,
+        5,
+        pd.NA,
+        pd.NA,
+        pd.NA,
+        pd.NA,
+        99_999_999_999,
     ]
     assert parse_pence(text(["-500", "12", "1.5", "٣", "1\n"])).tolist() == [-500, 12, pd.NA, pd.NA, pd.NA]
     assert text_matches(text(["-500", "x", None]), PENCE_PATTERN).tolist() == [True, False, False]
@@ -147,7 +159,10 @@ def test_amounts_parse_to_whole_pence_never_through_floats():
 
 def test_an_amount_is_less_than_a_billion_pounds_either_way_so_sums_of_them_stay_in_int64():
     assert parse_pence(text(["99999999999", "-99999999999", "100000000000", "-100000000000"])).tolist() == [
-        99_999_999_999, -99_999_999_999, pd.NA, pd.NA
+        99_999_999_999,
+        -99_999_999_999,
+        pd.NA,
+        pd.NA,
     ]
     assert parse_pounds(text(["999999999.99", "1000000000.00"])).tolist() == [99_999_999_999, pd.NA]
 
@@ -155,7 +170,9 @@ def test_an_amount_is_less_than_a_billion_pounds_either_way_so_sums_of_them_stay
 CONTROL = [chr(c) for c in [*range(0x20), *range(0x7F, 0xA0)]]
 
 
-@given(st.lists(st.one_of(st.none(), st.text(), st.text(alphabet=st.sampled_from(CONTROL + ["a", "é", " "]))), max_size=20))
+@given(
+    st.lists(st.one_of(st.none(), st.text(), st.text(alphabet=st.sampled_from(CONTROL + ["a", "é", " "]))), max_size=20)
+)
 def test_a_control_character_is_any_of_unicode_category_cc(values):
     found = has_control_characters(text(values))
     assert found.tolist() == [v is not None and any(unicodedata.category(c) == "Cc" for c in v) for v in values]
@@ -188,7 +205,9 @@ def test_validated_integers_map_exactly_and_a_bad_one_is_a_fault():
 
 def test_keys_are_normalised_as_the_whole_table_query_does():
     assert normalise_key(text([" p000000006 ", "P000000006", None], index=[3, 4, 5])).tolist() == [
-        "P000000006", "P000000006", np.nan
+        "P000000006",
+        "P000000006",
+        np.nan,
     ]
 
 

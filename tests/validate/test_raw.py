@@ -53,9 +53,16 @@ def test_a_tables_dates_are_parsed_once_as_read_and_kept_with_the_rows_kept():
     ], columns=columns, dtype="str", index=[7, 8, 9, 11])
     parsed = TXN.parsed(lines)
     assert sorted(parsed.dates) == ["period_end_dt", "period_start_dt", "posted_dt"]
-    assert parsed.dates["posted_dt"].tolist() == [pd.Timestamp("2014-05-01"), pd.NaT, pd.Timestamp("2014-05-01"), pd.NaT]
-    found = {row: sorted((r["column"], r["check"]) for r in reasons)
-             for row, reasons in contract_reasons(parsed, TXN).items()}
+    assert parsed.dates["posted_dt"].tolist() == [
+        pd.Timestamp("2014-05-01"),
+        pd.NaT,
+        pd.Timestamp("2014-05-01"),
+        pd.NaT,
+    ]
+    found = {
+        row: sorted((r["column"], r["check"]) for r in reasons)
+        for row, reasons in contract_reasons(parsed, TXN).items()
+    }
     assert found == {
         8: [("posted_dt", "date")],
         9: [("period_end_dt", "date")],
