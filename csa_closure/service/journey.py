@@ -208,10 +208,15 @@ def start_batch(engines: Engines, batch_id: str, selected_on: date) -> dict:
     }
 
 
+def _due_cases(engines: Engines, step: Step, batch_id: str, day: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The outcomes and journeys of the batch's cases whose ``step`` falls due on ``day``."""
+    with engines.target.connect() as conn:
+        return batch_outcomes(conn, batch_id, *due_conditions(step, day))
+
+
 def remind_batch(engines: Engines, batch_id: str, due_on: date) -> dict:
     """Reminder letters for the batch's cases whose reminder falls on ``due_on``."""
-    with engines.target.connect() as conn:
-        outcomes, journeys = batch_outcomes(conn, batch_id, *due_conditions(Step.REMIND, due_on))
+    outcomes, journeys = _due_cases(engines, Step.REMIND, batch_id, due_on)
     if outcomes.empty:
         return {"cases": 0}
     cases = snapshot_cases(engines, list(outcomes["case_ref"]))
@@ -220,8 +225,7 @@ def remind_batch(engines: Engines, batch_id: str, due_on: date) -> dict:
 
 def end_batch(engines: Engines, batch_id: str, ends_on: date) -> dict:
     """Liability ends for the batch's cases: re-verified from a fresh read, then decided."""
-    with engines.target.connect() as conn:
-        outcomes, journeys = batch_outcomes(conn, batch_id, *due_conditions(Step.END, ends_on))
+    outcomes, journeys = _due_cases(engines, Step.END, batch_id, ends_on)
     if outcomes.empty:
         return {"cases": 0}
     legacy = read_legacy_cases(engines, batch_id, list(outcomes["case_ref"]))
@@ -243,8 +247,7 @@ def _with_snapshot_fallback(engines: Engines, legacy: LegacyCases, outcomes: pd.
 
 def lapse_batch(engines: Engines, batch_id: str, due_on: date) -> dict:
     """No answer by the deadline: the PWC part is written off the day after (section 7)."""
-    with engines.target.connect() as conn:
-        outcomes, journeys = batch_outcomes(conn, batch_id, *due_conditions(Step.DEADLINE, due_on))
+    outcomes, journeys = _due_cases(engines, Step.DEADLINE, batch_id, due_on)
     if outcomes.empty:
         return {"cases": 0}
     cases = snapshot_cases(engines, list(outcomes["case_ref"]))
