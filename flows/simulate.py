@@ -8,7 +8,6 @@ not be dated after the journey clock) and applied, dated that day, by the next a
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -58,7 +57,6 @@ def simulate(
     start: date,
     end: date,
     seed: int = 1,
-    progress: Callable[[int, int], None] | None = None,
     replace: bool = False,
 ) -> dict:
     """Generate, extract, plan from ``start`` and advance to ``end`` with simulated parents
@@ -76,15 +74,16 @@ def simulate(
         plan(start)
         start_run(target, run_id, "simulate", end, rules)
         with UnitRunner(rules) as runner:
-            summary = _simulate_days(target, start, end, seed, run_id, lease, runner, responses_dir, progress)
+            summary = _simulate_days(target, start, end, seed, run_id, lease, runner, responses_dir)
         publish_artifacts(engines_for_run(run_id), run_id)
         finish_run(target, run_id, RunState.FAILED if summary["failed_units"] else RunState.COMPLETED)
     log.info("simulation finished", **summary)
     return summary
 
 
-def _simulate_days(target, start, end, seed, run_id, lease, runner, responses_dir, progress) -> dict:
-    """Advance the journey day by day, parents acting on the days they were drawn to."""
+def _simulate_days(target, start, end, seed, run_id, lease, runner, responses_dir) -> dict:
+    """Advance the journey day by day, parents acting on the days they were drawn to; each day
+    logs ``day simulated`` (a command's progress bar follows it)."""
     rules = rule_settings()
     waiting = pd.DataFrame(
         {column: pd.Series(dtype="str") for column in RESPONSE_COLUMNS}
@@ -109,8 +108,7 @@ def _simulate_days(target, start, end, seed, run_id, lease, runner, responses_di
             today.assign(received=today["received"].dt.strftime("%Y-%m-%d")).to_csv(path, index=False)
             imported += len(store_events(read_responses(path)).events)
         waiting = waiting[waiting["received"] > pd.Timestamp(day)]
-        if progress:
-            progress((day - start).days, (end - start).days)
+        log.info("day simulated", day=day.isoformat(), days_done=(day - start).days, days=(end - start).days)
         if day >= end:
             break
         day = _next_day(target, day, end, waiting)

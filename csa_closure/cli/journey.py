@@ -161,6 +161,7 @@ def simulate(
     replace: bool = typer.Option(False, "--replace", help=REPLACE_HELP),
 ) -> None:
     """The whole journey on a synthetic estate with simulated parents' responses, day by day."""
+    from csa_closure.logs import follow_events
     from csa_closure.settings import Settings
     from flows.simulate import simulate as simulate_flow
 
@@ -169,8 +170,10 @@ def simulate(
         raise Refusal(f"--end {last} is before --start {first}")
     if cases <= 0:
         raise Refusal(f"--cases must be a positive number, not {cases}")
-    with progress_bar("simulating days", (last - first).days) as days:
-        summary = simulate_flow(cases, first, last, seed, progress=days, replace=replace)
+    with progress_bar("simulating days", (last - first).days) as days, follow_events(
+        lambda event: days(event["days_done"], event["days"]) if event["event"] == "day simulated" else None
+    ):
+        summary = simulate_flow(cases, first, last, seed, replace=replace)
     console.print(
         f"simulated {summary['journey_days']} journey days to {summary['advanced_to']}; "
         f"{summary['responses']:,} parents' responses recorded"
