@@ -1,0 +1,33 @@
+"""``simulate``, the main job of ``./dev run``: the whole journey with simulated parents, its
+units worked by the pool of processes as a full-size estate's are."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from csa_closure.db import engine_for
+from csa_closure.settings import rule_settings
+from load.schema import batch_run, closure_outcome, operator_event
+from transform.codes import UnitState
+
+
+def test_simulate_works_the_journey_in_a_pool_of_processes_with_parents_answering(
+    legacy_url, target_url, tmp_path, monkeypatch, prefect_harness, cli
+):
+    for name, value in {
+        "CSA_LEGACY_URL": legacy_url, "CSA_TARGET_URL": target_url, "CSA_LETTERS_DIR": str(tmp_path / "letters"),
+        "CSA_RULE_TRANCHE_CAPACITY": "150", "CSA_RULE_BATCH_SIZE": "50", "CSA_POOL_FROM_BATCH_CASES": "1",
+        "CSA_RULE_LIABILITY_NOTICE_MONTHS": "1", "CSA_RULE_REMINDER_MONTHS_BEFORE_END": "0",
+    }.items():
+        monkeypatch.setenv(name, value)
+    rule_settings.cache_clear()
+    result = cli("simulate", "--cases", "400", "--start", "2014-07-07", "--end", "2014-09-30")
+    rule_settings.cache_clear()
+    assert result.exit_code == 0, result.stderr or result.exception
+    assert "simulated" in result.stdout
+    with engine_for(target_url).connect() as conn:
+        states = dict(conn.execute(select(batch_run.c.state, func.count()).group_by(batch_run.c.state)).all())
+        closed = conn.execute(select(func.count()).where(closure_outcome.c.journey_state == "CLOSED")).scalar_one()
+        answers = conn.execute(select(func.count()).select_from(operator_event)).scalar_one()
+    assert states.get(UnitState.COMPLETED, 0) > 2 and UnitState.FAILED not in states
+    assert closed > 0 and answers > 0
