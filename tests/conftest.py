@@ -88,8 +88,8 @@ _BACKEND_PARAMETER = re.compile(r"\[(?:[^\]]*-)?(sqlite|postgres)(?:-[^\]]*)?\]$
 
 
 def pytest_collection_modifyitems(items) -> None:
-    """A test that needs a Prefect server (a flow run, the command line) is ``slow``:
-    ``./dev test --fast`` leaves them out."""
+    """A test that needs a Prefect server (a flow run, the command line) is ``slow``, as are
+    the property tests that mark themselves so: ``./dev test --fast`` leaves them out."""
     for item in items:
         if "prefect_harness" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)

@@ -1,6 +1,7 @@
 """Properties over random ledgers: conservation, allocation bounds, instalments, determinism."""
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rules_builders import cases, decide, ledger
@@ -10,6 +11,8 @@ from transform.allocation import allocate_payments
 from transform.instalments import instalment_schedule
 from transform.ledger import is_debit
 from transform.verification import verify_arrears
+
+pytestmark = pytest.mark.slow  # hundreds of drawn estates: the full lane's, not the fast one's
 
 RULES = RuleSettings()
 AS_OF = pd.Timestamp("2015-06-01")
