@@ -120,7 +120,7 @@ class _StderrHandler(logging.StreamHandler):
 
 class PrefectConsoleLines(_StderrHandler):
     """Prefect's console handler in a command-line run, named by
-    ``PREFECT_LOGGING_HANDLERS_CONSOLE_CLASS`` (``csa_closure/cli.py``): Prefect's lines in the
+    ``PREFECT_LOGGING_HANDLERS_CONSOLE_CLASS`` (``csa_closure/cli/__init__.py``): Prefect's lines in the
     engine's format. A task run's state lines ("Finished in state Completed()") stay on the
     dashboard: the unit of work's own event says the same."""
 

@@ -30,12 +30,12 @@ TRANSFERRED, WRITTEN_OFF, PENDING, ON_HOLD = "TRANSFERRED", "WRITTEN_OFF", "PEND
 OUTCOMES = (TRANSFERRED, WRITTEN_OFF, PENDING, ON_HOLD)
 """Where money can be, in the order the report lists it."""
 RECONCILED_AS = {TRANSFERRED: "transferred", WRITTEN_OFF: "written_off", PENDING: "pending", ON_HOLD: "on_hold"}
-"""Each outcome's column in ``load.reconcile.money_totals``."""
+"""Each outcome's column in ``csa_closure.service.reconcile.money_totals``."""
 
 
 @dataclass(frozen=True)
 class ReportRows:
-    """What ``load.report`` and ``load.reconcile.money_totals`` read, one small frame each."""
+    """What ``load.report`` and ``csa_closure.service.reconcile.money_totals`` read, one small frame each."""
 
     tranches: pd.DataFrame
     states: pd.DataFrame
@@ -200,7 +200,7 @@ def letters_by_template(letters: pd.DataFrame) -> pd.DataFrame:
 
 
 def reconciliation_status(totals: pd.DataFrame) -> pd.DataFrame:
-    """``load.reconcile.money_totals`` with a PASS or BREAK per row."""
+    """``csa_closure.service.reconcile.money_totals`` with a PASS or BREAK per row."""
     frame = totals.sort_values(["tranche_id", "segment", "scheme", "creditor"], ignore_index=True)
     return frame.assign(status=frame["difference"].map(lambda d: PASS if d == 0 else BREAK))
 
