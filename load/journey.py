@@ -45,7 +45,7 @@ from load.schema import (
 )
 from load.writes import frame_records, upsert_frame, upsert_rows
 from transform.codes import EventStatus, Step, TrancheKind, UnitState
-from transform.due import DUE, DUE_BY_STEP, Due
+from transform.due import DUE, Due
 from transform.journey import JOURNEY_COLUMNS, OUTCOME_COLUMNS, JourneyChanges
 
 OUTCOME_DATES = ["selected_on", "liability_end_date", "choice_deadline"]
@@ -86,13 +86,13 @@ def due_work(conn: Connection, as_of: date, after: date | None = None) -> pd.Dat
     while True:
         dates = [
             _as_date(earliest) + timedelta(days=kind.days_after)
-            for kind in _DUE
+            for kind in _DUE.values()
             if (earliest := conn.execute(_earliest(kind, after, as_of)).scalar()) is not None
         ]
         if not dates:
             return _no_units()
         day = min(dates)
-        units = pd.concat([read_frame(conn, kind.on(day)) for kind in _DUE], ignore_index=True)
+        units = pd.concat([read_frame(conn, kind.on(day)) for kind in _DUE.values()], ignore_index=True)
         failed = read_frame(conn, select(batch_run.c.step, batch_run.c.batch_id)
                             .where(batch_run.c.state == UnitState.FAILED, batch_run.c.due_on == day))
         keys = pd.MultiIndex.from_frame(units[["step", "batch_id"]])
@@ -152,7 +152,7 @@ def _condition(name: str, operator: str, value):
 
 def due_conditions(step: Step, day: date) -> list:
     """The conditions that make a case's ``step`` due on ``day``, over its outcome and journey."""
-    kind = _DueKind(DUE_BY_STEP[step])
+    kind = _DUE[step]
     return [*kind.condition, kind.when == day - timedelta(days=kind.days_after)]
 
 
@@ -173,7 +173,8 @@ def _no_units() -> pd.DataFrame:
                          "batch_id": pd.Series(dtype="str")})
 
 
-_DUE = [_DueKind(due) for due in DUE]
+_DUE = {due.step: _DueKind(due) for due in DUE}
+"""Each step's due rule as SQL, built once, in the order a day's steps run."""
 
 
 # --- one batch's rows ------------------------------------------------------------------------

@@ -48,5 +48,3 @@ DUE = (
         (("outcome.journey_state", "==", JourneyState.AWAITING_CHOICE),), days_after=1),
 )
 """Every step's due rule, in the order a day's steps run."""
-
-DUE_BY_STEP = {due.step: due for due in DUE}

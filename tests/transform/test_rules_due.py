@@ -1,7 +1,9 @@
 """When steps fall due: one rule per step, in the order a day's steps run."""
 
 from transform.codes import JourneyState, Step
-from transform.due import DUE, DUE_BY_STEP
+from transform.due import DUE
+
+DUE_BY_STEP = {due.step: due for due in DUE}
 
 
 def test_every_step_has_one_due_rule_in_the_order_a_day_runs():
