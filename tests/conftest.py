@@ -193,6 +193,24 @@ def planned_estates(tmp_path_factory, prefect_harness) -> Iterator[Callable[[str
             drop_database_url(url)
 
 
+@pytest.fixture(scope="session")
+def fault_worlds(tmp_path_factory, prefect_harness) -> Iterator[Callable[[str], object]]:
+    """The fault tests' world of each backend (``tests/faults/fault_world.py``), built once per
+    session on first use, so that the fault tests can be spread over several files."""
+    from fault_world import build_world, drop_world
+
+    built = {}
+
+    def of(backend: str):
+        if backend not in built:
+            built[backend] = build_world(backend, tmp_path_factory.mktemp(f"faults-{backend}"))
+        return built[backend]
+
+    yield of
+    for world in built.values():
+        drop_world(world)
+
+
 def _build_planned_estate(backend: str, folder: Path) -> tuple[str, str]:
     from csa_closure.settings import rule_settings
     from flows.extraction import extract_legacy

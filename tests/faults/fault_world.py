@@ -1,8 +1,9 @@
 """The world the fault tests interrupt: a compressed journey on a small generated estate.
 
 A legacy estate (read-only to the engine, so every test shares it) and three targets are built
-once per test file and backend, then copied for each test: ``migrated`` (empty),
-``planned`` (extracted and planned) and ``advanced`` (taken to ``AS_OF`` without a fault).
+once per session and backend (``fault_worlds`` in ``tests/conftest.py``), then copied for each
+test: ``migrated`` (empty), ``planned`` (extracted and planned) and ``advanced`` (taken to
+``AS_OF`` without a fault).
 ``reference`` is what the uninterrupted journey leaves; every interrupted run, once run again to
 completion, must leave exactly that, with ``invariant_breaks`` empty.
 
@@ -17,7 +18,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -74,38 +74,43 @@ class FaultWorld:
         return url
 
 
-def build_world(backend: str, folder: Path, monkeypatch) -> Iterator[FaultWorld]:
+def build_world(backend: str, folder: Path) -> FaultWorld:
+    """Generate the legacy estate and build the three targets; the settings are the world's
+    only while it is built (``target_of`` sets them for each test)."""
     from flows.advance import advance
     from flows.plan import plan
 
-    for name, value in SETTINGS.items():
-        monkeypatch.setenv(name, value)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for name, value in SETTINGS.items():
+            monkeypatch.setenv(name, value)
+        rule_settings.cache_clear()
+        legacy_url = create_database_url(backend, folder, "legacy")
+        generate_estate(engine_for(legacy_url, legacy=True, writable=True), CASES, seed=SEED)
+        monkeypatch.setenv("CSA_LEGACY_URL", legacy_url)
+        urls = {}
+        for name in ("migrated", "planned", "advanced"):
+            urls[name] = create_database_url(backend, folder, name)
+            monkeypatch.setenv("CSA_TARGET_URL", urls[name])
+            upgrade_target(engine_for(urls[name]))
+            if name != "migrated":
+                plan(START)
+            if name == "advanced":
+                advance(AS_OF)
     rule_settings.cache_clear()
-    legacy_url = create_database_url(backend, folder, "legacy")
-    generate_estate(engine_for(legacy_url, legacy=True, writable=True), CASES, seed=SEED)
-    monkeypatch.setenv("CSA_LEGACY_URL", legacy_url)
-    urls = {}
-    for name in ("migrated", "planned", "advanced"):
-        urls[name] = create_database_url(backend, folder, name)
-        monkeypatch.setenv("CSA_TARGET_URL", urls[name])
-        upgrade_target(engine_for(urls[name]))
-        if name != "migrated":
-            plan(START)
-        if name == "advanced":
-            advance(AS_OF)
-    world = FaultWorld(backend, folder, legacy_url, urls["migrated"], urls["planned"], urls["advanced"],
-                       journey_state(engine_for(urls["advanced"])), [])
-    yield world
-    rule_settings.cache_clear()
-    for url in [*world.made, *urls.values(), legacy_url]:
+    return FaultWorld(backend, folder, legacy_url, urls["migrated"], urls["planned"], urls["advanced"],
+                      journey_state(engine_for(urls["advanced"])), [])
+
+
+def drop_world(world: FaultWorld) -> None:
+    for url in [*world.made, world.migrated, world.planned, world.advanced, world.legacy_url]:
         engine_for(url).dispose()
         drop_database_url(url)
 
 
 @pytest.fixture(scope="module")
-def world(backend, tmp_path_factory, prefect_harness) -> Iterator[FaultWorld]:
-    with pytest.MonkeyPatch.context() as patch:
-        yield from build_world(backend, tmp_path_factory.mktemp(f"faults-{backend}"), patch)
+def world(backend, fault_worlds) -> FaultWorld:
+    """The backend's world, shared by every fault test of the session (``fault_worlds``)."""
+    return fault_worlds(backend)
 
 
 @pytest.fixture
@@ -123,6 +128,27 @@ def target_of(world, monkeypatch):
 
     yield target
     rule_settings.cache_clear()
+
+
+def accepted(run) -> None:
+    """A command run by the ``cli`` fixture that must succeed."""
+    assert run.exit_code == 0, (run.stdout, run.stderr, repr(run.exception))
+
+
+def awaiting_choice(target: Engine, on_or_after: date) -> list[tuple[str, date, str]]:
+    """Cases awaiting an answer with a deadline on or after a day: (case, deadline, batch)."""
+    with target.connect() as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                select(closure_outcome.c.csa_case_ref, closure_outcome.c.choice_deadline, closure_outcome.c.batch_id)
+                .where(
+                    closure_outcome.c.journey_state == "AWAITING_CHOICE",
+                    closure_outcome.c.choice_deadline >= on_or_after,
+                )
+                .order_by(closure_outcome.c.choice_deadline, closure_outcome.c.batch_id, closure_outcome.c.csa_case_ref)
+            )
+        ]
 
 
 def run_interrupted(target_url: str, world: FaultWorld, point: str, *command: str, nth: int = 1,

@@ -1,6 +1,6 @@
-"""Runs killed (SIGKILL) at the engine's commit boundaries, then run again to completion:
-the state is the uninterrupted run's, every penny is accounted for, nothing is twice, and
-every letter is in exactly one print file."""
+"""Dispatches and extracts killed (SIGKILL) at their commit boundaries, then run again to
+completion: every letter is in exactly one print file, and the snapshot is the uninterrupted
+run's. (Advances killed: ``test_killed_advance.py``.)"""
 
 from __future__ import annotations
 
@@ -9,36 +9,12 @@ from collections import Counter
 
 import pytest
 from fault_world import AS_OF, backend, invariant_breaks, run_interrupted, target_of, world  # noqa: F401
-from journey_tables import journey_state
 from sqlalchemy import select
 
 from csa_closure.db import engine_for
-from flows.advance import advance
 from flows.extraction import extract_legacy
 from flows.letters import SEPARATOR, dispatch_letters
 from load.schema import held_case, legacy_case, letter, quarantine
-
-ADVANCE = ("advance", "--as-of", AS_OF.isoformat())
-
-
-@pytest.mark.parametrize(
-    "point, nth",
-    [
-        ("selection-after-commit", 2),  # a tranche selected; its batches not started
-        ("unit-before-commit", 4),  # a batch's writes done inside its transaction
-        ("unit-after-commit", 7),  # a batch committed, its outcome not recorded
-    ],
-)
-def test_an_advance_killed_at_a_commit_boundary_reruns_to_the_uninterrupted_state(world, target_of, point, nth):
-    url = target_of(world.planned, "advance")
-    run_interrupted(url, world, point, *ADVANCE, nth=nth)
-    target = engine_for(url)
-    assert journey_state(target) != world.reference, "the run was not interrupted"
-    assert invariant_breaks(target) == []
-
-    advance(AS_OF)
-    assert journey_state(target) == world.reference
-    assert invariant_breaks(target) == []
 
 
 @pytest.mark.parametrize("point", ["dispatch-after-claim", "dispatch-after-publish", "dispatch-after-commit"])

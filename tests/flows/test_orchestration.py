@@ -15,10 +15,8 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.sorting import TaskRunSort
 from sqlalchemy import select
-from typer.testing import CliRunner
 
 import csa_closure.service.journey
-from csa_closure.cli import app
 from csa_closure.locks import JourneyBusy
 from csa_closure.retry import TransientFault
 from flows.advance import advance, rerun_failed
@@ -141,7 +139,7 @@ def test_a_transient_fault_in_a_batch_is_retried_to_success(planned_target, monk
     assert retried["start-T0001-B001-20140707"] == 1
 
 
-def test_a_batch_that_fails_for_good_fails_the_flow_alone_and_reruns_once_mended(planned_target, monkeypatch):
+def test_a_batch_that_fails_for_good_fails_the_flow_alone_and_reruns_once_mended(planned_target, monkeypatch, cli):
     start_batch = csa_closure.service.journey.start_batch
 
     def bad_data_in_one_batch(engines, batch_id, selected_on):
@@ -162,7 +160,7 @@ def test_a_batch_that_fails_for_good_fails_the_flow_alone_and_reruns_once_mended
         loaded = set(conn.execute(select(closure_outcome.c.batch_id).distinct()).scalars())
         assert loaded == batches - {"T0001-B001"}
     # the money of the cases started adds up, but the report does not call that the whole story
-    report = CliRunner().invoke(app, ["report", "--format", "json"])
+    report = cli("report", "--format", "json")
     assert report.exit_code == 1
     document = json.loads(report.stdout)
     assert document["reconciliation_status"] == "INCOMPLETE"
@@ -178,7 +176,7 @@ def test_a_batch_that_fails_for_good_fails_the_flow_alone_and_reruns_once_mended
         states = dict(conn.execute(select(batch_run.c.batch_id, batch_run.c.state)).all())
         assert set(conn.execute(select(closure_outcome.c.batch_id).distinct()).scalars()) == batches
     assert states == dict.fromkeys(batches | {"T0001"}, "COMPLETED")
-    report = CliRunner().invoke(app, ["report", "--format", "json"])
+    report = cli("report", "--format", "json")
     assert report.exit_code == 0 and json.loads(report.stdout)["reconciliation_status"] == "PASS"
 
 

@@ -20,7 +20,7 @@ from synthetic.malformed import KINDS
 
 EXTRACT = date(2014, 6, 30)
 SMALL_CASES = 3_000
-SHAPE_CASES = 100_000
+SHAPE_CASES = 20_000
 
 # Tolerances of the shape test (CONTRACTS.md section 5, synthetic/shape.py):
 CSCS_SHARE, CSCS_SHARE_TOLERANCE = 0.30, 0.03
@@ -295,8 +295,9 @@ _LAST_POSTED = (
 
 @pytest.fixture(scope="module")
 def shaped(tmp_path_factory) -> tuple[pd.DataFrame, pd.DataFrame, EstateManifest, dict]:
-    """A 100,000-case estate on SQLite, its cases in one frame with their ledger balances and
-    last receipt, classified by RULEBOOK section 2 as of the extract date; malformed cases out."""
+    """A 20,000-case estate on SQLite (its shares sit well inside their tolerances at this size),
+    its cases in one frame with their ledger balances and last receipt, classified by RULEBOOK
+    section 2 as of the extract date; malformed cases out."""
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('shape') / 'legacy.db'}", legacy=True, writable=True)
     manifest = generate_estate(engine, SHAPE_CASES, seed=11, extract_date=EXTRACT)
     with engine.connect() as connection:
