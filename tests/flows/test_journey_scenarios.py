@@ -507,6 +507,11 @@ def money(row: dict) -> tuple:
             row["on_hold_pence"])
 
 
+def transfer(line: dict) -> tuple:
+    """What a CMS line took over: its amount, the period it accrued in, and when."""
+    return (line["amount_pence"], line["accrued_from"], line["accrued_to"], line["transferred_on"])
+
+
 def monthly(first: date, count: int) -> list[date]:
     return [D(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 1)
             for i in range(count)]
@@ -648,8 +653,7 @@ def test_outstanding_interim_charges_wholly_in_the_1993_95_window_are_written_of
     case = cms(world, 602)
     assert (case["service_type"], case["opened_on"], case["origin_scheme"]) == ("ARREARS_ONLY", decided, "1993")
     pwc = case["lines"]["PWC"]
-    assert (pwc["amount_pence"], pwc["accrued_from"], pwc["accrued_to"], pwc["transferred_on"]) == (
-        62_000, D(1995, 1, 1), D(2013, 12, 31), decided)
+    assert transfer(pwc) == (62_000, D(1995, 1, 1), D(2013, 12, 31), decided)
     assert pwc["instalments"] == schedule(D(2014, 10, 1), 62_000, 36)  # 35 × 1,722 + 1,730
     assert pwc["instalments"][-1] == (36, D(2017, 9, 1), 1_730)
     assert set(case["lines"]) == {"PWC"}
@@ -726,8 +730,7 @@ def test_collect_with_a_collectable_nrp_transfers_on_the_day_received_as_in_exam
     case = cms(world, 99001)
     assert (case["service_type"], case["opened_on"]) == ("ARREARS_ONLY", received)
     pwc = case["lines"]["PWC"]
-    assert (pwc["amount_pence"], pwc["accrued_from"], pwc["accrued_to"], pwc["transferred_on"]) == (
-        175_000, D(1994, 9, 1), D(2000, 3, 1), received)
+    assert transfer(pwc) == (175_000, D(1994, 9, 1), D(2000, 3, 1), received)
     assert pwc["instalments"] == schedule(D(2014, 11, 1), 175_000, 36)
     assert pwc["instalments"][0][2] == 4_861 and pwc["instalments"][-1] == (36, D(2017, 10, 1), 4_865)
     assert letters(world, 99001) == (
@@ -824,8 +827,7 @@ def test_collect_and_pay_application_receives_the_arrears_the_pwc_later_chose_to
     case = cms(world, 202)
     assert (case["service_type"], case["opened_on"], case["origin_scheme"]) == ("COLLECT_AND_PAY", ended, "2003")
     pwc = case["lines"]["PWC"]
-    assert (pwc["amount_pence"], pwc["accrued_from"], pwc["accrued_to"], pwc["transferred_on"]) == (
-        120_000, D(2013, 1, 1), D(2013, 12, 31), received)
+    assert transfer(pwc) == (120_000, D(2013, 1, 1), D(2013, 12, 31), received)
     assert pwc["instalments"] == schedule(D(2015, 4, 1), 120_000, 36)  # 35 × 3,333 + 3,345
     assert pwc["instalments"][-1] == (36, D(2018, 3, 1), 3_345)
     with world.target.connect() as conn:
