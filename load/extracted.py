@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, Table, func, select, update
 
 from extract.batches import ExtractedBatch, QuarantineRecord, quarantine_rows
 from load.schema import extract_run, held_case, legacy_case, quarantine, selection
@@ -92,23 +92,20 @@ def record_batch(target: Engine, batch: ExtractedBatch, kept: pd.DataFrame, run:
         replace_frame(conn, legacy_case, snapshot, key="case_ref")
 
 
+def count_where(conn: Connection, table: Table, **values: object) -> int:
+    """How many of ``table``'s rows hold ``values``: an extract's counts come from the tables."""
+    matching = (table.c[name] == value for name, value in values.items())
+    return conn.execute(select(func.count()).select_from(table).where(*matching)).scalar_one()
+
+
 def finish_extract_run(target: Engine, run: str, cases_extracted: int) -> dict[str, int]:
     """Close the run with its counts, taken from the tables so a rerun counts the same."""
     with target.begin() as conn:
-        clean = conn.execute(
-            select(func.count()).select_from(legacy_case).where(legacy_case.c.extract_run == run)
-        ).scalar_one()
-        held = conn.execute(
-            select(func.count()).select_from(held_case).where(held_case.c.extract_run == run)
-        ).scalar_one()
-        quarantined = conn.execute(
-            select(func.count()).select_from(quarantine).where(quarantine.c.extract_run == run)
-        ).scalar_one()
         counts = {
             "cases_extracted": cases_extracted,
-            "cases_clean": clean,
-            "cases_held": held,
-            "records_quarantined": quarantined,
+            "cases_clean": count_where(conn, legacy_case, extract_run=run),
+            "cases_held": count_where(conn, held_case, extract_run=run),
+            "records_quarantined": count_where(conn, quarantine, extract_run=run),
         }
         conn.execute(
             update(extract_run)

@@ -25,6 +25,13 @@ from sqlalchemy import (
 
 target_metadata = MetaData()
 
+
+def _parent_flags() -> list[Column]:
+    """Each parent's flags, as the canonical model names them: ``nrp_deceased`` .. ``pwc_abroad``."""
+    flags = ("deceased", "untraced", "abroad")
+    return [Column(f"{role}_{flag}", Boolean, nullable=False) for flag in flags for role in ("nrp", "pwc")]
+
+
 # --- contract tables ----------------------------------------------------------------------
 
 quarantine = Table(
@@ -76,12 +83,7 @@ legacy_case = Table(
     Column("dv_marker", Boolean, nullable=False),
     Column("recorded_total_pence", BigInteger, nullable=False),
     Column("recorded_sos_pence", BigInteger, nullable=False),
-    Column("nrp_deceased", Boolean, nullable=False),
-    Column("pwc_deceased", Boolean, nullable=False),
-    Column("nrp_untraced", Boolean, nullable=False),
-    Column("pwc_untraced", Boolean, nullable=False),
-    Column("nrp_abroad", Boolean, nullable=False),
-    Column("pwc_abroad", Boolean, nullable=False),
+    *_parent_flags(),
     Column("last_receipt_on", Date),
     Column("extracted_on", Date, nullable=False),
     Column("extract_run", Text, nullable=False),

@@ -16,13 +16,24 @@ from synthetic.rows import Rows
 from synthetic.words import TEXT, join
 
 
-class SqliteWriter:
-    """One executemany per table and chunk, committed per chunk; no fsync while generating."""
+class _DriverWriter:
+    """The driver's own connection, its commits not waiting for the disk while generating."""
+
+    UNSYNCED: str
 
     def __init__(self, engine: Engine) -> None:
         self._pooled = engine.raw_connection()
         self._connection = self._pooled.driver_connection
-        self._connection.execute("PRAGMA synchronous=OFF")
+        self._connection.execute(self.UNSYNCED)
+
+    def close(self) -> None:
+        self._pooled.close()
+
+
+class SqliteWriter(_DriverWriter):
+    """One executemany per table and chunk, committed per chunk; no fsync while generating."""
+
+    UNSYNCED = "PRAGMA synchronous=OFF"
 
     def write(self, chunk: Iterable[Rows]) -> None:
         for rows in chunk:
@@ -33,16 +44,13 @@ class SqliteWriter:
 
     def close(self) -> None:
         self._connection.execute("PRAGMA synchronous=NORMAL")
-        self._pooled.close()
+        super().close()
 
 
-class PostgresWriter:
+class PostgresWriter(_DriverWriter):
     """One COPY per table and chunk from a tab-separated text buffer, committed per chunk."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._pooled = engine.raw_connection()
-        self._connection = self._pooled.driver_connection
-        self._connection.execute("SET synchronous_commit TO OFF")
+    UNSYNCED = "SET synchronous_commit TO OFF"
 
     def write(self, chunk: Iterable[Rows]) -> None:
         with self._connection.cursor() as cursor:
@@ -53,9 +61,6 @@ class PostgresWriter:
                 with cursor.copy(statement) as copy:
                     copy.write(_copy_text(rows))
         self._connection.commit()
-
-    def close(self) -> None:
-        self._pooled.close()
 
 
 def open_writer(engine: Engine) -> SqliteWriter | PostgresWriter:

@@ -27,13 +27,16 @@ app.add_typer(record_app, name="record")
 
 SOME_REFUSED = 1
 """``import-responses`` exit code when some rows were refused (the good ones are stored)."""
+CASE = typer.Option(..., "--case", help="CSA case reference")
+RECEIVED = typer.Option(..., "--received", help="YYYY-MM-DD")
+"""Options several events take, declared once so that they read the same in every command."""
 
 
 @record_app.command()
 def application(
-    case: str = typer.Option(..., "--case", help="CSA case reference"),
+    case: str = CASE,
     service: str = typer.Option(..., "--service", help="direct-pay | collect-and-pay"),
-    received: str = typer.Option(..., "--received", help="YYYY-MM-DD"),
+    received: str = RECEIVED,
 ) -> None:
     """A CMS application for a case, before its liability ends."""
     _record(event="application", case=case, service=service, received=received)
@@ -43,7 +46,7 @@ def application(
 def new_application(
     nrp: str = typer.Option(..., "--nrp", help="the paying parent named by the application"),
     pwc: str = typer.Option(..., "--pwc", help="the receiving parent who applied"),
-    received: str = typer.Option(..., "--received", help="YYYY-MM-DD"),
+    received: str = RECEIVED,
 ) -> None:
     """A new CMS application that may close a case reactively."""
     _record(event="new-application", nrp=nrp, pwc=pwc, received=received)
@@ -51,9 +54,9 @@ def new_application(
 
 @record_app.command()
 def choice(
-    case: str = typer.Option(..., "--case", help="CSA case reference"),
+    case: str = CASE,
     choice: str = typer.Option(..., "--choice", help="collect | write-off"),
-    received: str = typer.Option(..., "--received", help="YYYY-MM-DD"),
+    received: str = RECEIVED,
     channel: str = typer.Option("post", "--channel", help="how the answer came, up to 40 characters"),
 ) -> None:
     """The receiving parent's answer to the arrears choice."""
@@ -62,8 +65,8 @@ def choice(
 
 @record_app.command()
 def extension(
-    case: str = typer.Option(..., "--case", help="CSA case reference"),
-    received: str = typer.Option(..., "--received", help="YYYY-MM-DD"),
+    case: str = CASE,
+    received: str = RECEIVED,
 ) -> None:
     """A request for more time to answer the arrears choice."""
     _record(event="extension", case=case, received=received)
@@ -71,7 +74,7 @@ def extension(
 
 @record_app.command("hold-resolution")
 def hold_resolution(
-    case: str = typer.Option(..., "--case", help="CSA case reference"),
+    case: str = CASE,
     use: str = typer.Option(..., "--use", help="ledger | recorded | amount"),
     pwc_pence: str = typer.Option("", "--pwc-pence", help="whole pence, with --use amount"),
     sos_pence: str = typer.Option("", "--sos-pence", help="whole pence, with --use amount"),

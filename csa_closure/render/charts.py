@@ -23,12 +23,8 @@ LABEL_WIDTH = 280
 BAR_WIDTH = 480
 ROW_HEIGHT = 28
 BAR_HEIGHT = 22
-STATE_COLOURS = {
-    JourneyState.CLOSED: "#00703c",
-    JourneyState.AWAITING_CHOICE: "#1d70b8",
-    JourneyState.AWAITING_LIABILITY_END: "#b1b4b6",
-    JourneyState.ON_HOLD: "#f47738",
-}
+STATE_COLOURS = dict(zip(STATE_ORDER, ("#00703c", "#1d70b8", "#b1b4b6", "#f47738"), strict=True))
+"""GOV.UK palette colours per journey state, from done (green) to stuck (orange)."""
 OUTCOME_COLOURS = {
     TRANSFERRED: ("#00703c", "#005a30"),
     WRITTEN_OFF: ("#d4351c", "#942514", "#d53880", "#912b88", "#4c2c92", "#b58840", "#6f72af", "#f499be",

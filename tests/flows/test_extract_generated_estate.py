@@ -9,7 +9,7 @@ from collections import defaultdict
 
 import pytest
 from conftest import BACKENDS, create_database_url, drop_database_url
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.exc import NoResultFound
 
 from csa_closure.db import engine_for
@@ -18,6 +18,7 @@ from extract.batches import batch_ranges
 from extract.cs2 import CS2
 from extract.cscs import CSCS
 from flows.extraction import extract_legacy
+from load.extracted import count_where
 from load.migrate import upgrade_target
 from load.schema import extract_run, held_case, legacy_case, quarantine
 from synthetic import generate_estate
@@ -88,12 +89,8 @@ def test_per_scheme_cases_extracted_equal_clean_plus_held_back(extracted):
     manifest, target, summaries = extracted
     with target.connect() as conn:
         for scheme, summary in summaries.items():
-            clean = conn.execute(
-                select(func.count()).select_from(legacy_case).where(legacy_case.c.scheme == scheme)
-            ).scalar_one()
-            held = conn.execute(
-                select(func.count()).select_from(held_case).where(held_case.c.scheme == scheme)
-            ).scalar_one()
+            clean = count_where(conn, legacy_case, scheme=scheme)
+            held = count_where(conn, held_case, scheme=scheme)
             assert summary["cases_extracted"] == clean + held == summary["cases_clean"] + summary["cases_held"]
             assert summary["cases_extracted"] >= manifest.cases_by_scheme[scheme]
             assert 0 < held < clean * 0.1
@@ -113,7 +110,7 @@ def test_extracting_twice_gives_the_same_state(extracted):
     extract_legacy()
     assert state() == first
     with target.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(extract_run)).scalar_one() == 2
+        assert count_where(conn, extract_run) == 2
 
 
 REFUSE_CASES = {
@@ -169,12 +166,7 @@ def test_a_failed_batch_fails_the_flow_but_not_the_other_batches_and_a_rerun_com
         if batch is not failing:
             assert in_batch(batch, after_failure), batch.label  # the others went on
     with target.connect() as conn:
-        assert (
-            conn.execute(
-                select(func.count()).select_from(legacy_case).where(legacy_case.c.scheme == "1993")
-            ).scalar_one()
-            > 0
-        )
+        assert count_where(conn, legacy_case, scheme="1993") > 0
 
     with target.begin() as conn:
         for statement in DROP_REFUSAL[dialect]:

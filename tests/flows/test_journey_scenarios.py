@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -47,6 +48,7 @@ from csa_closure.db import engine_for
 from csa_closure.logs import configure_logging
 from csa_closure.settings import rule_settings
 from extract import legacy_schema as legacy
+from extract.cs2 import CS2
 from flows.advance import advance
 from flows.extraction import extract_legacy
 from flows.plan import plan
@@ -113,33 +115,64 @@ def names(k: int) -> dict[str, dict[str, str]]:
     }
 
 
+@dataclass(frozen=True)
+class Facts:
+    """A case in the rulebook's words, whichever system holds it; by default its recorded
+    balance agrees with its ledger."""
+
+    status: str = "LIVE"
+    start: date = D(2005, 1, 1)
+    weekly: int = 2500
+    payment: str = "COLLECTION"
+    enforcement: str | None = None
+    clerical: bool = False
+    dv: bool = False
+    recorded: tuple[int, int] | None = None
+    lines: Sequence[dict] = ()
+    nrp: dict | None = None
+    pwc: dict | None = None
+
+    @property
+    def balances(self) -> tuple[int, int]:
+        """The recorded (total, SoS part)."""
+        if self.recorded is not None:
+            return self.recorded
+        total = sum(entry["pence"] for entry in self.lines)
+        return total, sum(entry["pence"] for entry in self.lines if entry["creditor"] == "SOS")
+
+
+def cs2_code(column: str, meaning: str | None) -> str | None:
+    """The first CS2 code for a canonical one."""
+    return None if meaning is None else next(code for code, m in CS2.codes[column].items() if m == meaning)
+
+
 @dataclass
 class Estate:
-    """Legacy rows by table, built case by case with the rulebook's words."""
+    """Legacy rows by table, built case by case with the rulebook's words (``Facts``)."""
 
     rows: dict = field(default_factory=lambda: defaultdict(list))
 
-    def cscs(self, k: int, *, status: str = "LIVE", start: date = D(2005, 1, 1), weekly: int = 2500,
-             payment: str = "COLLECTION", enforcement: str | None = None, clerical: bool = False,
-             dv: bool = False, recorded: tuple[int, int] | None = None, lines=(),
-             nrp: dict | None = None, pwc: dict | None = None) -> str:
-        ref = f"C93{k:07d}"
+    def _parents(self, table, k: int, case: Facts, row: Callable[[str, dict], dict]) -> None:
+        """Both parents' rows from their own words, with the case's changes to either."""
         who = names(k)
-        for role, changes in (("NRP", nrp), ("PWC", pwc)):
-            n = who[role]
-            self.rows[legacy.cscs_person].append(person(
-                nrp_of(k, "1993") if role == "NRP" else pwc_of(k, "1993"),
-                surname=n["surname"], forenames=n["forenames"], nino=n["nino"],
-                address_line1=n["street"], town="Leeds", postcode=n["postcode"],
-            ) | (changes or {}))
-        total, sos = recorded if recorded is not None else _balances(lines)
-        self.rows[legacy.cscs_case].append(cscs_case(
-            ref, nrp_of(k, "1993"), pwc_of(k, "1993"), case_start_date=start, case_status=status,
-            weekly_liability_pence=weekly, payment_method=payment, enforcement_action=enforcement,
-            clerical=int(clerical), dv_marker=int(dv), arrears_total_pence=total,
-            arrears_sos_pence=sos, assessment_type="NIL" if weekly == 0 else "FULL",
+        for role, changes in (("NRP", case.nrp), ("PWC", case.pwc)):
+            self.rows[table].append(row(role, who[role]) | (changes or {}))
+
+    def cscs(self, k: int, **facts) -> str:
+        case, ref = Facts(**facts), f"C93{k:07d}"
+        self._parents(legacy.cscs_person, k, case, lambda role, n: person(
+            nrp_of(k, "1993") if role == "NRP" else pwc_of(k, "1993"),
+            surname=n["surname"], forenames=n["forenames"], nino=n["nino"],
+            address_line1=n["street"], town="Leeds", postcode=n["postcode"],
         ))
-        for seq, entry in enumerate(lines, start=1):
+        total, sos = case.balances
+        self.rows[legacy.cscs_case].append(cscs_case(
+            ref, nrp_of(k, "1993"), pwc_of(k, "1993"), case_start_date=case.start, case_status=case.status,
+            weekly_liability_pence=case.weekly, payment_method=case.payment, enforcement_action=case.enforcement,
+            clerical=int(case.clerical), dv_marker=int(case.dv), arrears_total_pence=total,
+            arrears_sos_pence=sos, assessment_type="NIL" if case.weekly == 0 else "FULL",
+        ))
+        for seq, entry in enumerate(case.lines, start=1):
             self.rows[legacy.cscs_ledger].append(cscs_line(
                 ref, seq, posted_date=entry["posted"], txn_type=entry["kind"],
                 creditor=entry["creditor"], amount_pence=entry["pence"],
@@ -147,29 +180,25 @@ class Estate:
             ))
         return ref
 
-    def cs2(self, k: int, *, status: str = "A", start: date = D(2005, 1, 1), weekly: int = 2500,
-            payment: str = "CP", enforcement: str | None = None, clerical: bool = False,
-            dv: bool = False, recorded: tuple[int, int] | None = None, lines=(),
-            nrp: dict | None = None, pwc: dict | None = None) -> str:
-        ref = f"S03{k:07d}"
-        who = names(k)
-        for role, changes in (("NRP", nrp), ("PWC", pwc)):
-            n = who[role]
-            self.rows[legacy.cs2_party].append(party(
-                k * 10 + (1 if role == "NRP" else 2), family_name=n["surname"],
-                given_names=n["forenames"], ni_number=n["nino"], addr=f"{n['street']}|Hull",
-                post_code=n["postcode"],
-            ) | (changes or {}))
-        total, sos = recorded if recorded is not None else _balances(lines)
+    def cs2(self, k: int, **facts) -> str:
+        case, ref = Facts(**facts), f"S03{k:07d}"
+        self._parents(legacy.cs2_party, k, case, lambda role, n: party(
+            k * 10 + (1 if role == "NRP" else 2), family_name=n["surname"],
+            given_names=n["forenames"], ni_number=n["nino"], addr=f"{n['street']}|Hull",
+            post_code=n["postcode"],
+        ))
+        total, sos = case.balances
         self.rows[legacy.cs2_case].append(cs2_case(
             k, ref, paying_party_id=k * 10 + 1, receiving_party_id=k * 10 + 2,
-            effective_dt=cs2_day(start), state_cd=status, rate_cd="NIL" if weekly == 0 else "BAS",
-            weekly_amt=cs2_pounds(weekly), collection_cd=payment, enf_cd=enforcement,
-            offline_ind="Y" if clerical else "N", dv_ind="Y" if dv else "N",
+            effective_dt=cs2_day(case.start), state_cd=cs2_code("status", case.status),
+            rate_cd="NIL" if case.weekly == 0 else "BAS", weekly_amt=cs2_pounds(case.weekly),
+            collection_cd=cs2_code("payment_method", case.payment),
+            enf_cd=cs2_code("enforcement_action", case.enforcement),
+            offline_ind="Y" if case.clerical else "N", dv_ind="Y" if case.dv else "N",
             debt_amt=cs2_pounds(total), debt_sos_amt=cs2_pounds(sos),
         ))
         codes = {"CHARGE": "CHG", "RECEIPT": "RCP"}
-        for number, entry in enumerate(lines, start=1):
+        for number, entry in enumerate(case.lines, start=1):
             code = codes.get(entry["kind"]) or ("ADJ+" if entry["pence"] > 0 else "ADJ-")
             self.rows[legacy.cs2_txn].append(txn(
                 k * 100 + number, k, posted_dt=cs2_day(entry["posted"]), txn_cd=code,
@@ -178,12 +207,6 @@ class Estate:
                 period_end_dt=cs2_day(entry["end"]),
             ))
         return ref
-
-
-def _balances(lines) -> tuple[int, int]:
-    """The recorded balance that agrees with the ledger: (total, SoS part)."""
-    total = sum(entry["pence"] for entry in lines)
-    return total, sum(entry["pence"] for entry in lines if entry["creditor"] == "SOS")
 
 
 def scenario_estate() -> Estate:
@@ -208,7 +231,7 @@ def scenario_estate() -> Estate:
     # T0004, segment 5 (deduction from earnings or enforcement): the holds
     estate.cscs(501, start=D(2007, 5, 1), weekly=2000, payment="DEO", recorded=(30_500, 0),
                 lines=[yr(30_000, D(2012, 3, 1), D(2013, 2, 28))])
-    estate.cs2(502, start=D(2008, 6, 1), enforcement="LO", recorded=(72_000, 0),
+    estate.cs2(502, start=D(2008, 6, 1), enforcement="LIABILITY_ORDER", recorded=(72_000, 0),
                lines=[yr(70_000, D(2013, 2, 1), D(2014, 1, 31))])
     estate.cscs(503, start=D(2008, 1, 15), weekly=4000, enforcement="LIABILITY_ORDER",
                 recorded=(90_000, 20_000), lines=[
@@ -221,7 +244,6 @@ def scenario_estate() -> Estate:
         yr(25_000, D(2013, 8, 1), D(2014, 1, 31))])
     # T0005, segment 6 (arrears only): decided on selection, 2014-09-21
     only = dict(status="ARREARS_ONLY", weekly=0, payment="NONE")
-    only2 = dict(status="R", weekly=0, payment="NON")
     estate.cscs(601, start=D(2001, 1, 1), **only, nrp={"date_of_death": D(2013, 5, 1)}, lines=[
         yr(20_000, D(2004, 1, 1), D(2004, 12, 31)), yr(5_000, D(2004, 1, 1), D(2004, 12, 31), "SOS")])
     estate.cscs(602, start=D(1993, 5, 1), **only, lines=[
@@ -230,18 +252,18 @@ def scenario_estate() -> Estate:
         yr(50_000, D(2010, 1, 1), D(2013, 12, 31)), receipt(D(2014, 6, 1), 2_000)])
     estate.cscs(603, start=D(2003, 3, 1), **only, lines=[
         yr(30_000, D(2007, 1, 1), D(2007, 12, 31), "SOS")])
-    estate.cs2(604, start=D(2002, 2, 1), **only2, pwc={"death_dt": "01/01/2014"}, lines=[
+    estate.cs2(604, start=D(2002, 2, 1), **only, pwc={"death_dt": "01/01/2014"}, lines=[
         yr(80_000, D(2009, 1, 1), D(2009, 12, 31)), yr(10_000, D(2009, 1, 1), D(2009, 12, 31), "SOS")])
     estate.cscs(605, start=D(2009, 1, 1), **only, lines=[yr(6_499, D(2012, 1, 1), D(2012, 12, 31))])
     estate.cscs(606, start=D(2009, 1, 1), **only, lines=[yr(6_500, D(2012, 1, 1), D(2012, 12, 31))])
-    estate.cs2(607, start=D(2004, 9, 21), **only2, lines=[
+    estate.cs2(607, start=D(2004, 9, 21), **only, lines=[
         yr(100_000, D(2010, 1, 1), D(2010, 12, 31))])              # 10 years old on 2014-09-21
-    estate.cs2(608, start=D(2004, 9, 22), **only2, lines=[
+    estate.cs2(608, start=D(2004, 9, 22), **only, lines=[
         yr(50_000, D(2010, 1, 1), D(2010, 12, 31))])               # 9 years old on 2014-09-21
     estate.cscs(609, start=D(2004, 9, 22), **only, lines=[yr(50_001, D(2010, 1, 1), D(2010, 12, 31))])
     estate.cscs(611, start=D(2000, 1, 1), **only, lines=[yr(150_000, D(2009, 1, 1), D(2009, 12, 31))],
                 nrp={"address_line1": None, "town": None, "postcode": None})
-    estate.cs2(612, start=D(2001, 1, 1), **only2, lines=[yr(150_000, D(2009, 1, 1), D(2009, 12, 31))],
+    estate.cs2(612, start=D(2001, 1, 1), **only, lines=[yr(150_000, D(2009, 1, 1), D(2009, 12, 31))],
                nrp={"overseas_flag": "Y"})
     estate.cscs(614, start=D(2002, 1, 1), **only, lines=[yr(120_000, D(2009, 1, 1), D(2009, 12, 31))])
     estate.cscs(615, start=D(2002, 1, 1), **only, lines=[yr(130_000, D(2009, 1, 1), D(2009, 12, 31))])
@@ -485,6 +507,11 @@ def money(row: dict) -> tuple:
             row["on_hold_pence"])
 
 
+def transfer(line: dict) -> tuple:
+    """What a CMS line took over: its amount, the period it accrued in, and when."""
+    return (line["amount_pence"], line["accrued_from"], line["accrued_to"], line["transferred_on"])
+
+
 def monthly(first: date, count: int) -> list[date]:
     return [D(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 1)
             for i in range(count)]
@@ -518,7 +545,7 @@ def test_each_segment_group_is_selected_in_order_on_its_own_date_within_capacity
     estate.cscs(5, clerical=True, lines=paid)                                  # segment 3
     estate.cs2(6, weekly=6000, lines=paid)                                     # segment 4
     estate.cscs(7, lines=paid, enforcement="CHARGING_ORDER")                   # segment 5
-    estate.cs2(8, status="R", weekly=0, payment="NON",                         # segment 6
+    estate.cs2(8, status="ARREARS_ONLY", weekly=0, payment="NONE",             # segment 6
                lines=[charge(9_000, D(2010, 1, 1), D(2010, 12, 31))])
     estate.cscs(9, status="ARREARS_ONLY", weekly=0, payment="NONE")            # out of scope
     write_estate(engine_for(legacy_url, legacy=True, writable=True), estate.rows, EXTRACTED_ON)
@@ -626,8 +653,7 @@ def test_outstanding_interim_charges_wholly_in_the_1993_95_window_are_written_of
     case = cms(world, 602)
     assert (case["service_type"], case["opened_on"], case["origin_scheme"]) == ("ARREARS_ONLY", decided, "1993")
     pwc = case["lines"]["PWC"]
-    assert (pwc["amount_pence"], pwc["accrued_from"], pwc["accrued_to"], pwc["transferred_on"]) == (
-        62_000, D(1995, 1, 1), D(2013, 12, 31), decided)
+    assert transfer(pwc) == (62_000, D(1995, 1, 1), D(2013, 12, 31), decided)
     assert pwc["instalments"] == schedule(D(2014, 10, 1), 62_000, 36)  # 35 × 1,722 + 1,730
     assert pwc["instalments"][-1] == (36, D(2017, 9, 1), 1_730)
     assert set(case["lines"]) == {"PWC"}
@@ -704,8 +730,7 @@ def test_collect_with_a_collectable_nrp_transfers_on_the_day_received_as_in_exam
     case = cms(world, 99001)
     assert (case["service_type"], case["opened_on"]) == ("ARREARS_ONLY", received)
     pwc = case["lines"]["PWC"]
-    assert (pwc["amount_pence"], pwc["accrued_from"], pwc["accrued_to"], pwc["transferred_on"]) == (
-        175_000, D(1994, 9, 1), D(2000, 3, 1), received)
+    assert transfer(pwc) == (175_000, D(1994, 9, 1), D(2000, 3, 1), received)
     assert pwc["instalments"] == schedule(D(2014, 11, 1), 175_000, 36)
     assert pwc["instalments"][0][2] == 4_861 and pwc["instalments"][-1] == (36, D(2017, 10, 1), 4_865)
     assert letters(world, 99001) == (
@@ -802,8 +827,7 @@ def test_collect_and_pay_application_receives_the_arrears_the_pwc_later_chose_to
     case = cms(world, 202)
     assert (case["service_type"], case["opened_on"], case["origin_scheme"]) == ("COLLECT_AND_PAY", ended, "2003")
     pwc = case["lines"]["PWC"]
-    assert (pwc["amount_pence"], pwc["accrued_from"], pwc["accrued_to"], pwc["transferred_on"]) == (
-        120_000, D(2013, 1, 1), D(2013, 12, 31), received)
+    assert transfer(pwc) == (120_000, D(2013, 1, 1), D(2013, 12, 31), received)
     assert pwc["instalments"] == schedule(D(2015, 4, 1), 120_000, 36)  # 35 × 3,333 + 3,345
     assert pwc["instalments"][-1] == (36, D(2018, 3, 1), 3_345)
     with world.target.connect() as conn:

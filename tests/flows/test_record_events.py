@@ -115,6 +115,14 @@ def stored_events(engine) -> list[dict]:
         return [{k: v for k, v in row.items() if v is not None} for row in rows]
 
 
+def hold_resolution(case: str, use: str, pwc_pence: str | None = None, sos_pence: str | None = None) -> list[str]:
+    """``record hold-resolution`` by a caseworker who checked, with the pence given."""
+    amounts = [("--pwc-pence", pwc_pence), ("--sos-pence", sos_pence)]
+    given = [part for option, value in amounts if value is not None for part in (option, value)]
+    checked = ["--reason", "checked", "--by", "A Caseworker"]
+    return ["record", "hold-resolution", "--case", case, "--use", use, *given, *checked]
+
+
 REFUSALS = [
     (["record", "application", "--case", "C930099999", "--service", "direct-pay", "--received", "2015-06-10"],
      "refused: unknown case C930099999: not selected for closure"),
@@ -134,32 +142,22 @@ REFUSALS = [
      "refused: requested after the deadline 2015-07-01"),
     (["record", "extension", "--case", LIVE, "--received", "2015-06-10"],
      "refused: the case is not awaiting a choice"),
-    (["record", "hold-resolution", "--case", LIVE, "--use", "ledger", "--reason", "checked", "--by", "A Caseworker"],
-     "refused: the case is not on hold"),
-    (["record", "hold-resolution", "--case", HELD, "--use", "amount", "--pwc-pence", "100", "--reason", "checked",
-      "--by", "A Caseworker"],
+    (hold_resolution(LIVE, "ledger"), "refused: the case is not on hold"),
+    (hold_resolution(HELD, "amount", pwc_pence="100"),
      "refused: an amount resolution needs both the PWC and the SoS pence"),
-    (["record", "hold-resolution", "--case", HELD, "--use", "guess", "--reason", "checked", "--by", "A Caseworker"],
-     "refused: use must be ledger or recorded or amount, not 'guess'"),
-    (["record", "hold-resolution", "--case", HELD, "--use", "amount", "--pwc-pence", "1.5", "--sos-pence", "0",
-      "--reason", "checked", "--by", "A Caseworker"],
-     "refused: pwc_pence must be whole pence, not '1.5'"),
+    (hold_resolution(HELD, "guess"), "refused: use must be ledger or recorded or amount, not 'guess'"),
+    (hold_resolution(HELD, "amount", "1.5", "0"), "refused: pwc_pence must be whole pence, not '1.5'"),
     # int64's largest: once accepted, and the arithmetic wrapped
-    (["record", "hold-resolution", "--case", HELD, "--use", "amount", "--pwc-pence", "9223372036854775807",
-      "--sos-pence", "0", "--reason", "checked", "--by", "A Caseworker"],
+    (hold_resolution(HELD, "amount", "9223372036854775807", "0"),
      "refused: pwc_pence must be whole pence of at most 18 digits, not '9223372036854775807'"),
-    (["record", "hold-resolution", "--case", HELD, "--use", "amount", "--pwc-pence", "100000000000",
-      "--sos-pence", "0", "--reason", "checked", "--by", "A Caseworker"],
+    (hold_resolution(HELD, "amount", "100000000000", "0"),
      "refused: pwc_pence must be at most 99999999999 pence, not 100000000000"),
-    (["record", "hold-resolution", "--case", HELD, "--use", "amount", "--pwc-pence", "0",
-      "--sos-pence", "18446744073709551616", "--reason", "checked", "--by", "A Caseworker"],
+    (hold_resolution(HELD, "amount", "0", "18446744073709551616"),
      "refused: sos_pence must be whole pence of at most 18 digits, not '18446744073709551616'"),
-    (["record", "hold-resolution", "--case", HELD, "--use", "amount", "--pwc-pence", "34101",
-      "--sos-pence", "0", "--reason", "checked", "--by", "A Caseworker"],
+    (hold_resolution(HELD, "amount", "34101", "0"),
      "refused: pwc_pence must be at most 34100 pence for this case (its arrears on record, the larger "
      "of the ledger's and the recorded total, plus the tolerance), not 34101"),
-    (["record", "hold-resolution", "--case", HELD, "--use", "amount", "--pwc-pence", "0",
-      "--sos-pence", "34101", "--reason", "checked", "--by", "A Caseworker"],
+    (hold_resolution(HELD, "amount", "0", "34101"),
      "refused: sos_pence must be at most 34100 pence for this case (its arrears on record, the larger "
      "of the ledger's and the recorded total, plus the tolerance), not 34101"),
 ]

@@ -283,16 +283,23 @@ def test_second_application_refused():
     ]
 
 
+# --- choice and extension: both wait on the choice deadline --------------------------------
+
+
+@pytest.mark.parametrize("event", [choice, extension], ids=["choice", "extension"])
+def test_choice_or_extension_for_a_case_not_awaiting_a_choice_refused(event):
+    assert refusal(event(case=LIVE)) == "the case is not awaiting a choice"
+
+
+@pytest.mark.parametrize(
+    ("event", "late"), [(choice, "received after"), (extension, "requested after")], ids=["choice", "extension"]
+)
+def test_choice_or_extension_on_the_deadline_day_accepted_and_the_day_after_refused(event, late):
+    assert refusal(event(received="2015-07-01")) is None
+    assert refusal(event(received="2015-07-02")) == f"{late} the deadline 2015-07-01"
+
+
 # --- choice --------------------------------------------------------------------------------
-
-
-def test_choice_for_a_case_not_awaiting_a_choice_refused():
-    assert refusal(choice(case=LIVE)) == "the case is not awaiting a choice"
-
-
-def test_choice_on_the_deadline_day_accepted_and_the_day_after_refused():
-    assert refusal(choice(received="2015-07-01")) is None
-    assert refusal(choice(received="2015-07-02")) == "received after the deadline 2015-07-01"
 
 
 def test_choice_after_the_deadline_of_a_case_the_lapse_closed_refused_as_late():
@@ -346,15 +353,6 @@ def test_extension_earlier_in_the_same_batch_moves_the_deadline():
 
 
 # --- extension -----------------------------------------------------------------------------
-
-
-def test_extension_for_a_case_not_awaiting_a_choice_refused():
-    assert refusal(extension(case=LIVE)) == "the case is not awaiting a choice"
-
-
-def test_extension_on_the_deadline_day_accepted_and_the_day_after_refused():
-    assert refusal(extension(received="2015-07-01")) is None
-    assert refusal(extension(received="2015-07-02")) == "requested after the deadline 2015-07-01"
 
 
 def test_second_extension_refused():
