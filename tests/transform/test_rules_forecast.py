@@ -279,6 +279,7 @@ def open_arrears(snapshot: pd.DataFrame, lines: pd.DataFrame) -> pd.Series:
     return owed.groupby(["scheme", "creditor"])["amount_pence"].sum()
 
 
+@pytest.mark.slow  # forty drawn estates, each forecast twice: the full lane's
 @PROPERTY_SETTINGS
 @given(st.lists(drawn_case, min_size=1, max_size=8), drawn_rules, drawn_rules)
 def test_every_penny_is_in_exactly_one_outcome_under_both_settings(drawn, current, alternative):
