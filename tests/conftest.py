@@ -7,7 +7,10 @@ unique names and dropped afterwards; the shared ``test`` and ``postgres`` databa
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
+import pickle
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "csa_closure")
@@ -21,6 +24,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from hypothesis import settings
@@ -175,40 +179,72 @@ def prefect_harness():
 PLANNED_SETTINGS = {"CSA_RULE_TRANCHE_CAPACITY": "200", "CSA_RULE_BATCH_SIZE": "25"}
 
 
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], T], databases: Callable[[T], list[str]]) -> T:
+    """What ``build(folder)`` returns, built by the first process of this run that asks (an xdist
+    worker, or pytest alone) and read by the others; ``databases`` names what it made, which
+    ``pytest_sessionfinish`` drops once every worker is done. A build takes a Prefect flow run or
+    two, so building it once per run rather than once per worker is most of a minute."""
+    root = _run_folder(tmp_path_factory)
+    record = root / f"{name}.pickle"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released as the file closes
+        if not record.exists():
+            folder = root / name
+            folder.mkdir()
+            value = build(folder)
+            (root / f"{name}.databases.json").write_text(json.dumps(databases(value)))
+            record.write_bytes(pickle.dumps(value))
+    return pickle.loads(record.read_bytes())
+
+
+T = TypeVar("T")
+
+
+def _run_folder(tmp_path_factory) -> Path:
+    """The folder this run's processes share: an xdist worker's temporary folder is inside it."""
+    basetemp = tmp_path_factory.getbasetemp()
+    return basetemp.parent if os.environ.get("PYTEST_XDIST_WORKER") else basetemp
+
+
+def pytest_sessionfinish(session) -> None:
+    """The run's shared builds are dropped by the process that started the workers, after them."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    for made in _run_folder(session.config._tmp_path_factory).glob("*.databases.json"):
+        for url in json.loads(made.read_text()):
+            drop_database_url(url)
+
+
 @pytest.fixture(scope="session")
-def planned_estates(tmp_path_factory, prefect_harness) -> Iterator[Callable[[str], tuple[str, str]]]:
-    """The planned estate of each backend (legacy and target), built once per session on first
-    use; tests get copies."""
-    built: dict[str, tuple[str, str]] = {}
+def planned_estates(tmp_path_factory, prefect_harness) -> Callable[[str], tuple[str, str]]:
+    """The planned estate of each backend (legacy and target), built once per run on first use;
+    tests get copies."""
 
     def of(backend: str) -> tuple[str, str]:
-        if backend not in built:
-            built[backend] = _build_planned_estate(backend, tmp_path_factory.mktemp(f"planned-{backend}"))
-        return built[backend]
+        return built_once(tmp_path_factory, f"planned-{backend}", lambda folder: _build_planned_estate(backend, folder),
+                          databases=list)
 
-    yield of
-    for urls in built.values():
-        for url in urls:
-            engine_for(url).dispose()
-            drop_database_url(url)
+    return of
 
 
 @pytest.fixture(scope="session")
 def fault_worlds(tmp_path_factory, prefect_harness) -> Iterator[Callable[[str], object]]:
     """The fault tests' world of each backend (``tests/faults/fault_world.py``), built once per
-    session on first use, so that the fault tests can be spread over several files."""
-    from fault_world import build_world, drop_world
+    run on first use, so that the fault tests can be spread over several files and workers."""
+    from fault_world import build_world, world_databases
 
-    built = {}
+    used = []
 
     def of(backend: str):
-        if backend not in built:
-            built[backend] = build_world(backend, tmp_path_factory.mktemp(f"faults-{backend}"))
-        return built[backend]
+        world = built_once(tmp_path_factory, f"faults-{backend}", lambda folder: build_world(backend, folder),
+                           databases=world_databases)
+        used.append(world)
+        return world
 
     yield of
-    for world in built.values():
-        drop_world(world)
+    for world in used:
+        for url in world.made:  # this worker's copies
+            drop_database_url(url)
 
 
 def _build_planned_estate(backend: str, folder: Path) -> tuple[str, str]:

@@ -23,7 +23,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import BACKENDS, copy_database, create_database_url, drop_database_url
+from conftest import BACKENDS, copy_database, create_database_url
 from journey_tables import journey_state
 from prefect.settings import PREFECT_API_URL
 from sqlalchemy import Engine, func, select
@@ -101,15 +101,13 @@ def build_world(backend: str, folder: Path) -> FaultWorld:
                       journey_state(engine_for(urls["advanced"])), [])
 
 
-def drop_world(world: FaultWorld) -> None:
-    for url in [*world.made, world.migrated, world.planned, world.advanced, world.legacy_url]:
-        engine_for(url).dispose()
-        drop_database_url(url)
+def world_databases(world: FaultWorld) -> list[str]:
+    return [world.migrated, world.planned, world.advanced, world.legacy_url]
 
 
 @pytest.fixture(scope="module")
 def world(backend, fault_worlds) -> FaultWorld:
-    """The backend's world, shared by every fault test of the session (``fault_worlds``)."""
+    """The backend's world, shared by every fault test of the run (``fault_worlds``)."""
     return fault_worlds(backend)
 
 
