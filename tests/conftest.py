@@ -179,6 +179,9 @@ def prefect_harness():
 PLANNED_SETTINGS = {"CSA_RULE_TRANCHE_CAPACITY": "200", "CSA_RULE_BATCH_SIZE": "25"}
 
 
+T = TypeVar("T")
+
+
 def built_once(tmp_path_factory, name: str, build: Callable[[Path], T], databases: Callable[[T], list[str]]) -> T:
     """What ``build(folder)`` returns, built by the first process of this run that asks (an xdist
     worker, or pytest alone) and read by the others; ``databases`` names what it made, which
@@ -195,9 +198,6 @@ def built_once(tmp_path_factory, name: str, build: Callable[[Path], T], database
             (root / f"{name}.databases.json").write_text(json.dumps(databases(value)))
             record.write_bytes(pickle.dumps(value))
     return pickle.loads(record.read_bytes())
-
-
-T = TypeVar("T")
 
 
 def _run_folder(tmp_path_factory) -> Path:

@@ -1,7 +1,7 @@
 """The world the fault tests interrupt: a compressed journey on a small generated estate.
 
 A legacy estate (read-only to the engine, so every test shares it) and three targets are built
-once per session and backend (``fault_worlds`` in ``tests/conftest.py``), then copied for each
+once per test run and backend (``fault_worlds`` in ``tests/conftest.py``), then copied for each
 test: ``migrated`` (empty), ``planned`` (extracted and planned) and ``advanced`` (taken to
 ``AS_OF`` without a fault).
 ``reference`` is what the uninterrupted journey leaves; every interrupted run, once run again to
