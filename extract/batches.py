@@ -29,10 +29,11 @@ from sqlalchemy import (
     union_all,
 )
 
+from csa_closure.text import is_in
 from extract.legacy_system import LegacySystem
 from extract.reader import LegacyReader, legacy_reader, raw_select
 from validate.canonical import check_canonical
-from validate.checks import is_in, normalise_key, recode, repeated
+from validate.checks import normalise_key, recode, repeated
 from validate.raw import ParsedRows, RawContract
 from validate.reasons import Reason, contract_reasons, merge_reasons, reasons_at
 

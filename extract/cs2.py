@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+from csa_closure.text import is_in
 from extract import legacy_schema as schema
 from extract.legacy_system import CanonicalBatch, LegacySystem, flags, parent_flags
 from transform.references import PersonRefFormat
 from validate import raw
 from validate.canonical import CASE_COLUMNS, LEDGER_COLUMNS, PARTY_COLUMNS
-from validate.checks import CS2_DATE, code, identifier, is_in, parse_pounds, pounds, recode, ref, to_int64
+from validate.checks import CS2_DATE, code, identifier, parse_pounds, pounds, recode, ref, to_int64
 from validate.raw import ParsedRows, date, optional, required
 
 CODES = {

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from csa_closure.settings import RuleSettings
+from csa_closure.text import is_in
 from transform.codes import NO_ARREARS, Creditor, JourneyState, LetterStatus, Outcome, Template
 from transform.journey import (
     JOURNEY_COLUMNS,
@@ -126,7 +127,7 @@ def cases_to_start(
     """
     planned = walk.selections.assign(liability_end_date=pd.NaT)
     left_out = pd.DataFrame(
-        {"case_ref": unselected[~unselected.isin(planned["case_ref"])].to_numpy(), "segment": NOTHING_TO_DO}
+        {"case_ref": unselected[~is_in(unselected, planned["case_ref"])].to_numpy(), "segment": NOTHING_TO_DO}
     )
     parts = [frame for frame in (planned, selected_not_started, left_out) if len(frame)]
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=TO_START_COLUMNS)
@@ -223,9 +224,9 @@ def forecast_cases(batch: OpenCases, to_start: pd.DataFrame, rules: RuleSettings
     ``to_start``: ``cases_to_start`` rows of the batch's cases not started yet.
     """
     readable = set(batch.cases["case_ref"])
-    starting = to_start[(to_start["segment"] != NOTHING_TO_DO) & to_start["case_ref"].isin(readable)]
-    kept = batch.outcomes[batch.outcomes["case_ref"].isin(readable) | ~_ending(batch.outcomes, batch.journeys)]
-    changes = JourneyChanges.none(kept, batch.journeys[batch.journeys["case_ref"].isin(kept["case_ref"])])
+    starting = to_start[(to_start["segment"] != NOTHING_TO_DO) & is_in(to_start["case_ref"], readable)]
+    kept = batch.outcomes[is_in(batch.outcomes["case_ref"], readable) | ~_ending(batch.outcomes, batch.journeys)]
+    changes = JourneyChanges.none(kept, batch.journeys[is_in(batch.journeys["case_ref"], kept["case_ref"])])
     for _, selection in starting.groupby("selected_on", sort=True):
         lines = _ledger_of(batch.ledger, selection["case_ref"])
         changes = changes.then(start_journeys(selection, batch.cases, lines, rules))
@@ -234,13 +235,13 @@ def forecast_cases(batch: OpenCases, to_start: pd.DataFrame, rules: RuleSettings
         changes = changes.then(reminders)
     ending = changes.outcomes[_ending(changes.outcomes, changes.journeys)]
     for ends_on, ended in ending.groupby("liability_end_date", sort=True):
-        journeys = changes.journeys[changes.journeys["case_ref"].isin(ended["case_ref"])]
+        journeys = changes.journeys[is_in(changes.journeys["case_ref"], ended["case_ref"])]
         lines = _ledger_of(batch.ledger, ended["case_ref"])
         changes = changes.then(
             end_liability(ended, journeys, batch.cases, lines, pd.Timestamp(ends_on), rules)
         )
     needed = legacy_needed([to_start], batch.outcomes, batch.journeys)
-    unreadable = needed[~needed.isin(readable)]
+    unreadable = needed[~is_in(needed, readable)]
     out_of_scope = to_start.loc[to_start["segment"] == NOTHING_TO_DO, "case_ref"]
     return _figures(changes, batch.schemes, out_of_scope, unreadable)
 
@@ -262,7 +263,7 @@ def _ending(outcomes: pd.DataFrame, journeys: pd.DataFrame) -> np.ndarray:
 
 
 def _ledger_of(ledger: pd.DataFrame, case_refs: pd.Series) -> pd.DataFrame:
-    return ledger[ledger["case_ref"].isin(case_refs)]
+    return ledger[is_in(ledger["case_ref"], case_refs)]
 
 
 def _reminders(changes: JourneyChanges, cases: pd.DataFrame) -> JourneyChanges | None:
@@ -275,7 +276,7 @@ def _reminders(changes: JourneyChanges, cases: pd.DataFrame) -> JourneyChanges |
     )
     if not due.any():
         return None
-    outcomes = changes.outcomes[changes.outcomes["case_ref"].isin(journeys.loc[due, "case_ref"])]
+    outcomes = changes.outcomes[is_in(changes.outcomes["case_ref"], journeys.loc[due, "case_ref"])]
     return send_reminders(outcomes, journeys[due], cases)
 
 

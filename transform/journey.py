@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from csa_closure.settings import RuleSettings
+from csa_closure.text import is_in
 from transform.allocation import allocate_payments
 from transform.choice import apply_choices
 from transform.codes import (
@@ -98,7 +99,7 @@ class JourneyChanges:
         """This change followed by a later one: later rows win, produced rows add up."""
 
         def newest(earlier: pd.DataFrame, latest: pd.DataFrame) -> pd.DataFrame:
-            kept = earlier[~earlier["case_ref"].isin(latest["case_ref"])]
+            kept = earlier[~is_in(earlier["case_ref"], latest["case_ref"])]
             return pd.concat([kept, latest], ignore_index=True) if len(kept) else latest
 
         merged = {}
@@ -282,7 +283,7 @@ def decide(
     journeys = _by_case(journeys, outcomes["case_ref"])
     rows = _by_case(cases, outcomes["case_ref"])
     lines = lines_posted_by(
-        _ledger_with_resolutions(ledger[ledger["case_ref"].isin(rows["case_ref"])], journeys),
+        _ledger_with_resolutions(ledger[is_in(ledger["case_ref"], rows["case_ref"])], journeys),
         decided_on,
     )
     reference = reference_date(decided_on, rows.set_index("case_ref")["extracted_on"])
@@ -350,7 +351,7 @@ def _arrears_only_openings(
     applied = set(journeys.loc[journeys["application_service"].notna(), "case_ref"])
     opened = set(outcomes.loc[outcomes["cms_case_id"].notna(), "case_ref"])
     first = transfers.drop_duplicates("case_ref")
-    first = first[~first["case_ref"].isin(applied | opened)]
+    first = first[~is_in(first["case_ref"], applied | opened)]
     return pd.DataFrame(
         {
             "case_ref": first["case_ref"].to_numpy(),
@@ -388,7 +389,7 @@ def settle_choices(
     )
     settled = apply_choices(awaiting, answers[["case_ref", "choice", "received_on"]], as_of)
     parts = settled.parts
-    done = outcomes["case_ref"].isin(parts["case_ref"]).to_numpy()
+    done = is_in(outcomes["case_ref"], parts["case_ref"]).to_numpy()
     by_case = parts.set_index("case_ref").reindex(outcomes["case_ref"])
     amount = by_case["amount_pence"].fillna(0).astype("int64").to_numpy()
     transferred = (by_case["outcome"] == Outcome.TRANSFER).to_numpy()
@@ -505,7 +506,7 @@ def end_liability(
         ),
         recorded_sos_pence=np.where(resolved, resolved_sos, rows["recorded_sos_pence"].to_numpy()),
     )
-    lines = _ledger_with_resolutions(ledger[ledger["case_ref"].isin(rows["case_ref"])], journeys)
+    lines = _ledger_with_resolutions(ledger[is_in(ledger["case_ref"], rows["case_ref"])], journeys)
     verification = verify_arrears(against, lines, ends_on, rules)
     held = (verification["outcome"] == Verification.HOLD).to_numpy()
     ledger_pwc = verification["ledger_pwc_pence"].to_numpy(dtype=np.int64)
@@ -652,8 +653,8 @@ def apply_events(
         if of_kind.empty:
             continue
         latest = JourneyChanges.none(outcomes, journeys).then(changes)
-        rows = latest.outcomes[latest.outcomes["case_ref"].isin(of_kind["case_ref"])]
-        rows_journeys = latest.journeys[latest.journeys["case_ref"].isin(of_kind["case_ref"])]
+        rows = latest.outcomes[is_in(latest.outcomes["case_ref"], of_kind["case_ref"])]
+        rows_journeys = latest.journeys[is_in(latest.journeys["case_ref"], of_kind["case_ref"])]
         match kind:
             case EventKind.APPLICATION:
                 services = of_kind["value"].map(ServiceType).astype("str")

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from csa_closure.settings import RuleSettings
+from csa_closure.text import is_in
 from transform.codes import (
     BOTH_PARENTS,
     JourneyEvent,
@@ -158,7 +159,7 @@ def personalise(letters: pd.DataFrame, context: pd.DataFrame, parties: pd.DataFr
     own = pd.Series(np.where(to_pwc, cases["pwc_ref"], cases["nrp_ref"]), index=letters.index)
     other = pd.Series(np.where(to_pwc, cases["nrp_ref"], cases["pwc_ref"]), index=letters.index)
     people = parties.drop_duplicates("person_ref").set_index("person_ref")
-    unknown = ~own.isin(people.index)
+    unknown = ~is_in(own, people.index)
     if unknown.any():
         raise ValueError(f"no party {own[unknown].iloc[0]} for a letter of case {letters['case_ref'][unknown].iloc[0]}")
     names = _names(people)

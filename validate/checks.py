@@ -17,6 +17,8 @@ import pyarrow.compute as pc
 from pandera import Check
 from pandera.engines import pandas_engine
 
+from csa_closure.text import aligned, arrow_text, is_in
+
 ISO_DATE = "%Y-%m-%d"
 CS2_DATE = "%d/%m/%Y"
 POUNDS_PATTERN = r"^\d{1,9}\.\d{2}$"
@@ -30,7 +32,7 @@ MAX_ID_DIGITS = 18
 def parse_dates(values: pd.Series, date_format: str) -> pd.Series:
     """Dates from text in one exact format (``ISO_DATE`` or ``CS2_DATE``); anything else (a day
     that does not exist, a missing zero, a stray blank, a year pandas cannot hold) becomes NaT."""
-    return _aligned(values, _parse_days(_arrow_text(values), date_format))
+    return aligned(values, _parse_days(arrow_text(values), date_format))
 
 
 def _parse_days(text: pa.Array, date_format: str) -> pa.Array:
@@ -51,7 +53,7 @@ def rows_where(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     """``frame[keep]`` for a frame of Arrow-backed text, filtered by Arrow a column at a time
     (pandas takes such columns by a list of positions, at a higher cost)."""
     mask = pa.array(keep)
-    columns = {name: pc.filter(_arrow_text(frame[name]), mask).to_pandas().array for name in frame.columns}
+    columns = {name: pc.filter(arrow_text(frame[name]), mask).to_pandas().array for name in frame.columns}
     return pd.DataFrame(columns, index=frame.index[keep], copy=False)
 
 
@@ -79,24 +81,8 @@ def _written_as(days: pa.Array, parsed: pa.Array, date_format: str) -> pa.Array:
     return written
 
 
-def _arrow_text(values: pd.Series) -> pa.Array:
-    """The text of a frame's column as one Arrow array (no copy for Arrow-backed text)."""
-    text = pa.array(values.array)
-    if not pa.types.is_large_string(text.type) and not pa.types.is_string(text.type):
-        text = pa.array(values.array, pa.large_string(), from_pandas=True)
-    return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
-
-
 def _numpy(values: pa.Array):
     return values.to_numpy(zero_copy_only=False)
-
-
-def _aligned(values: pd.Series, result: pa.Array) -> pd.Series:
-    """An Arrow result computed from ``values`` as a Series on their index: text stays
-    Arrow-backed (pandas' ``str``), anything else becomes numpy."""
-    text = pa.types.is_large_string(result.type) or pa.types.is_string(result.type)
-    data = result.to_pandas().array if text else _numpy(result)
-    return pd.Series(data, index=values.index, name=values.name, copy=False)
 
 
 class Text(pandas_engine.STRING):
@@ -111,17 +97,10 @@ TEXT = Text()  # type: ignore[call-arg]  # mypy reads pandera's dataclass fields
 """The one text dtype of every contract's columns (pandera's dtypes are frozen)."""
 
 
-def is_in(values: pd.Series, allowed: Iterable[str] | pd.Series) -> pd.Series:
-    """``values.isin(allowed)`` for text, as one Arrow hash lookup."""
-    text = _arrow_text(values)
-    value_set = _arrow_text(allowed) if isinstance(allowed, pd.Series) else pa.array(list(allowed))
-    return _aligned(values, pc.is_in(text, value_set=value_set.cast(text.type)))
-
-
 def normalise_key(values: pd.Series) -> pd.Series:
     """The business key as the legacy systems mean it, as SQL's ``upper(trim(key))`` has it for
     the whole-table duplicate query: blanks trimmed, ASCII letters in upper case."""
-    return _aligned(values, pc.ascii_upper(pc.utf8_trim(_arrow_text(values), " ")))
+    return aligned(values, pc.ascii_upper(pc.utf8_trim(arrow_text(values), " ")))
 
 
 def repeated(*keys: pd.Series) -> np.ndarray:
@@ -133,7 +112,7 @@ def repeated(*keys: pd.Series) -> np.ndarray:
     """
     combined = np.zeros(len(keys[0]), dtype=np.int64)
     for key in keys:
-        codes = _codes(_arrow_text(key))
+        codes = _codes(arrow_text(key))
         combined, _ = pd.factorize(combined * (codes.max(initial=0) + 1) + codes)
     return np.bincount(combined)[combined] > 1 if len(combined) else np.zeros(0, dtype=bool)
 
@@ -157,11 +136,11 @@ def recode(values: pd.Series, codes: dict[str, str] | pd.Series) -> pd.Series:
     """``values.map(codes)`` for text (a dict, or a Series from its index to its values): one
     Arrow hash lookup, where pandas' ``map`` builds an index of the codes for every call."""
     if isinstance(codes, pd.Series):
-        keys, coded = _arrow_text(codes.index.to_series()), _arrow_text(codes)
+        keys, coded = arrow_text(codes.index.to_series()), arrow_text(codes)
     else:
         keys, coded = pa.array(list(codes)), pa.array(list(codes.values()), pa.large_string())
-    text = _arrow_text(values)
-    return _aligned(values, coded.take(pc.index_in(text, value_set=keys.cast(text.type))))
+    text = arrow_text(values)
+    return aligned(values, coded.take(pc.index_in(text, value_set=keys.cast(text.type))))
 
 
 def _column_check(name: str, passes: Callable[[pd.Series], pd.Series]) -> Check:
@@ -184,12 +163,12 @@ def _digits(text: pa.Array, most: int) -> pa.Array:
 
 def identifier() -> Check:
     """An integer key read as text: 1 to 18 digits."""
-    return _column_check("format", lambda s: _aligned(s, _digits(_arrow_text(s), MAX_ID_DIGITS).fill_null(False)))
+    return _column_check("format", lambda s: aligned(s, _digits(arrow_text(s), MAX_ID_DIGITS).fill_null(False)))
 
 
 def text_matches(values: pd.Series, pattern: str) -> pd.Series:
     """Whether each text matches ``pattern`` (anchored, RE2 syntax, ASCII ``\\d``); NA is False."""
-    return _aligned(values, pc.match_substring_regex(_arrow_text(values), pattern).fill_null(False))
+    return aligned(values, pc.match_substring_regex(arrow_text(values), pattern).fill_null(False))
 
 
 def has_control_characters(values: pd.Series) -> pd.Series:
@@ -201,7 +180,7 @@ def has_control_characters(values: pd.Series) -> pd.Series:
     rather than each text on its own, as a regular expression would: a control character is a
     byte below 0x20 or 0x7F, or, for the C1 controls, 0xC2 then 0x80 to 0x9F; the texts holding
     one are found by their offsets."""
-    text = _arrow_text(values)
+    text = arrow_text(values)
     offsets_type = np.int64 if pa.types.is_large_string(text.type) else np.int32
     _, offsets_buffer, data_buffer = text.buffers()
     offsets = np.frombuffer(offsets_buffer, dtype=offsets_type)[text.offset : text.offset + len(text) + 1]
@@ -243,7 +222,7 @@ def row_check(name: str, passes) -> Check:
 
 def _parse_integers(values: pd.Series, pattern: str, strip: str | None = None) -> pd.Series:
     """Integers from text matching ``pattern``; anything else becomes NA. Never via float."""
-    text = _arrow_text(values)
+    text = arrow_text(values)
     matching = pc.if_else(pc.match_substring_regex(text, pattern), text, pa.scalar(None, text.type))
     integers = _integers(matching, strip)
     return pd.Series(
@@ -263,10 +242,10 @@ def to_int64(values: pd.Series, strip: str | None = None) -> pd.Series:
     """Integer text that validation has passed as ``int64`` (``strip`` taken out first: the
     point of CS2 pounds). Mapping sees only clean rows, so text that is not a whole number, or
     none, is a fault here and raises."""
-    integers = _integers(_arrow_text(values), strip)
+    integers = _integers(arrow_text(values), strip)
     if integers.null_count:
         raise ValueError(f"{values.name}: {integers.null_count} missing values in validated rows")
-    return _aligned(values, integers)
+    return aligned(values, integers)
 
 
 def parse_pence(values: pd.Series) -> pd.Series:

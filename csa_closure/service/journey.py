@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select
 from csa_closure.locks import Lease, fenced
 from csa_closure.service.reconcile import require_reconciled
 from csa_closure.settings import RuleSettings
+from csa_closure.text import is_in
 from extract.batches import CaseKeys, KnownDuplicates, extract_date, read_batch
 from extract.parties import read_parties
 from extract.systems import system_of
@@ -137,11 +138,11 @@ def _letters_with_bodies(
     letters = changes.letters
     if letters.empty:
         return letters
-    of_letters = cases[cases["case_ref"].isin(letters["case_ref"])]
+    of_letters = cases[is_in(cases["case_ref"], letters["case_ref"])]
     needed = pd.concat([of_letters["nrp_ref"], of_letters["pwc_ref"]]).drop_duplicates()
     known = known if known is not None else pd.DataFrame(columns=["person_ref"])
-    have = known[known["person_ref"].isin(needed)]
-    missing = needed[~needed.isin(have["person_ref"])]
+    have = known[is_in(known["person_ref"], needed)]
+    missing = needed[~is_in(needed, have["person_ref"])]
     parties = pd.concat([have, read_parties(engines.legacy, missing)], ignore_index=True) if len(missing) else have
     services = changes.cms_openings.drop_duplicates("case_ref").set_index("case_ref")["service_type"]
     context = changes.outcomes.merge(
@@ -194,8 +195,8 @@ def start_batch(engines: Engines, batch_id: str, selected_on: date) -> dict:
     with engines.target.connect() as conn:
         chosen = batch_selection(conn, batch_id)
     legacy = read_legacy_cases(engines, batch_id, list(chosen["case_ref"]))
-    unreadable = chosen.loc[~chosen["case_ref"].isin(legacy.cases["case_ref"]), "case_ref"]
-    chosen = chosen[chosen["case_ref"].isin(legacy.cases["case_ref"])]
+    unreadable = chosen.loc[~is_in(chosen["case_ref"], legacy.cases["case_ref"]), "case_ref"]
+    chosen = chosen[is_in(chosen["case_ref"], legacy.cases["case_ref"])]
     if chosen.empty:
         with fenced(engines.target, engines.lease) as conn:
             drop_from_selection(conn, list(unreadable))
@@ -238,7 +239,7 @@ def end_batch(engines: Engines, batch_id: str, ends_on: date) -> dict:
 
 def _with_snapshot_fallback(engines: Engines, legacy: LegacyCases, outcomes: pd.DataFrame) -> pd.DataFrame:
     """Cases a later extract broke keep their snapshot: liability still ends on time."""
-    missing = outcomes.loc[~outcomes["case_ref"].isin(legacy.cases["case_ref"]), "case_ref"]
+    missing = outcomes.loc[~is_in(outcomes["case_ref"], legacy.cases["case_ref"]), "case_ref"]
     if missing.empty:
         return legacy.cases
     snapshot = snapshot_cases(engines, list(missing))[legacy.cases.columns]
@@ -278,7 +279,7 @@ def apply_batch_events(engines: Engines, batch_id: str, received_on: date, as_of
     resolved = events.loc[events["kind"] == EventKind.HOLD_RESOLUTION, "case_ref"]
     if len(resolved):
         legacy = read_legacy_cases(engines, batch_id, list(resolved))
-        held = LegacyCases(_with_snapshot_fallback(engines, legacy, outcomes[outcomes["case_ref"].isin(resolved)]),
+        held = LegacyCases(_with_snapshot_fallback(engines, legacy, outcomes[is_in(outcomes["case_ref"], resolved)]),
                            legacy.ledger, legacy.parties)
     changes = apply_events(outcomes, journeys, cases, events, held.cases, held.ledger, pd.Timestamp(as_of),
                            engines.rules)

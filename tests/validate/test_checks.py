@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from csa_closure.text import is_in
 from validate.checks import (
     CS2_DATE,
     ISO_DATE,
@@ -21,7 +22,6 @@ from validate.checks import (
     code,
     has_control_characters,
     identifier,
-    is_in,
     normalise_key,
     parse_dates,
     parse_pence,
