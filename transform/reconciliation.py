@@ -19,6 +19,7 @@ from transform.codes import (
 )
 
 TOTAL_COLUMNS = ["arrears", "transferred", "written_off", "pending", "on_hold"]
+LETTER_KEY = ["case_ref", "template", "recipient_role"]
 
 WRITE_OFF_LETTERS: dict[str, tuple[Recipient, ...]] = {
     WriteOffReason.NRP_DECEASED: (Recipient.PWC,),
@@ -118,15 +119,25 @@ def expected_letters(
 
     ``parents``: ``case_ref``, ``nrp_deceased``, ``pwc_deceased`` (no letter to the dead).
     """
-    wanted = []
-    for reason, recipients in WRITE_OFF_LETTERS.items():
-        cases = write_offs.loc[write_offs["reason"] == reason, "case_ref"].unique()
-        wanted += [(case, Template.ARREARS_WRITTEN_OFF.value, r.value) for case in cases for r in recipients]
-    for case in outcomes.loc[outcomes["transferred_pence"] > 0, "case_ref"]:
-        wanted += [(case, Template.ARREARS_TRANSFERRED.value, r.value) for r in Recipient]
+    told = pd.DataFrame(
+        [(reason, r.value) for reason, recipients in WRITE_OFF_LETTERS.items() for r in recipients],
+        columns=["reason", "recipient_role"],
+    )
+    written_off = write_offs[["case_ref", "reason"]].merge(told, on="reason")
+    transferred = outcomes.loc[outcomes["transferred_pence"] > 0, ["case_ref"]].merge(
+        pd.DataFrame({"recipient_role": [r.value for r in Recipient]}), how="cross"
+    )
     asked = outcomes["choice_deadline"].notna() & (outcomes["journey_state"] != JourneyState.ON_HOLD)
-    wanted += [(case, Template.ARREARS_CHOICE.value, Recipient.PWC.value) for case in outcomes.loc[asked, "case_ref"]]
-    letters = pd.DataFrame(wanted, columns=["case_ref", "template", "recipient_role"]).drop_duplicates()
+    letters = pd.concat(
+        [
+            written_off[["case_ref", "recipient_role"]].assign(template=Template.ARREARS_WRITTEN_OFF.value),
+            transferred.assign(template=Template.ARREARS_TRANSFERRED.value),
+            outcomes.loc[asked, ["case_ref"]].assign(
+                template=Template.ARREARS_CHOICE.value, recipient_role=Recipient.PWC.value
+            ),
+        ],
+        ignore_index=True,
+    )[LETTER_KEY].drop_duplicates()
     dead = parents.set_index("case_ref").reindex(letters["case_ref"])
     to_dead = (
         (letters["recipient_role"].to_numpy() == Recipient.PWC)
@@ -140,16 +151,12 @@ def expected_letters(
 
 def letter_breaks(expected: pd.DataFrame, letters: pd.DataFrame) -> list[str]:
     """Every decision letter the rows call for that was not created (created or undeliverable)."""
-    made = set(
-        letters.loc[
-            letters["status"].isin([s.value for s in LetterStatus]),
-            ["case_ref", "template", "recipient_role"],
-        ].itertuples(index=False, name=None)
-    )
+    made = letters.loc[letters["status"].isin([s.value for s in LetterStatus]), LETTER_KEY].drop_duplicates()
+    missing = expected.merge(made, on=LETTER_KEY, how="left", indicator=True)
+    missing = missing[missing["_merge"] == "left_only"]
     return [
         f"case {case}: no {template} letter to the {role}"
-        for case, template, role in expected.itertuples(index=False, name=None)
-        if (case, template, role) not in made
+        for case, template, role in missing[LETTER_KEY].itertuples(index=False, name=None)
     ]
 
 
