@@ -17,7 +17,6 @@ from sqlalchemy import (
     Text,
     and_,
     func,
-    insert,
     literal,
     select,
     union_all,
@@ -43,7 +42,7 @@ from load.schema import (
     tranche,
     write_off,
 )
-from load.writes import frame_records, upsert_frame, upsert_rows
+from load.writes import append_frame, upsert_frame, upsert_rows
 from transform.codes import EventStatus, Step, TrancheKind, UnitState
 from transform.due import DUE, Due
 from transform.journey import JOURNEY_COLUMNS, OUTCOME_COLUMNS, JourneyChanges
@@ -371,11 +370,7 @@ def write_changes(
             conn, case_journey, changes.journeys.rename(columns={"case_ref": "csa_case_ref"}),
             key=["csa_case_ref"],
         )
-    if len(changes.events):
-        conn.execute(
-            insert(journey_event),
-            frame_records(changes.events.rename(columns={"case_ref": "csa_case_ref"}).assign(run_id=run_id)),
-        )
+    append_frame(conn, journey_event, changes.events.rename(columns={"case_ref": "csa_case_ref"}).assign(run_id=run_id))
     if len(changes.write_offs):
         upsert_frame(
             conn, write_off, changes.write_offs.rename(columns={"case_ref": "csa_case_ref"}),

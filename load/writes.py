@@ -107,6 +107,17 @@ def insert_new_frame(
     return _copy_merge(conn, table, frame, key, "DO NOTHING")
 
 
+def append_frame(conn: Connection, table: Table, frame: pd.DataFrame) -> None:
+    """Insert every row of ``frame`` into an append-only table, leaving its surrogate key to
+    the table: COPYed straight in on PostgreSQL."""
+    if frame.empty:
+        return
+    if conn.dialect.name == "postgresql":
+        _copy_into(conn, table.name, frame)
+    else:
+        _sqlite_execute_many(conn, table.insert(), _sqlite_columns(frame))
+
+
 def update_from_frame(
     conn: Connection, table: Table, frame: pd.DataFrame, key: str, where: ColumnElement | None = None
 ) -> int:
