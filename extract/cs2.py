@@ -6,10 +6,10 @@ from __future__ import annotations
 import pandas as pd
 
 from extract import legacy_schema as schema
-from extract.legacy_system import CanonicalBatch, LegacySystem, flags, parent_flags
+from extract.legacy_system import CanonicalBatch, LegacySystem, canonical_batch, flags
 from transform.references import PersonRefFormat
 from validate import raw
-from validate.canonical import CASE_COLUMNS, LEDGER_COLUMNS, PARTY_COLUMNS
+from validate.canonical import PARTY_COLUMNS
 from validate.checks import CS2_DATE, code, identifier, is_in, parse_pounds, pounds, recode, ref, to_int64
 from validate.raw import ParsedRows, date, optional, required
 
@@ -144,7 +144,6 @@ def to_canonical(
             "extracted_on": extracted_on,
         }
     )
-    canonical_cases["extracted_on"] = canonical_cases["extracted_on"].astype("datetime64[ns]")
     case_numbers = pd.Series(case["case_number"].array, index=case["case_id"])
     txn = txns.text
     unsigned = _pence(txn["amt"])
@@ -159,12 +158,8 @@ def to_canonical(
             "period_from": txns.dates["period_start_dt"],
             "period_to": txns.dates["period_end_dt"],
         }
-    )[LEDGER_COLUMNS]
-    return CanonicalBatch(
-        parent_flags(canonical_cases, canonical_parties)[CASE_COLUMNS],
-        canonical_ledger,
-        canonical_parties,
     )
+    return canonical_batch(canonical_cases, canonical_ledger, canonical_parties)
 
 
 CS2 = LegacySystem(
