@@ -7,10 +7,10 @@ import pandas as pd
 
 from csa_closure.text import is_in
 from extract import legacy_schema as schema
-from extract.legacy_system import CanonicalBatch, LegacySystem, flags, parent_flags
+from extract.legacy_system import CanonicalBatch, LegacySystem, canonical_batch, flags
 from transform.references import PersonRefFormat
 from validate import raw
-from validate.canonical import CASE_COLUMNS, LEDGER_COLUMNS, PARTY_COLUMNS
+from validate.canonical import PARTY_COLUMNS
 from validate.checks import CS2_DATE, code, identifier, parse_pounds, pounds, recode, ref, to_int64
 from validate.raw import ParsedRows, date, optional, required
 
@@ -145,7 +145,6 @@ def to_canonical(
             "extracted_on": extracted_on,
         }
     )
-    canonical_cases["extracted_on"] = canonical_cases["extracted_on"].astype("datetime64[ns]")
     case_numbers = pd.Series(case["case_number"].array, index=case["case_id"])
     txn = txns.text
     unsigned = _pence(txn["amt"])
@@ -160,12 +159,8 @@ def to_canonical(
             "period_from": txns.dates["period_start_dt"],
             "period_to": txns.dates["period_end_dt"],
         }
-    )[LEDGER_COLUMNS]
-    return CanonicalBatch(
-        parent_flags(canonical_cases, canonical_parties)[CASE_COLUMNS],
-        canonical_ledger,
-        canonical_parties,
     )
+    return canonical_batch(canonical_cases, canonical_ledger, canonical_parties)
 
 
 CS2 = LegacySystem(

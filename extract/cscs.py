@@ -6,10 +6,10 @@ from __future__ import annotations
 import pandas as pd
 
 from extract import legacy_schema as schema
-from extract.legacy_system import CanonicalBatch, LegacySystem, codes_of, flags, parent_flags, same
+from extract.legacy_system import CanonicalBatch, LegacySystem, canonical_batch, codes_of, flags, same
 from transform.references import PersonRefFormat
 from validate import canonical, raw
-from validate.canonical import CASE_COLUMNS, LEDGER_COLUMNS, PARTY_COLUMNS
+from validate.canonical import PARTY_COLUMNS
 from validate.checks import ISO_DATE, code, identifier, parse_pence, pence, recode, ref, to_int64
 from validate.raw import ParsedRows, date, optional, required
 
@@ -132,8 +132,6 @@ def to_canonical(
             "extracted_on": extracted_on,
         }
     )
-    canonical_cases["legacy_case_id"] = canonical_cases["legacy_case_id"].astype("int64")
-    canonical_cases["extracted_on"] = canonical_cases["extracted_on"].astype("datetime64[ns]")
     line = ledger.text
     canonical_ledger = pd.DataFrame(
         {
@@ -146,10 +144,8 @@ def to_canonical(
             "period_from": ledger.dates["period_from"],
             "period_to": ledger.dates["period_to"],
         }
-    )[LEDGER_COLUMNS]
-    return CanonicalBatch(
-        parent_flags(canonical_cases, parties)[CASE_COLUMNS], canonical_ledger, parties
     )
+    return canonical_batch(canonical_cases, canonical_ledger, parties)
 
 
 CSCS = LegacySystem(

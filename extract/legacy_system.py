@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import Table
 
 from transform.references import PersonRefFormat
-from validate.canonical import CanonicalContract, canonical_contract
+from validate.canonical import CASE_COLUMNS, LEDGER_COLUMNS, CanonicalContract, canonical_contract
 from validate.raw import ParsedRows, RawContract
 
 
@@ -119,3 +119,10 @@ def parent_flags(cases: pd.DataFrame, parties: pd.DataFrame) -> pd.DataFrame:
         for flag in ("deceased", "untraced", "abroad"):
             out[f"{role}_{flag}"] = joined[flag].fillna(False).astype(bool)
     return out
+
+
+def canonical_batch(cases: pd.DataFrame, ledger: pd.DataFrame, parties: pd.DataFrame) -> CanonicalBatch:
+    """A system's mapped frames in the canonical model's columns: the case frame's constants
+    typed (``legacy_case_id``, ``extracted_on``) and each parent's flags joined from ``parties``."""
+    cases = cases.astype({"legacy_case_id": "int64", "extracted_on": "datetime64[ns]"})
+    return CanonicalBatch(parent_flags(cases, parties)[CASE_COLUMNS], ledger[LEDGER_COLUMNS], parties)

@@ -32,6 +32,31 @@ def _parent_flags() -> list[Column]:
     return [Column(f"{role}_{flag}", Boolean, nullable=False) for flag in flags for role in ("nrp", "pwc")]
 
 
+def _pence(name: str, nullable: bool = False) -> Column:
+    """An amount of money: whole pence, 64-bit, so sums of the largest amounts never wrap."""
+    return Column(name, BigInteger, nullable=nullable)
+
+
+def _timestamp(name: str, nullable: bool = False) -> Column:
+    """An instant, kept with its time zone."""
+    return Column(name, DateTime(timezone=True), nullable=nullable)
+
+
+def _case_key(name: str = "csa_case_ref") -> Column:
+    """The case reference that keys a table holding a row per case (or per part of one)."""
+    return Column(name, Text, primary_key=True)
+
+
+def _run_times() -> list[Column]:
+    """When a run started, and when it finished (null while it runs, or if it died)."""
+    return [_timestamp("started_at"), _timestamp("finished_at", nullable=True)]
+
+
+def _tranche_and_batch() -> list[Column]:
+    """The tranche and the batch that took a case."""
+    return [Column("tranche_id", Text, nullable=False), Column("batch_id", Text, nullable=False)]
+
+
 # --- contract tables ----------------------------------------------------------------------
 
 quarantine = Table(
@@ -56,8 +81,7 @@ extract_run = Table(
     Column("extract_run", Text, primary_key=True),
     Column("scheme", Text, nullable=False),
     Column("extracted_on", Date, nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True)),
+    *_run_times(),
     Column("cases_extracted", Integer, nullable=False, default=0),
     Column("cases_clean", Integer, nullable=False, default=0),
     Column("cases_held", Integer, nullable=False, default=0),
@@ -68,7 +92,7 @@ extract_run = Table(
 legacy_case = Table(
     "legacy_case",
     target_metadata,
-    Column("case_ref", Text, primary_key=True),
+    _case_key("case_ref"),
     Column("scheme", Text, nullable=False),
     Column("legacy_case_id", BigInteger, nullable=False),
     Column("nrp_ref", Text, nullable=False),
@@ -76,13 +100,13 @@ legacy_case = Table(
     Column("case_start_date", Date, nullable=False),
     Column("status", Text, nullable=False),
     Column("assessment_type", Text, nullable=False),
-    Column("weekly_liability_pence", BigInteger, nullable=False),
+    _pence("weekly_liability_pence"),
     Column("payment_method", Text, nullable=False),
     Column("enforcement_action", Text),
     Column("clerical", Boolean, nullable=False),
     Column("dv_marker", Boolean, nullable=False),
-    Column("recorded_total_pence", BigInteger, nullable=False),
-    Column("recorded_sos_pence", BigInteger, nullable=False),
+    _pence("recorded_total_pence"),
+    _pence("recorded_sos_pence"),
     *_parent_flags(),
     Column("last_receipt_on", Date),
     Column("extracted_on", Date, nullable=False),
@@ -103,7 +127,7 @@ the cases still to take, by index."""
 held_case = Table(
     "held_case",
     target_metadata,
-    Column("case_ref", Text, primary_key=True),
+    _case_key("case_ref"),
     Column("scheme", Text, nullable=False),
     Column("extract_run", Text, nullable=False),
     Column("held_since", Date, nullable=False),
@@ -122,8 +146,7 @@ cms_case = Table(
     Column("receiving_parent_ref", Text, nullable=False),
     Column("service_type", Text, nullable=False),
     Column("opened_on", Date, nullable=False),
-    Column("tranche_id", Text, nullable=False),
-    Column("batch_id", Text, nullable=False),
+    *_tranche_and_batch(),
 )
 
 cms_unpaid_maintenance = Table(
@@ -132,7 +155,7 @@ cms_unpaid_maintenance = Table(
     Column("id", Integer, primary_key=True),
     Column("cms_case_id", Integer, ForeignKey("cms_case.cms_case_id"), nullable=False),
     Column("creditor", Text, nullable=False),
-    Column("amount_pence", BigInteger, nullable=False),
+    _pence("amount_pence"),
     Column("origin_scheme", Text, nullable=False),
     Column("accrued_from", Date, nullable=False),
     Column("accrued_to", Date, nullable=False),
@@ -153,27 +176,26 @@ cms_arrears_instalment = Table(
     ),
     Column("instalment_no", Integer, primary_key=True),
     Column("due_on", Date, nullable=False),
-    Column("amount_pence", BigInteger, nullable=False),
+    _pence("amount_pence"),
 )
 
 closure_outcome = Table(
     "closure_outcome",
     target_metadata,
-    Column("csa_case_ref", Text, primary_key=True),
+    _case_key(),
     Column("scheme", Text, nullable=False),
     Column("segment", Integer, nullable=False),
-    Column("tranche_id", Text, nullable=False),
-    Column("batch_id", Text, nullable=False),
+    *_tranche_and_batch(),
     Column("journey_state", Text, nullable=False),
     Column("selected_on", Date, nullable=False),
     Column("liability_end_date", Date),
-    Column("arrears_pwc_pence", BigInteger),
-    Column("arrears_sos_pence", BigInteger),
+    _pence("arrears_pwc_pence", nullable=True),
+    _pence("arrears_sos_pence", nullable=True),
     Column("hold_reason", Text),
-    Column("transferred_pence", BigInteger, nullable=False),
-    Column("written_off_pence", BigInteger, nullable=False),
-    Column("pending_pence", BigInteger, nullable=False),
-    Column("on_hold_pence", BigInteger, nullable=False),
+    _pence("transferred_pence"),
+    _pence("written_off_pence"),
+    _pence("pending_pence"),
+    _pence("on_hold_pence"),
     Column("choice", Text),
     Column("choice_deadline", Date),
     Column("cms_case_id", Integer),
@@ -190,10 +212,10 @@ closure_outcome = Table(
 write_off = Table(
     "write_off",
     target_metadata,
-    Column("csa_case_ref", Text, primary_key=True),
+    _case_key(),
     Column("creditor", Text, primary_key=True),
     Column("reason", Text, primary_key=True),
-    Column("amount_pence", BigInteger, nullable=False),
+    _pence("amount_pence"),
     Column("decided_on", Date, nullable=False),
 )
 
@@ -225,8 +247,8 @@ print_batch = Table(
     target_metadata,
     Column("print_batch", Text, primary_key=True),
     Column("state", Text, nullable=False),
-    Column("claimed_at", DateTime(timezone=True), nullable=False),
-    Column("dispatched_at", DateTime(timezone=True)),
+    _timestamp("claimed_at"),
+    _timestamp("dispatched_at", nullable=True),
     Column("letters", Integer, nullable=False),
     Column("sha256", Text),
 )
@@ -250,7 +272,7 @@ journey_lease = Table(
     Column("lease_id", Integer, primary_key=True),
     Column("token", BigInteger, nullable=False),
     Column("holder", Text),
-    Column("acquired_at", DateTime(timezone=True)),
+    _timestamp("acquired_at", nullable=True),
 )
 """One row: the fencing token of the journey lock. Each run that takes the lock raises the
 token; every write of a run checks it, so a run that lost its lock commits nothing more."""
@@ -261,8 +283,7 @@ engine_run = Table(
     Column("run_id", Text, primary_key=True),
     Column("command", Text, nullable=False),
     Column("as_of", Date),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True)),
+    *_run_times(),
     Column("state", Text, nullable=False),
     Column("rule_settings", Text, nullable=False),
 )
@@ -284,9 +305,8 @@ tranche = Table(
 selection = Table(
     "selection",
     target_metadata,
-    Column("csa_case_ref", Text, primary_key=True),
-    Column("tranche_id", Text, nullable=False),
-    Column("batch_id", Text, nullable=False),
+    _case_key(),
+    *_tranche_and_batch(),
     Column("segment", Integer, nullable=False),
     Column("selected_on", Date, nullable=False),
     Column("liability_end_date", Date),
@@ -314,7 +334,7 @@ batch_run = Table(
     Column("attempts", Integer, nullable=False),
     Column("last_error", Text),
     Column("run_id", Text),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    _timestamp("updated_at"),
 )
 """One row per unit of work (a step of one batch on one date): completed ones are skipped by
 key on a rerun, failed ones are what ``rerun-failed`` runs again."""
@@ -322,15 +342,15 @@ key on a rerun, failed ones are what ``rerun-failed`` runs again."""
 case_journey = Table(
     "case_journey",
     target_metadata,
-    Column("csa_case_ref", Text, primary_key=True),
+    _case_key(),
     Column("reminder_on", Date),
     Column("reminded", Boolean, nullable=False),
     Column("liability_ended", Boolean, nullable=False),
-    Column("ledger_pwc_pence", BigInteger),
-    Column("ledger_sos_pence", BigInteger),
+    _pence("ledger_pwc_pence", nullable=True),
+    _pence("ledger_sos_pence", nullable=True),
     Column("resolved_on", Date),
-    Column("adjust_pwc_pence", BigInteger),
-    Column("adjust_sos_pence", BigInteger),
+    _pence("adjust_pwc_pence", nullable=True),
+    _pence("adjust_sos_pence", nullable=True),
     Column("pwc_accrued_from", Date),
     Column("pwc_accrued_to", Date),
     Column("extended", Boolean, nullable=False),
@@ -378,13 +398,13 @@ operator_event = Table(
     Column("nrp_ref", Text),
     Column("pwc_ref", Text),
     Column("value", Text),
-    Column("pwc_pence", BigInteger),
-    Column("sos_pence", BigInteger),
+    _pence("pwc_pence", nullable=True),
+    _pence("sos_pence", nullable=True),
     Column("reason", Text),
     Column("caseworker", Text),
     Column("channel", Text),
     Column("received_on", Date, nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    _timestamp("recorded_at"),
     Column("status", Text, nullable=False),
     Column("refusal", Text),
     Column("applied_run", Text),

@@ -18,14 +18,14 @@ import flows.extraction
 from csa_closure.db import engine_for
 from extract import legacy_schema as legacy
 from extract import systems
-from extract.legacy_system import CanonicalBatch, LegacySystem, parent_flags
+from extract.legacy_system import CanonicalBatch, LegacySystem, canonical_batch
 from extract.parties import read_parties
 from load.migrate import upgrade_target
 from load.schema import held_case, legacy_case, quarantine
 from transform.events import parse_events
 from transform.references import PersonRefFormat
 from validate import raw
-from validate.canonical import CASE_COLUMNS, LEDGER_COLUMNS, PARTY_COLUMNS
+from validate.canonical import PARTY_COLUMNS
 from validate.checks import ISO_DATE, code, identifier, parse_pence, pence, recode, ref, to_int64
 from validate.raw import ParsedRows, optional, required
 from validate.raw import date as date_column
@@ -128,11 +128,9 @@ def to_canonical(
         }
     ).astype(
         {
-            "legacy_case_id": "int64",
             "assessment_type": "str",
             "payment_method": "str",
             "enforcement_action": "str",
-            "extracted_on": "datetime64[ns]",
         }
     )
     canonical_ledger = pd.DataFrame(
@@ -146,8 +144,8 @@ def to_canonical(
             "period_from": pd.NaT,
             "period_to": pd.NaT,
         }
-    ).astype({"period_from": "datetime64[ns]", "period_to": "datetime64[ns]"})[LEDGER_COLUMNS]
-    return CanonicalBatch(parent_flags(canonical_cases, parties)[CASE_COLUMNS], canonical_ledger, parties)
+    ).astype({"period_from": "datetime64[ns]", "period_to": "datetime64[ns]"})
+    return canonical_batch(canonical_cases, canonical_ledger, parties)
 
 
 CSX = LegacySystem(

@@ -680,19 +680,18 @@ def test_a_paying_case_transfers_both_creditors_to_an_arrears_only_cms_case_open
         "DECISION", "ARREARS_TRANSFERRED", ended)
 
 
-def test_the_sos_part_of_a_non_paying_case_is_written_off_with_a_letter_to_the_nrp(world):
-    assert money(outcome(world, 603)) == (CLOSED, 0, 30_000, 0, 30_000, 0, 0)
-    assert write_offs(world, 603) == {("SOS", "SOS_NON_PAYING"): (30_000, D(2014, 9, 21))}
-    assert letters(world, 603) == decision_letters("DECISION", "ARREARS_WRITTEN_OFF",
-                                                   D(2014, 9, 21), to={"NRP"})
-
-
-def test_a_deceased_pwcs_part_is_written_off_without_writing_to_the_pwc(world):
-    assert money(outcome(world, 604)) == (CLOSED, 80_000, 10_000, 0, 90_000, 0, 0)
-    assert write_offs(world, 604) == {("SOS", "SOS_NON_PAYING"): (10_000, D(2014, 9, 21)),
-                                      ("PWC", "PWC_DECEASED"): (80_000, D(2014, 9, 21))}
-    assert letters(world, 604) == decision_letters("DECISION", "ARREARS_WRITTEN_OFF",
-                                                   D(2014, 9, 21), to={"NRP"})
+@pytest.mark.parametrize(("k", "pwc", "sos", "written_off"), [
+    pytest.param(603, 0, 30_000, {("SOS", "SOS_NON_PAYING"): 30_000}, id="sos_part_of_a_non_paying_case"),
+    pytest.param(604, 80_000, 10_000, {("SOS", "SOS_NON_PAYING"): 10_000, ("PWC", "PWC_DECEASED"): 80_000},
+                 id="a_deceased_pwcs_part"),
+])
+def test_written_off_arrears_are_told_to_the_nrp_only(world, k, pwc, sos, written_off):
+    """The SoS part of a non-paying case (603), and a deceased PWC's part beside it (604): written
+    off on the decision date, with the letter to the NRP only."""
+    decided = D(2014, 9, 21)
+    assert money(outcome(world, k)) == (CLOSED, pwc, sos, 0, pwc + sos, 0, 0)
+    assert write_offs(world, k) == {part: (pence, decided) for part, pence in written_off.items()}
+    assert letters(world, k) == decision_letters("DECISION", "ARREARS_WRITTEN_OFF", decided, to={"NRP"})
 
 
 def test_thresholds_below_6500_no_letter_then_not_cost_effective_up_to_500_or_1000_pounds(world):

@@ -1,5 +1,6 @@
 """Section 5, payment allocation (project rule): pooled credits pay the oldest debits first."""
 
+import pytest
 from rules_builders import ledger
 
 from transform.allocation import allocate_payments
@@ -18,49 +19,67 @@ def outstanding(*lines: tuple) -> dict[int, int]:
     return dict(zip(debits["line_ref"], debits["outstanding_pence"], strict=True))
 
 
-def test_credits_are_pooled_whatever_their_dates_and_pay_the_oldest_debit_first():
-    got = outstanding(
-        (REF, 1, "2001-01-05", "RECEIPT", "PWC", -700),  # before either charge
-        (REF, 2, "2002-01-05", "CHARGE", "PWC", 500, "2001-12-01", "2001-12-31"),
-        (REF, 3, "2003-01-05", "CHARGE", "PWC", 500, "2002-12-01", "2002-12-31"),
-    )
-    assert got == {2: 0, 3: 300}
-
-
-def test_debits_ordered_by_period_start_not_posted_date():
-    got = outstanding(
-        (REF, 1, "2005-01-05", "CHARGE", "PWC", 500, "2001-01-01", "2001-01-31"),
-        (REF, 2, "2002-01-05", "CHARGE", "PWC", 500, "2001-12-01", "2001-12-31"),
-        (REF, 3, "2006-01-05", "RECEIPT", "PWC", -500),
-    )
-    assert got == {1: 0, 2: 500}
-
-
-def test_debit_without_period_ordered_by_posted_date():
-    got = outstanding(
-        (REF, 1, "2003-01-05", "CHARGE", "PWC", 500, "2002-12-01", "2002-12-31"),
-        (REF, 2, "2001-06-01", "ADJUSTMENT", "PWC", 200),
-        (REF, 3, "2006-01-05", "RECEIPT", "PWC", -300),
-    )
-    assert got == {2: 0, 1: 400}
-
-
-def test_same_start_ordered_by_ledger_sequence():
-    got = outstanding(
-        (REF, 9, "2002-01-05", "CHARGE", "PWC", 500, "2001-12-01", "2001-12-31"),
-        (REF, 4, "2002-01-05", "IMA_CHARGE", "PWC", 500, "2001-12-01", "2001-12-31"),
-        (REF, 10, "2006-01-05", "RECEIPT", "PWC", -600),
-    )
-    assert got == {4: 0, 9: 400}
-
-
-def test_credit_adjustment_is_a_credit_and_debit_adjustment_is_a_debit():
-    got = outstanding(
-        (REF, 1, "2002-01-05", "CHARGE", "PWC", 500, "2001-12-01", "2001-12-31"),
-        (REF, 2, "2003-01-05", "ADJUSTMENT", "PWC", 300),
-        (REF, 3, "2004-01-05", "ADJUSTMENT", "PWC", -600),
-    )
-    assert got == {1: 0, 2: 200}
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        pytest.param(
+            [
+                (REF, 1, "2001-01-05", "RECEIPT", "PWC", -700),  # before either charge
+                (REF, 2, "2002-01-05", "CHARGE", "PWC", 500, "2001-12-01", "2001-12-31"),
+                (REF, 3, "2003-01-05", "CHARGE", "PWC", 500, "2002-12-01", "2002-12-31"),
+            ],
+            {2: 0, 3: 300},
+            id="credits_are_pooled_whatever_their_dates_and_pay_the_oldest_debit_first",
+        ),
+        pytest.param(
+            [
+                (REF, 1, "2005-01-05", "CHARGE", "PWC", 500, "2001-01-01", "2001-01-31"),
+                (REF, 2, "2002-01-05", "CHARGE", "PWC", 500, "2001-12-01", "2001-12-31"),
+                (REF, 3, "2006-01-05", "RECEIPT", "PWC", -500),
+            ],
+            {1: 0, 2: 500},
+            id="debits_ordered_by_period_start_not_posted_date",
+        ),
+        pytest.param(
+            [
+                (REF, 1, "2003-01-05", "CHARGE", "PWC", 500, "2002-12-01", "2002-12-31"),
+                (REF, 2, "2001-06-01", "ADJUSTMENT", "PWC", 200),
+                (REF, 3, "2006-01-05", "RECEIPT", "PWC", -300),
+            ],
+            {2: 0, 1: 400},
+            id="debit_without_period_ordered_by_posted_date",
+        ),
+        pytest.param(
+            [
+                (REF, 9, "2002-01-05", "CHARGE", "PWC", 500, "2001-12-01", "2001-12-31"),
+                (REF, 4, "2002-01-05", "IMA_CHARGE", "PWC", 500, "2001-12-01", "2001-12-31"),
+                (REF, 10, "2006-01-05", "RECEIPT", "PWC", -600),
+            ],
+            {4: 0, 9: 400},
+            id="same_start_ordered_by_ledger_sequence",
+        ),
+        pytest.param(
+            [
+                (REF, 1, "2002-01-05", "CHARGE", "PWC", 500, "2001-12-01", "2001-12-31"),
+                (REF, 2, "2003-01-05", "ADJUSTMENT", "PWC", 300),
+                (REF, 3, "2004-01-05", "ADJUSTMENT", "PWC", -600),
+            ],
+            {1: 0, 2: 200},
+            id="credit_adjustment_is_a_credit_and_debit_adjustment_is_a_debit",
+        ),
+        pytest.param(
+            [
+                (REF, 1, "2002-01-05", "CHARGE", "PWC", 500, "2001-12-01", "2001-12-31"),
+                (REF, 2, "2004-01-05", "RECEIPT", "PWC", -800),
+            ],
+            {1: 0},
+            id="credit_balance_leaves_nothing_outstanding",
+        ),
+    ],
+)
+def test_credits_pay_the_oldest_debit_first(lines: list[tuple], expected: dict[int, int]):
+    """Each debit's outstanding pence once the pooled credits have paid the oldest debits first."""
+    assert outstanding(*lines) == expected
 
 
 def test_each_creditor_allocated_separately():
@@ -83,14 +102,6 @@ def test_outstanding_parts_sum_to_the_balance_and_stay_within_each_debit():
     )
     assert debits["outstanding_pence"].tolist() == [0, 300, 900]
     assert debits["outstanding_pence"].sum() == 500 + 800 + 900 - 1_000
-
-
-def test_credit_balance_leaves_nothing_outstanding():
-    got = outstanding(
-        (REF, 1, "2002-01-05", "CHARGE", "PWC", 500, "2001-12-01", "2001-12-31"),
-        (REF, 2, "2004-01-05", "RECEIPT", "PWC", -800),
-    )
-    assert got == {1: 0}
 
 
 def test_lines_come_back_in_input_order_with_nothing_outstanding_on_credits():
