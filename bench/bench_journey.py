@@ -130,6 +130,17 @@ def target_size_mb(url: str) -> float:
         engine.dispose()
 
 
+def largest_tables(url: str, top: int = 6) -> list[tuple[str, float, float]]:
+    """PostgreSQL's largest target tables: name, MB of rows (with TOAST), MB of indexes."""
+    with _raw(url) as conn:
+        return conn.execute(
+            "SELECT relname, pg_table_size(oid) / 1048576.0, pg_indexes_size(oid) / 1048576.0 FROM pg_class"
+            " WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace"
+            " ORDER BY pg_total_relation_size(oid) DESC LIMIT %s",
+            (top,),
+        ).fetchall()
+
+
 def _raw(url: str):
     import psycopg
 
@@ -250,6 +261,7 @@ def run(backend: str, cases: int, until: date, answers: bool, legacy: str | None
             server.stop()
         report = json.loads((Path(folder) / "report.json").read_text())
         size = target_size_mb(target_url)
+        tables = largest_tables(target_url) if backend == "postgres" else []
         floor = floor_seconds(legacy_url, target_url) if backend == "postgres" else None
     total = sum(seconds for seconds, _, _ in steps.values())
     label = f"{backend} {cases:,} cases to {until}{' with answers' if answers else ''}"
@@ -259,6 +271,8 @@ def run(backend: str, cases: int, until: date, answers: bool, legacy: str | None
         print(f"{step:10} {seconds:9.1f} {cases / seconds:9,.0f} {peak:9,.0f}")
     print(f"{'all':10} {total:9.1f} {cases / total:9,.0f} {max(p for _, p, _ in steps.values()):9,.0f}")
     print(f"target on disk {size:,.0f} MB")
+    for name, rows_mb, indexes_mb in tables:
+        print(f"  {name:24} {rows_mb:7,.0f} MB rows {indexes_mb:7,.0f} MB indexes")
     if floor:
         read, written = floor
         print(
