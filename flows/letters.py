@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from uuid import uuid4
 
@@ -26,8 +27,9 @@ from prefect import flow
 from csa_closure.db import engine_for
 from csa_closure.locks import dispatch_lock
 from csa_closure.logs import get_logger
-from csa_closure.render.letters import render_letters
+from csa_closure.render.letters import PartyReader, render_letters
 from csa_closure.settings import Settings
+from extract.parties import read_parties
 from load.letters import claim_pending, claimed_batches, claimed_letters, mark_dispatched
 from load.migrate import require_current_schema
 
@@ -53,14 +55,14 @@ def new_batch_id(claimed_at: datetime) -> str:
     return f"PB{claimed_at:%Y%m%dT%H%M%SZ}-{uuid4().hex[:8]}"
 
 
-def write_letters(chunks: Iterable[pd.DataFrame], out) -> WrittenLetters:
+def write_letters(chunks: Iterable[pd.DataFrame], out, read_parties: PartyReader) -> WrittenLetters:
     """Render letters chunk by chunk into ``out`` (a binary file), each under a header line,
-    separated by ``SEPARATOR``; the bytes are hashed as they are written, and each letter's
-    text on its own."""
+    separated by ``SEPARATOR``, with the parties they name read chunk by chunk; the bytes are
+    hashed as they are written, and each letter's text on its own."""
     written = WrittenLetters()
     digest = hashlib.sha256()
     for chunk in chunks:
-        for letter, text in zip(chunk.itertuples(index=False), render_letters(chunk)):
+        for letter, text in zip(chunk.itertuples(index=False), render_letters(chunk, read_parties)):
             body = (text if text.endswith("\n") else text + "\n").encode()
             header = f"letter {letter.letter_id} | {letter.template} | {letter.recipient_role}\n"
             data = (SEPARATOR if written.letter_ids else "").encode() + header.encode() + body
@@ -106,8 +108,9 @@ def remove_leftovers(out_dir: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def write_batch(target, out_dir: Path, batch: dict) -> dict:
-    """Write a claimed batch's print file and manifest, then mark its letters dispatched."""
+def write_batch(target, legacy, out_dir: Path, batch: dict) -> dict:
+    """Write a claimed batch's print file and manifest, then mark its letters dispatched; the
+    names and addresses are read from ``legacy`` as the file is written."""
     batch_id = batch["print_batch"]
     text_path, manifest_path = out_dir / f"{batch_id}.txt", out_dir / f"{batch_id}.manifest.json"
     written = WrittenLetters()
@@ -115,7 +118,7 @@ def write_batch(target, out_dir: Path, batch: dict) -> dict:
     def write_text(out) -> None:
         nonlocal written
         with target.connect() as conn:
-            written = write_letters(claimed_letters(conn, batch_id), out)
+            written = write_letters(claimed_letters(conn, batch_id), out, partial(read_parties, legacy))
 
     publish_file(text_path, write_text)
     manifest = batch_manifest(batch, written)
@@ -138,7 +141,8 @@ def dispatch_letters(out_dir: Path) -> list[dict]:
     """Write every PENDING letter into one print batch in ``out_dir`` and mark them
     DISPATCHED; UNDELIVERABLE letters are never sent. A batch an interrupted dispatch claimed
     is finished first, under its own id. Returns each batch's manifest and paths."""
-    target = engine_for(Settings().target_url)
+    settings = Settings()
+    target, legacy = engine_for(settings.target_url), engine_for(settings.legacy_url, legacy=True)
     require_current_schema(target)
     out_dir.mkdir(parents=True, exist_ok=True)
     with dispatch_lock(target):
@@ -154,7 +158,7 @@ def dispatch_letters(out_dir: Path) -> list[dict]:
         batches = unfinished + ([{"print_batch": batch_id, "claimed_at": claimed_at}] if claimed else [])
         if not batches:
             log.info("nothing to dispatch")
-        return [write_batch(target, out_dir, batch) for batch in batches]
+        return [write_batch(target, legacy, out_dir, batch) for batch in batches]
 
 
 def _utc(moment: datetime) -> datetime:

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from csa_closure.settings import RuleSettings
-from csa_closure.text import is_in
 from transform.codes import (
     BOTH_PARENTS,
     JourneyEvent,
@@ -136,16 +135,16 @@ TEMPLATE_EXTRAS: dict[str, tuple[str, ...]] = {
 DATE_VALUES = ("liability_end_date", "choice_deadline")
 
 
-def personalise(letters: pd.DataFrame, context: pd.DataFrame, parties: pd.DataFrame) -> pd.Series:
+def personalise(letters: pd.DataFrame, context: pd.DataFrame) -> pd.Series:
     """The values that fill each letter's template, as the JSON its row keeps (``body``),
     index aligned with ``letters`` (section 10).
 
-    The recipient is named and addressed; the other parent is named only where the case has no
-    domestic-abuse marker, and never located: only names are read for the other parent, and no
-    National Insurance number is read at all. ``context``: one row per case (``scheme``,
-    ``nrp_ref``, ``pwc_ref``, ``dv_marker``, the dates and amounts, ``cms_service_type``);
-    ``parties``: ``person_ref``, ``surname``, ``forenames``, ``address`` (lines joined by new
-    lines, None when untraced), ``postcode``.
+    They are amounts, dates and references, never names or addresses: the recipient by
+    reference, and the other parent by reference only where the case has no domestic-abuse
+    marker, so no letter of such a case can name them. The names and the recipient's address
+    are read from the legacy systems when the letter is printed (``csa_closure.render.letters``).
+    ``context``: one row per case (``scheme``, ``nrp_ref``, ``pwc_ref``, ``dv_marker``, the dates
+    and amounts, ``cms_service_type``).
     """
     if letters.empty:
         return pd.Series([], index=letters.index, dtype="str")
@@ -156,19 +155,13 @@ def personalise(letters: pd.DataFrame, context: pd.DataFrame, parties: pd.DataFr
         raise ValueError(
             f"the arrears choice of case {letters['case_ref'][choice_to_nrp].iloc[0]} goes to the PWC only"
         )
-    own = pd.Series(np.where(to_pwc, cases["pwc_ref"], cases["nrp_ref"]), index=letters.index)
+    own = np.where(to_pwc, cases["pwc_ref"], cases["nrp_ref"])
     other = pd.Series(np.where(to_pwc, cases["nrp_ref"], cases["pwc_ref"]), index=letters.index)
-    people = parties.drop_duplicates("person_ref").set_index("person_ref")
-    unknown = ~is_in(own, people.index)
-    if unknown.any():
-        raise ValueError(f"no party {own[unknown].iloc[0]} for a letter of case {letters['case_ref'][unknown].iloc[0]}")
-    names = _names(people)
     values = pd.DataFrame(
         {
             "scheme": cases["scheme"].to_numpy(),
-            "name": names.reindex(own).to_numpy(),
-            "address": _address_lines(people).reindex(own).to_numpy(),
-            "other_parent": names.reindex(other).where(~cases["dv_marker"].astype(bool).to_numpy()).to_numpy(),
+            "recipient_ref": own,
+            "other_parent_ref": other.where(~cases["dv_marker"].astype(bool).to_numpy()).to_numpy(),
             "service_type": cases["cms_service_type"].to_numpy(),
             **{
                 column: cases[column].to_numpy()
@@ -181,7 +174,7 @@ def personalise(letters: pd.DataFrame, context: pd.DataFrame, parties: pd.DataFr
     bodies = pd.Series("", index=letters.index, dtype="str")
     for template, rows in letters.groupby("template").groups.items():
         needed, extras = TEMPLATE_VALUES[template], TEMPLATE_EXTRAS.get(template, ())
-        shown = values.loc[rows, ["scheme", "name", "address", "other_parent", *needed, *extras]]
+        shown = values.loc[rows, ["scheme", "recipient_ref", "other_parent_ref", *needed, *extras]]
         missing = shown[list(needed)].isna().any(axis=1)
         if missing.any():
             kind = "amount" if any(v.endswith("_pence") for v in needed) else "date"
@@ -193,26 +186,6 @@ def personalise(letters: pd.DataFrame, context: pd.DataFrame, parties: pd.DataFr
     return bodies
 
 
-def _names(people: pd.DataFrame) -> pd.Series:
-    """Forenames then surname, by person; None for a party without either."""
-    forenames = people["forenames"].astype(object).where(people["forenames"].notna(), "")
-    surname = people["surname"].astype(object).where(people["surname"].notna(), "")
-    joined = (forenames + " " + surname).str.strip()
-    return joined.where(joined != "", None)
-
-
-def _address_lines(people: pd.DataFrame) -> pd.Series:
-    """The address block by person: its lines, then the postcode; none for the untraced."""
-    return pd.Series(
-        [
-            [] if pd.isna(address) else str(address).split("\n") + ([] if pd.isna(postcode) else [str(postcode)])
-            for address, postcode in zip(people["address"], people["postcode"])
-        ],
-        index=people.index,
-        dtype=object,
-    )
-
-
 def _iso(dates: pd.Series) -> pd.Series:
     return pd.to_datetime(dates).dt.strftime("%Y-%m-%d").astype(object).where(dates.notna(), None)
 
@@ -222,7 +195,7 @@ def _json_lines(values: pd.DataFrame) -> list[str]:
     records = values.astype(object).where(values.notna(), None).to_dict("records")
     return [
         json.dumps(
-            {k: _plain(v) for k, v in record.items() if v is not None and not _empty_list(v)},
+            {k: _plain(v) for k, v in record.items() if v is not None},
             ensure_ascii=False,
             separators=(",", ":"),
             sort_keys=True,
@@ -233,7 +206,3 @@ def _json_lines(values: pd.DataFrame) -> list[str]:
 
 def _plain(value):
     return int(value) if isinstance(value, np.integer) else value
-
-
-def _empty_list(value) -> bool:
-    return isinstance(value, list) and not value

@@ -1,8 +1,10 @@
 """Section 10: a letter's printed text, rendered from the data its row keeps.
 
 A letter row keeps its template, the template's version and the values that fill it (its
-``body``, JSON: ``transform.letters.personalise``); the text is rendered here when its print
-batch is written, the same row always to the same bytes. The wording of each version lives in
+``body``, JSON: ``transform.letters.personalise``): amounts, dates and the parents' references.
+The text is rendered here when its print batch is written, with the names and the recipient's
+address read from the legacy systems then, so the target keeps no names or addresses; the same
+row and the same parties always render to the same bytes. The wording of each version lives in
 ``templates/letters/v<N>/``: a change of wording is a new version, and letters created before
 it keep printing as they were written. Version 0 is a body an earlier engine kept as text.
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
+from collections.abc import Callable, Collection
 from functools import cache, lru_cache
 from typing import Any
 
@@ -78,33 +81,66 @@ def _template(template: str, version: int):
     return _ENVIRONMENT.get_template(f"letters/v{version}/{template}.txt.j2")
 
 
-def render_letters(letters: pd.DataFrame) -> list[str]:
-    """The printed text of each letter of a batch, in order.
+PartyReader = Callable[[Collection[str]], pd.DataFrame]
+"""Canonical parties by reference (``extract.parties.read_parties`` on the legacy systems)."""
+
+
+def render_letters(letters: pd.DataFrame, read_parties: PartyReader) -> list[str]:
+    """The printed text of each letter of a batch, in order; the parties they name are read
+    once for the batch.
 
     ``letters``: ``csa_case_ref``, ``template``, ``template_version``, ``recipient_role``,
     ``created_on`` (a date), ``body`` (the letter's values as JSON, or its text at version 0).
     """
+    values = [None if version == TEXT_KEPT else json.loads(body)
+              for version, body in zip(letters["template_version"], letters["body"])]
+    refs = {kept[key] for kept in values if kept for key in ("recipient_ref", "other_parent_ref") if key in kept}
+    people = _people(read_parties(refs)) if refs else {}
     return [
-        body if version == TEXT_KEPT else _template(template, version).render(
-            _context(case_ref, role, created_on, json.loads(body))
+        body if kept is None else _template(template, version).render(
+            _context(case_ref, role, created_on, kept, people)
         )
-        for case_ref, template, version, role, created_on, body in zip(
+        for case_ref, template, version, role, created_on, body, kept in zip(
             letters["csa_case_ref"], letters["template"], letters["template_version"],
-            letters["recipient_role"], letters["created_on"], letters["body"],
+            letters["recipient_role"], letters["created_on"], letters["body"], values,
         )
     ]
 
 
-def _context(case_ref: str, role: str, created_on, values: dict[str, Any]) -> dict[str, Any]:
-    """What a template may see: the letter's own values, no more."""
+def _people(parties: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Each party's printed name (forenames then surname; None without either) and address
+    lines (the lines, then the postcode; none for the untraced), by reference."""
+    people = {}
+    for ref, surname, forenames, address, postcode in zip(
+        parties["person_ref"], parties["surname"], parties["forenames"], parties["address"], parties["postcode"]
+    ):
+        name = " ".join(part for part in (forenames, surname) if isinstance(part, str) and part).strip()
+        lines = [] if pd.isna(address) else str(address).split("\n") + ([] if pd.isna(postcode) else [str(postcode)])
+        people[ref] = {"name": name or None, "address_lines": lines}
+    return people
+
+
+def _context(case_ref: str, role: str, created_on, values: dict[str, Any], people: dict) -> dict[str, Any]:
+    """What a template may see: the letter's own values and its parents' names, no more; of
+    the other parent, only a name, and only where the letter keeps their reference."""
+    if "recipient_ref" in values:
+        if values["recipient_ref"] not in people:
+            raise ValueError(
+                f"the {role} of case {case_ref} is not in the legacy systems: its letter cannot be printed"
+            )
+        recipient = people[values["recipient_ref"]]
+        other_parent = people.get(values.get("other_parent_ref"), {}).get("name")
+    else:  # values an earlier engine kept, the names and address with them
+        recipient = {"name": values.get("name"), "address_lines": values.get("address") or []}
+        other_parent = values.get("other_parent")
     service = values.get("service_type")
     return {
         "case_ref": case_ref,
         "created_on": pd.Timestamp(created_on).date(),
         "to_pwc": role == Recipient.PWC,
         "scheme": values["scheme"],
-        "recipient": {"name": values.get("name"), "address_lines": values.get("address") or []},
-        "other_parent": values.get("other_parent"),
+        "recipient": recipient,
+        "other_parent": other_parent,
         "liability_end_date": values.get("liability_end_date"),
         "choice_deadline": values.get("choice_deadline"),
         "pending_pence": values.get("pending_pence"),

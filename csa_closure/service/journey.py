@@ -19,7 +19,6 @@ from csa_closure.service.reconcile import require_reconciled
 from csa_closure.settings import RuleSettings
 from csa_closure.text import is_in
 from extract.batches import CaseKeys, KnownDuplicates, extract_date, read_batch
-from extract.parties import read_parties
 from extract.systems import system_of
 from load.events import read_case_states
 from load.extracted import extract_run_id, record_quarantine
@@ -84,11 +83,10 @@ class Engines:
 
 @dataclass(frozen=True)
 class LegacyCases:
-    """Canonical cases, ledger and parents of named cases, read fresh from the legacy systems."""
+    """Canonical cases and ledger of named cases, read fresh from the legacy systems."""
 
     cases: pd.DataFrame
     ledger: pd.DataFrame
-    parties: pd.DataFrame
 
 
 def snapshot_cases(engines: Engines, case_refs: list[str]) -> pd.DataFrame:
@@ -106,7 +104,7 @@ def read_legacy_cases(engines: Engines, label: str, case_refs: list[str]) -> Leg
     """Re-read named cases from their legacy systems, validating them as the extract does; the
     broken ones are quarantined and left out."""
     snapshot = snapshot_cases(engines, case_refs)
-    cases, ledgers, parties = [], [], []
+    cases, ledgers = [], []
     for scheme, of_scheme in snapshot.groupby("scheme"):
         system = system_of(scheme)
         extracted_on = extract_date(engines.legacy, system)
@@ -116,7 +114,6 @@ def read_legacy_cases(engines: Engines, label: str, case_refs: list[str]) -> Leg
         )
         cases.append(extracted.cases)
         ledgers.append(extracted.ledger)
-        parties.append(extracted.parties)
         if extracted.quarantined:
             with engines.target.begin() as conn:
                 record_quarantine(
@@ -125,30 +122,21 @@ def read_legacy_cases(engines: Engines, label: str, case_refs: list[str]) -> Leg
     return LegacyCases(
         cases=pd.concat(cases, ignore_index=True) if cases else snapshot.iloc[0:0],
         ledger=pd.concat(ledgers, ignore_index=True) if ledgers else pd.DataFrame(),
-        parties=pd.concat(parties, ignore_index=True) if parties else pd.DataFrame(columns=["person_ref"]),
     )
 
 
-def _letters_with_bodies(
-    engines: Engines, changes: JourneyChanges, cases: pd.DataFrame, known: pd.DataFrame | None = None
-) -> pd.DataFrame:
+def _letters_with_bodies(changes: JourneyChanges, cases: pd.DataFrame) -> pd.DataFrame:
     """Every letter the step created, with the values that fill it for its recipient
-    (safeguarding decides what those are); the text is rendered when it is printed. Parents
-    the step read already (``known``) are not read again."""
+    (safeguarding decides what those are); the text is rendered when it is printed."""
     letters = changes.letters
     if letters.empty:
         return letters
     of_letters = cases[is_in(cases["case_ref"], letters["case_ref"])]
-    needed = pd.concat([of_letters["nrp_ref"], of_letters["pwc_ref"]]).drop_duplicates()
-    known = known if known is not None else pd.DataFrame(columns=["person_ref"])
-    have = known[is_in(known["person_ref"], needed)]
-    missing = needed[~is_in(needed, have["person_ref"])]
-    parties = pd.concat([have, read_parties(engines.legacy, missing)], ignore_index=True) if len(missing) else have
     services = changes.cms_openings.drop_duplicates("case_ref").set_index("case_ref")["service_type"]
     context = changes.outcomes.merge(
         of_letters[["case_ref", "nrp_ref", "pwc_ref", "dv_marker"]], on="case_ref"
     ).assign(cms_service_type=lambda c: services.reindex(c["case_ref"]).to_numpy(dtype=object))
-    return letters.assign(body=personalise(letters, context, parties), template_version=TEMPLATE_VERSION)
+    return letters.assign(body=personalise(letters, context), template_version=TEMPLATE_VERSION)
 
 
 def _commit(
@@ -160,12 +148,11 @@ def _commit(
     refused: pd.DataFrame | None = None,
     started: str | None = None,
     dropped: list[str] | None = None,
-    parties: pd.DataFrame | None = None,
 ) -> dict:
     """Write a step's changes in one transaction that commits only while the run holds the
     journey, if the cases it ``read`` (their journeys, with ``version``) are unchanged, and if
     its batch reconciles."""
-    letters = _letters_with_bodies(engines, changes, cases, parties)
+    letters = _letters_with_bodies(changes, cases)
     with fenced(engines.target, engines.lease) as conn:
         claim_cases(conn, _versions(read))
         write_changes(conn, changes, cases, letters, instalment_schedule(changes.transfers[
@@ -203,8 +190,7 @@ def start_batch(engines: Engines, batch_id: str, selected_on: date) -> dict:
             mark_batch_started(conn, batch_id)
         return {"cases": 0, "dropped": len(unreadable)}
     changes = start_journeys(chosen, legacy.cases, legacy.ledger, engines.rules)
-    return _commit(engines, changes, legacy.cases, NOTHING_READ, started=batch_id, dropped=list(unreadable),
-                   parties=legacy.parties) | {
+    return _commit(engines, changes, legacy.cases, NOTHING_READ, started=batch_id, dropped=list(unreadable)) | {
         "dropped": len(unreadable)
     }
 
@@ -234,7 +220,7 @@ def end_batch(engines: Engines, batch_id: str, ends_on: date) -> dict:
     changes = end_liability(
         outcomes, journeys, cases, legacy.ledger, pd.Timestamp(ends_on), engines.rules
     )
-    return _commit(engines, changes, cases, journeys, parties=legacy.parties)
+    return _commit(engines, changes, cases, journeys)
 
 
 def _with_snapshot_fallback(engines: Engines, legacy: LegacyCases, outcomes: pd.DataFrame) -> pd.DataFrame:
@@ -275,12 +261,12 @@ def apply_batch_events(engines: Engines, batch_id: str, received_on: date, as_of
     refused = events.assign(refusal=refusal)[refusal.notna()]
     events = events[refusal.isna()]
     cases = snapshot_cases(engines, list(outcomes["case_ref"]))
-    held = LegacyCases(cases.iloc[0:0], pd.DataFrame(), pd.DataFrame())
+    held = LegacyCases(cases.iloc[0:0], pd.DataFrame())
     resolved = events.loc[events["kind"] == EventKind.HOLD_RESOLUTION, "case_ref"]
     if len(resolved):
         legacy = read_legacy_cases(engines, batch_id, list(resolved))
         held = LegacyCases(_with_snapshot_fallback(engines, legacy, outcomes[is_in(outcomes["case_ref"], resolved)]),
-                           legacy.ledger, legacy.parties)
+                           legacy.ledger)
     changes = apply_events(outcomes, journeys, cases, events, held.cases, held.ledger, pd.Timestamp(as_of),
                            engines.rules)
     counts = _commit(

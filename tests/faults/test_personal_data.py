@@ -26,8 +26,9 @@ PEOPLE = {
     "P000000003": ("Ermintrude", "Oglethorpe", "9 Quillwort Row", "ZQ7 7ZQ", "QQ112233B"),
 }
 SECRETS = [word for details in PEOPLE.values() for word in details]
-KEPT_AS_DATA = {("letter", "body"), ("quarantine", "raw")}
-"""Where the engine keeps personal data on purpose: a letter's values, a quarantined record."""
+KEPT_AS_DATA = {("quarantine", "raw")}
+"""Where the engine keeps personal data on purpose: a quarantined record. A letter keeps its
+parents' references; their names and addresses are read when it is printed."""
 
 
 def estate(legacy_url: str) -> None:
@@ -50,12 +51,7 @@ def fail_writes_to(target, table: str, column: str) -> None:
     quotes the row), a trigger on SQLite (whose statement carries the values as parameters)."""
     with target.begin() as conn:
         if target.dialect.name == "postgresql":
-            conn.execute(
-                text(
-                    f"ALTER TABLE {table} ADD CONSTRAINT forced_failure "
-                    f"CHECK ({column} NOT LIKE '%Fennimore%' AND {column} NOT LIKE '%Oglethorpe%') NOT VALID"
-                )
-            )
+            conn.execute(text(f"ALTER TABLE {table} ADD CONSTRAINT forced_failure CHECK ({column} IS NULL) NOT VALID"))
         else:
             conn.execute(
                 text(

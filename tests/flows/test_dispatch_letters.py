@@ -7,16 +7,19 @@ import hashlib
 import io
 import json
 import stat
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from legacy_rows import person, write_estate
 from sqlalchemy import select
 
-from csa_closure.db import engine_for
+from csa_closure.db import engine_for, make_engine
 from csa_closure.locks import dispatch_lock
+from extract import legacy_schema as legacy
 from flows import letters as letters_flow
 from flows.letters import SEPARATOR, dispatch_letters, write_letters
 from load.letters import insert_letters
@@ -38,10 +41,20 @@ PRINT_ORDER = [  # the pending letters by (created_on, case, letter_id)
 ]
 
 
+def person_ref(case: str, role: str) -> str:
+    return f"P0000000{case[-1]}{'1' if role == 'NRP' else '2'}"
+
+
 def values(case: str, role: str) -> str:
-    """A letter's values as its row keeps them: the recipient named after its case and role."""
-    return json.dumps({"scheme": "1993", "name": f"Parent {case} {role}", "address": ["1 High Street", "LS1 1AA"],
-                       "liability_end_date": "2015-02-28"})
+    """A letter's values as its row keeps them: the recipient by reference."""
+    return json.dumps({"scheme": "1993", "recipient_ref": person_ref(case, role), "liability_end_date": "2015-02-28"})
+
+
+def parents(legacy_url: str) -> None:
+    """The legacy persons the letters name, each called after its case and role."""
+    people = [person(person_ref(case, role), forenames="Parent", surname=f"{case} {role}")
+              for case in ("C930000001", "C930000002", "C930000003") for role in ("NRP", "PWC")]
+    write_estate(make_engine(legacy_url, legacy=True, writable=True), {legacy.cscs_person: people}, date(2014, 6, 30))
 
 
 def seed(target, rows) -> None:
@@ -58,9 +71,12 @@ def seed(target, rows) -> None:
 
 
 @pytest.fixture
-def target(target_url, monkeypatch, prefect_harness):
-    """A migrated target holding SEED; the flow reads its URL from the environment."""
+def target(target_url, legacy_url, monkeypatch, prefect_harness):
+    """A migrated target holding SEED, and the legacy persons its letters name; the flow reads
+    their URLs from the environment."""
+    parents(legacy_url)
     monkeypatch.setenv("CSA_TARGET_URL", target_url)
+    monkeypatch.setenv("CSA_LEGACY_URL", legacy_url)
     engine = engine_for(target_url)
     upgrade_target(engine)
     seed(engine, SEED)
@@ -221,12 +237,19 @@ def test_no_value_can_forge_a_letter_in_the_print_file(recipients):
             "template_version": 1,
             "recipient_role": "PWC",
             "created_on": pd.Timestamp("2015-02-28"),
-            "body": [json.dumps({"scheme": "1993", "name": name, "address": lines, "liability_end_date": "2015-02-28"})
-                     for name, lines in recipients],
+            "body": [json.dumps({"scheme": "1993", "recipient_ref": f"P{n:09d}", "liability_end_date": "2015-02-28"})
+                     for n in range(1, len(recipients) + 1)],
         }
     )
+    people = pd.DataFrame({
+        "person_ref": [f"P{n:09d}" for n in range(1, len(recipients) + 1)],
+        "surname": [name for name, _ in recipients],
+        "forenames": None,
+        "address": ["\n".join(lines) if lines else None for _, lines in recipients],
+        "postcode": None,
+    })
     out = io.BytesIO()
-    written = write_letters([chunk], out)
+    written = write_letters([chunk], out, lambda refs: people)
     parts = out.getvalue().decode().split(SEPARATOR)
     assert len(parts) == len(recipients) == len(written.letter_ids)
     assert [part.split("\n", 1)[0] for part in parts] == [

@@ -946,6 +946,16 @@ def test_letters_never_name_or_locate_the_other_parent_on_a_domestic_abuse_case(
     assert not any(names(301)["NRP"]["street"] in body for body in plain)
 
 
+def test_a_letter_row_keeps_its_parents_references_never_their_names_or_addresses(world):
+    with world.target.connect() as conn:
+        kept = conn.execute(select(letter.c.body).where(letter.c.csa_case_ref.in_([ref(203), ref(301)]))).scalars()
+        kept = list(kept)
+    assert kept and all('"recipient_ref"' in body for body in kept)
+    for k in (203, 301):
+        for who in names(k).values():
+            assert not any(who[detail] in body for body in kept for detail in ("surname", "street", "postcode"))
+
+
 def test_untraced_parents_letters_are_undeliverable_and_the_dead_get_none(world):
     assert {(letter[2], letter[3]) for letter in letters(world, 101)} == {
         ("PWC", "UNDELIVERABLE"), ("NRP", "DISPATCHED")}

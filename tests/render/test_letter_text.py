@@ -78,10 +78,15 @@ def letters(pairs, case_ref: str = CASE) -> pd.DataFrame:
     )
 
 
+def reading(people: pd.DataFrame):
+    """``people`` as the legacy systems would be read for a print batch: by reference."""
+    return lambda refs: people[people["person_ref"].isin(list(refs))]
+
+
 def render_bodies(frame: pd.DataFrame, cases: pd.DataFrame, people: pd.DataFrame) -> list[str]:
     """Letters kept as data, as a dispatch renders them."""
-    rows = frame.assign(body=personalise(frame, cases, people), template_version=TEMPLATE_VERSION)
-    return render_letters(rows.rename(columns={"case_ref": "csa_case_ref"}))
+    rows = frame.assign(body=personalise(frame, cases), template_version=TEMPLATE_VERSION)
+    return render_letters(rows.rename(columns={"case_ref": "csa_case_ref"}), reading(people))
 
 
 def render(pairs, case_ref: str = CASE, **changes) -> list[str]:
@@ -155,30 +160,52 @@ def test_dates_are_written_out_and_the_choice_says_how_and_by_when_to_answer():
     assert '"collect"' in choice and '"write off"' in choice
 
 
-def test_the_values_keep_the_letters_index_and_hold_no_nino_nor_the_other_parents_address():
-    frame = letters(TO_BOTH).set_axis(range(100, 100 + len(TO_BOTH)))
-    values = personalise(frame, context(), parties())
+@pytest.mark.parametrize("case_ref", [CASE, DV_CASE])
+def test_the_values_keep_the_letters_index_and_references_but_no_name_or_address(case_ref):
+    frame = letters(TO_BOTH, case_ref).set_axis(range(100, 100 + len(TO_BOTH)))
+    values = personalise(frame, context())
     assert list(values.index) == list(frame.index)
-    for body in values:
+    cases = context().set_index("case_ref")
+    for (_, role), body in zip(TO_BOTH, values):
         kept = json.loads(body)
-        assert set(kept) <= {"scheme", "name", "address", "other_parent", "liability_end_date",
+        assert set(kept) <= {"scheme", "recipient_ref", "other_parent_ref", "liability_end_date",
                              "choice_deadline", "pending_pence", "written_off_pence",
                              "transferred_pence", "service_type"}
+        assert kept["recipient_ref"] == cases.at[case_ref, f"{role.lower()}_ref"]
+        assert ("other_parent_ref" in kept) == (case_ref != DV_CASE)
+        for details in PEOPLE.values():
+            assert not any(detail in body for detail in details)
 
 
 def test_the_same_letter_renders_to_the_same_bytes():
     assert render(EVERY_LETTER) == render(EVERY_LETTER)
-    frame = letters(EVERY_LETTER).assign(body=lambda f: personalise(f, context(), parties()),
+    frame = letters(EVERY_LETTER).assign(body=lambda f: personalise(f, context()),
                                          template_version=TEMPLATE_VERSION)
     rows = frame.rename(columns={"case_ref": "csa_case_ref"})
-    assert render_letters(rows) == render_letters(rows.iloc[::-1])[::-1]
+    assert render_letters(rows, reading(parties())) == render_letters(rows.iloc[::-1], reading(parties()))[::-1]
 
 
 def test_a_letter_kept_as_text_by_an_earlier_engine_prints_as_it_was():
     kept = pd.DataFrame({"csa_case_ref": [CASE], "template": ["REMINDER"], "template_version": [0],
                          "recipient_role": ["PWC"], "created_on": [pd.Timestamp("2015-01-28")],
                          "body": ["Dear parent,\nas it was written\n"]})
-    assert render_letters(kept) == ["Dear parent,\nas it was written\n"]
+    assert render_letters(kept, reading(parties())) == ["Dear parent,\nas it was written\n"]
+
+
+def test_a_letter_an_earlier_engine_kept_with_its_names_prints_them_without_reading_the_parties():
+    values = {"scheme": "1993", "name": "Priya Carewell", "address": ["2 Low Road", "HU2 2BB"],
+              "other_parent": "Nadia Paysworth", "liability_end_date": "2015-02-28"}
+    kept = pd.DataFrame({"csa_case_ref": [CASE], "template": ["LIABILITY_ENDED"], "template_version": [1],
+                         "recipient_role": ["PWC"], "created_on": [pd.Timestamp("2015-02-28")],
+                         "body": [json.dumps(values)]})
+    (body,) = render_letters(kept, reading(parties().iloc[0:0]))
+    assert "Priya Carewell\n2 Low Road\nHU2 2BB\n" in body and "Nadia Paysworth" in " ".join(body.split())
+
+
+def test_a_letter_whose_recipient_is_gone_from_the_legacy_systems_is_refused_not_printed():
+    nobody = parties().iloc[0:0]
+    with pytest.raises(ValueError, match=f"the PWC of case {CASE} is not in the legacy systems"):
+        render_bodies(letters([(Template.LIABILITY_ENDED, "PWC")]), context(), nobody)
 
 
 @given(st.text(), st.text(), st.text(), st.text())
