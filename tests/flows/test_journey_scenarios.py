@@ -42,10 +42,11 @@ from legacy_rows import (
     txn,
     write_estate,
 )
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 
 from csa_closure.db import engine_for
 from csa_closure.logs import configure_logging
+from csa_closure.service.reconcile import ReconciliationBreak, require_reconciled
 from csa_closure.settings import rule_settings
 from extract import legacy_schema as legacy
 from extract.cs2 import CS2
@@ -1030,6 +1031,26 @@ def test_every_case_conserves_its_arrears_to_the_penny(world):
             assert row["on_hold_pence"] == 0, case_ref
         if row["journey_state"] == CLOSED:
             assert row["pending_pence"] == 0, case_ref
+
+
+def test_a_batch_without_a_decision_letter_its_rows_call_for_does_not_reconcile(world):
+    """Reconciliation checks the decision letters (the other letters follow the clock, not the
+    money): a batch missing case 202's arrears choice breaks, one missing its notice does not."""
+    with world.target.connect() as conn:
+        batch = conn.execute(select(closure_outcome.c.batch_id).where(closure_outcome.c.csa_case_ref == ref(202)))
+        batch_id = batch.scalar_one()
+        conn.rollback()
+        for template, breaks in (("INITIAL_NOTICE", False), ("ARREARS_CHOICE", True)):
+            missing = conn.begin()
+            try:
+                conn.execute(delete(letter).where(letter.c.csa_case_ref == ref(202), letter.c.template == template))
+                if breaks:
+                    with pytest.raises(ReconciliationBreak, match=f"case {ref(202)}: no ARREARS_CHOICE letter"):
+                        require_reconciled(conn, batch_id)
+                else:
+                    require_reconciled(conn, batch_id)
+            finally:
+                missing.rollback()
 
 
 def test_dispatch_prints_every_pending_letter_once_and_a_second_dispatch_writes_nothing(world):
