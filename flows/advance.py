@@ -38,6 +38,7 @@ from load.journey import (
     segment_groups,
     tranches_worked,
 )
+from load.maintenance import maintain_tables
 from load.runs import finish_run, start_run
 from transform.codes import RunState, Step, UnitState
 
@@ -192,6 +193,7 @@ def work_through(
             raise RuntimeError(f"work due again after it completed: {sorted(keys & done)[:3]}")
         more_failures, stale = run_units(units, as_of, run_id, lease, runner)
         failures += more_failures
+        _maintain(engines.target)
         done |= keys - stale
         for key in stale:
             stale_counts[key] = stale_counts.get(key, 0) + 1
@@ -221,6 +223,14 @@ def advance(as_of: date):
             failures += advance_journey(as_of, run_id, lease, runner, progress)
         progress.reached(as_of)
         return _finish(engines, run_id, failures, {"as_of": as_of.isoformat()})
+
+
+def _maintain(target) -> None:
+    """Between passes: fresh planner statistics and dead rows reclaimed where the units changed
+    enough (``load.maintenance``)."""
+    maintained = maintain_tables(target)
+    if maintained:
+        log.info("tables vacuumed and analyzed", tables=",".join(maintained))
 
 
 def advance_journey(

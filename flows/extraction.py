@@ -47,6 +47,7 @@ from load.extracted import (
     recorded_extracts,
     start_extract_run,
 )
+from load.maintenance import maintain_tables
 from load.migrate import require_current_schema
 from transform.segments import segment_rules, segments_as_extracted
 
@@ -166,6 +167,8 @@ def _extract(legacy, target, settings: Settings, schemes: tuple[str, ...]) -> li
         summary = SchemeSummary(scheme=scheme.scheme, extract_run=scheme.run, **counts)
         log.info("extract finished", **asdict(summary))
         summaries.append(asdict(summary))
+    maintained = maintain_tables(target)
+    log.info("tables vacuumed and analyzed", tables=",".join(maintained))
     return summaries
 
 

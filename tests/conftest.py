@@ -93,10 +93,12 @@ _BACKEND_PARAMETER = re.compile(r"\[(?:[^\]]*-)?(sqlite|postgres)(?:-[^\]]*)?\]$
 
 def pytest_collection_modifyitems(items) -> None:
     """A test that needs a Prefect server (a flow run, the command line) is ``slow``, as are
-    the property tests that mark themselves so: ``./dev test --fast`` leaves them out."""
+    the property tests that mark themselves so: ``./dev test --fast`` leaves them out. The
+    files with slow tests go first, so the workers end the run on short ones, together."""
     for item in items:
         if "prefect_harness" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def pytest_xdist_make_scheduler(config, log):
