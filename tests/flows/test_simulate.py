@@ -21,7 +21,7 @@ def test_simulate_works_the_journey_in_a_pool_of_processes_with_parents_answerin
     }.items():
         monkeypatch.setenv(name, value)
     rule_settings.cache_clear()
-    result = cli("simulate", "--cases", "300", "--start", "2014-07-07", "--end", "2014-08-31")
+    result = cli("simulate", "--cases", "300", "--start", "2014-07-07", "--end", "2014-08-17")
     rule_settings.cache_clear()
     assert result.exit_code == 0, result.stderr or result.exception
     assert "simulated" in result.stdout
