@@ -4,8 +4,9 @@ A print batch is claimed in the target first (its id and letters, state ``CLAIME
 file is written under that id and published (a temporary name renamed into place, the manifest
 after it), and only then are its letters marked ``DISPATCHED``. A dispatch interrupted anywhere
 is finished by the next one, which writes the same batch again under the same id, to the same
-bytes: whatever the point of the kill, a letter is in at most one print file. Leftover ``.part``
-files are removed; print files are readable by their owner and group only.
+bytes while legacy holds the same names and addresses: whatever the point of the kill, a letter
+is in at most one print file. Leftover ``.part`` files are removed; print files are readable by
+their owner and group only.
 """
 
 from __future__ import annotations
