@@ -24,7 +24,7 @@ from csa_closure.retry import retry_on_transient
 from csa_closure.service import journey
 from csa_closure.settings import RuleSettings, Settings
 from flows.artifacts import RunProgress, publish_holds_and_quarantine, publish_tranche
-from flows.context import checked_engines, current_run_id, engines_for_run
+from flows.context import checked_engines, current_run_id, engines_for_run, keep_tables_in_hand
 from flows.extraction import extract_if_newer
 from flows.runners import LocalOrCluster
 from flows.workers import process_pool, share_api_with_workers
@@ -38,7 +38,6 @@ from load.journey import (
     segment_groups,
     tranches_worked,
 )
-from load.maintenance import maintain_tables
 from load.runs import finish_run, start_run
 from transform.codes import RunState, Step, UnitState
 
@@ -193,7 +192,7 @@ def work_through(
             raise RuntimeError(f"work due again after it completed: {sorted(keys & done)[:3]}")
         more_failures, stale = run_units(units, as_of, run_id, lease, runner)
         failures += more_failures
-        _maintain(engines.target)
+        keep_tables_in_hand(engines.target)
         done |= keys - stale
         for key in stale:
             stale_counts[key] = stale_counts.get(key, 0) + 1
@@ -223,14 +222,6 @@ def advance(as_of: date):
             failures += advance_journey(as_of, run_id, lease, runner, progress)
         progress.reached(as_of)
         return _finish(engines, run_id, failures, {"as_of": as_of.isoformat()})
-
-
-def _maintain(target) -> None:
-    """Between passes: fresh planner statistics and dead rows reclaimed where the units changed
-    enough (``load.maintenance``)."""
-    maintained = maintain_tables(target)
-    if maintained:
-        log.info("tables vacuumed and analyzed", tables=",".join(maintained))
 
 
 def advance_journey(

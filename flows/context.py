@@ -8,9 +8,13 @@ from prefect.runtime import flow_run
 
 from csa_closure.db import engine_for
 from csa_closure.locks import Lease
+from csa_closure.logs import get_logger
 from csa_closure.service.journey import Engines
 from csa_closure.settings import Settings, rule_settings
+from load.maintenance import maintain_tables
 from load.migrate import require_current_schema
+
+log = get_logger("maintenance")
 
 
 def current_run_id() -> str:
@@ -36,3 +40,11 @@ def checked_engines(run_id: str) -> Engines:
     engines = engines_for_run(run_id)
     require_current_schema(engines.target)
     return engines
+
+
+def keep_tables_in_hand(target) -> None:
+    """Fresh planner statistics, and dead rows reclaimed, where a run changed the target's tables
+    enough (``load.maintenance``); called between units of work, never inside one."""
+    maintained = maintain_tables(target)
+    if maintained:
+        log.info("tables analyzed, and vacuumed where rows were dead", tables=",".join(maintained))

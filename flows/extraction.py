@@ -38,6 +38,7 @@ from extract.batches import (
     read_batch,
 )
 from flows import progress as run_progress
+from flows.context import keep_tables_in_hand
 from flows.runners import LocalOrCluster, on_cluster
 from flows.workers import POOL_WORKERS, process_pool, share_api_with_workers
 from load.extracted import (
@@ -47,7 +48,6 @@ from load.extracted import (
     recorded_extracts,
     start_extract_run,
 )
-from load.maintenance import maintain_tables
 from load.migrate import require_current_schema
 from transform.segments import segment_rules, segments_as_extracted
 
@@ -167,8 +167,7 @@ def _extract(legacy, target, settings: Settings, schemes: tuple[str, ...]) -> li
         summary = SchemeSummary(scheme=scheme.scheme, extract_run=scheme.run, **counts)
         log.info("extract finished", **asdict(summary))
         summaries.append(asdict(summary))
-    maintained = maintain_tables(target)
-    log.info("tables vacuumed and analyzed", tables=",".join(maintained))
+    keep_tables_in_hand(target)
     return summaries
 
 
