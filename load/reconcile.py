@@ -37,11 +37,8 @@ OUTCOME_READ = [
 ]
 
 
-def batch_rows(
-    conn: Connection, batch_id: str, templates: Sequence[str], case_refs: Sequence[str] | None = None
-) -> dict[str, pd.DataFrame]:
-    """Every row a batch's reconciliation reads (of the cases of it a unit changed, if given),
-    of its letters those of ``templates``."""
+def batch_rows(conn: Connection, batch_id: str, case_refs: Sequence[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Every row a batch's reconciliation reads (of the cases of it a unit changed, if given)."""
     o = closure_outcome
     where = [o.c.batch_id == batch_id]
     if case_refs is not None:
@@ -78,7 +75,7 @@ def batch_rows(
         "letters": read_frame(
             conn,
             select(letter.c.csa_case_ref.label("case_ref"), letter.c.template, letter.c.recipient_role,
-                   letter.c.status).where(letter.c.csa_case_ref.in_(refs), letter.c.template.in_(templates)),
+                   letter.c.status).where(letter.c.csa_case_ref.in_(refs)),
         ),
         "parents": read_frame(
             conn,

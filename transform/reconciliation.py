@@ -31,9 +31,6 @@ WRITE_OFF_LETTERS: dict[str, tuple[Recipient, ...]] = {
 }
 """Write-offs that tell parents (sections 6 and 7); the others send no letter of their own."""
 
-DECISION_LETTERS = (Template.ARREARS_WRITTEN_OFF, Template.ARREARS_TRANSFERRED, Template.ARREARS_CHOICE)
-"""The letters a batch's rows call for, which reconciliation checks were created."""
-
 
 def money_by_creditor(
     outcomes: pd.DataFrame, journeys: pd.DataFrame, write_offs: pd.DataFrame, lines: pd.DataFrame
@@ -118,8 +115,7 @@ def instalment_breaks(lines: pd.DataFrame, instalments: pd.DataFrame) -> list[st
 def expected_letters(
     outcomes: pd.DataFrame, write_offs: pd.DataFrame, parents: pd.DataFrame
 ) -> pd.DataFrame:
-    """The decision letters (``DECISION_LETTERS``) the rows call for: ``case_ref``,
-    ``template``, ``recipient_role``.
+    """The decision letters the rows call for: ``case_ref``, ``template``, ``recipient_role``.
 
     ``parents``: ``case_ref``, ``nrp_deceased``, ``pwc_deceased`` (no letter to the dead).
     """

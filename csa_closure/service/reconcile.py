@@ -25,8 +25,7 @@ class ReconciliationBreak(RuntimeError):
 def require_reconciled(conn: Connection, batch_id: str, case_refs: Sequence[str] | None = None) -> None:
     """Inside a unit's transaction: its batch (or the cases of it the unit changed) reconciles,
     or the unit fails and commits nothing."""
-    rows = reconcile.batch_rows(conn, batch_id, reconciliation.DECISION_LETTERS, case_refs)
-    breaks = reconciliation.batch_breaks(rows)
+    breaks = reconciliation.batch_breaks(reconcile.batch_rows(conn, batch_id, case_refs))
     if breaks:
         raise ReconciliationBreak(batch_id, breaks)
 
