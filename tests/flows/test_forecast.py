@@ -186,22 +186,22 @@ def test_the_terminal_tables_mark_what_differs(backend, journey, rules_file, cli
     assert "as of 2014-08-18" in out
 
 
-@pytest.mark.parametrize(
-    "rules, args, reason",
-    [
-        (None, [], "cannot be read"),
-        ("under_threshold_pence = 10000\n", [], "unknown rule setting under_threshold_pence"),
-        ("below_threshold_pence = -5\n", [], "below_threshold_pence: Input should be greater than or equal to 0"),
-        ("tranche_capacity = 1.5\n", [], "tranche_capacity must be a whole number, not 1.5"),
-        ("segment_groups = [[1], [2]]\n", [], "segment_groups must name each segment 1 to 6 exactly once"),
-        ("below_threshold_pence = \n", [], "is not TOML"),
-        ("", [], "names no rule setting"),
-        (ALTERNATIVE, ["--as-of", "2014-13-01"], "--as-of must be a date as YYYY-MM-DD"),
-        (ALTERNATIVE, ["--as-of", "2014-08-04"], "--as-of 2014-08-04 is before 2014-08-11"),
-        (ALTERNATIVE, ["--format", "xml"], "--format must be one of"),
-        (ALTERNATIVE, ["--format", "html"], "--format html writes a page"),
-    ],
-)
+REFUSALS = [
+    (None, [], "cannot be read"),
+    ("under_threshold_pence = 10000\n", [], "unknown rule setting under_threshold_pence"),
+    ("below_threshold_pence = -5\n", [], "below_threshold_pence: Input should be greater than or equal to 0"),
+    ("tranche_capacity = 1.5\n", [], "tranche_capacity must be a whole number, not 1.5"),
+    ("segment_groups = [[1], [2]]\n", [], "segment_groups must name each segment 1 to 6 exactly once"),
+    ("below_threshold_pence = \n", [], "is not TOML"),
+    ("", [], "names no rule setting"),
+    (ALTERNATIVE, ["--as-of", "2014-13-01"], "--as-of must be a date as YYYY-MM-DD"),
+    (ALTERNATIVE, ["--as-of", "2014-08-04"], "--as-of 2014-08-04 is before 2014-08-11"),
+    (ALTERNATIVE, ["--format", "xml"], "--format must be one of"),
+    (ALTERNATIVE, ["--format", "html"], "--format html writes a page"),
+]
+
+
+@pytest.mark.parametrize("rules, args, reason", REFUSALS, ids=[reason for *_, reason in REFUSALS])
 def test_refusals_exit_2_changing_nothing(backend, journey, cli, tmp_path, rules, args, reason):
     target, legacy = journey
     path = tmp_path / "rules.toml"
