@@ -11,9 +11,14 @@ the settings refuse one (``Settings``).
 
 from __future__ import annotations
 
+import threading
+
+from distributed import WorkerPlugin
 from prefect.context import FlowRunContext
 from prefect.task_runners import TaskRunner
+from prefect_dask import DaskTaskRunner
 
+from csa_closure.logs import configure_logging
 from csa_closure.settings import Settings
 
 
@@ -27,17 +32,36 @@ class LocalOrCluster(TaskRunner):
 
     def duplicate(self) -> TaskRunner:
         address = Settings().dask_address
-        if not address:
-            return self.local.duplicate()
-        from flows.cluster import ClusterTaskRunner  # Dask loads only in a run that uses it
-
-        return ClusterTaskRunner(address=address)
+        return ClusterTaskRunner(address=address) if address else self.local.duplicate()
 
     def submit(self, task, parameters, wait_for=None, dependencies=None):
         raise TypeError("a flow run's tasks go to the task runner chosen as it started (duplicate)")
 
 
+class ClusterTaskRunner(DaskTaskRunner):
+    """Prefect's Dask task runner, connecting at the first task it is given (a worker that
+    rebuilds a task's flow context makes one too, and never connects), whose workers log as
+    the engine does: its events in the run logs, personal data withheld."""
+
+    def __init__(self, address: str, **options) -> None:
+        super().__init__(address=address, **options)
+        self._connecting = threading.Lock()
+
+    def submit(self, task, parameters, wait_for=None, dependencies=None):
+        with self._connecting:  # a flow's lanes submit from several threads at once
+            if self._client is None:
+                self.client.register_plugin(EngineLogging(), name="csa-closure-logging")
+        return super().submit(task, parameters, wait_for, dependencies)
+
+
+class EngineLogging(WorkerPlugin):
+    """Sets up the engine's logging on each worker of the cluster, as it joins."""
+
+    def setup(self, worker) -> None:
+        configure_logging()
+
+
 def on_cluster() -> bool:
     """Whether this flow run's tasks run on a cluster."""
     context = FlowRunContext.get()
-    return context is not None and getattr(context.task_runner, "on_cluster", False)
+    return context is not None and isinstance(context.task_runner, DaskTaskRunner)

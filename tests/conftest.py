@@ -16,7 +16,6 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "csa_closure")
 import re
 import shutil
-import socket
 import sqlite3
 import threading
 import uuid
@@ -164,50 +163,19 @@ def legacy_engine(legacy_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture(scope="session")
-def prefect_harness(tmp_path_factory):
-    """One Prefect server for the whole session, as Prefect's ``prefect_test_harness`` starts
-    it but on a PostgreSQL database of its own: on SQLite, the server's recording of one run's
-    events locks out the next run's creation, and the client retries it two seconds later.
+def prefect_harness():
+    """One Prefect test server for the whole session (it takes ~15 s to start).
 
     Flow-run heartbeats (the server's watch for crashed runs, which no test exercises) are off:
     each run's end would wait for the heartbeat thread's one-second sleep.
     """
-    from prefect.events.worker import EventsWorker
-    from prefect.logging.handlers import APILogWorker
-    from prefect.server.api.server import SubprocessASGIServer
-    from prefect.server.database.dependencies import temporary_database_interface
-    from prefect.settings import (
-        PREFECT_API_URL,
-        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-        PREFECT_SERVER_DATABASE_CONNECTION_URL,
-        temporary_settings,
-    )
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
 
-    database = create_database_url("postgres", tmp_path_factory.getbasetemp(), "prefect")
-    server_database = database.replace("+psycopg", "+asyncpg")
-    server = SubprocessASGIServer(port=_free_port())
-    try:
-        with temporary_database_interface(), temporary_settings(
-            updates={PREFECT_SERVER_DATABASE_CONNECTION_URL: server_database}
-        ):
-            SubprocessASGIServer._instances[None] = server  # what the flows' own look-up finds
-            server.start(timeout=120)
-            with temporary_settings(
-                updates={PREFECT_API_URL: server.api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
-            ):
-                yield
-                APILogWorker.instance().drain()  # what the runs logged reaches the server before it stops
-                EventsWorker.drain_all()
-    finally:
-        server.stop()
-        SubprocessASGIServer._instances.pop(None, None)
-        drop_database_url(database)
-
-
-def _free_port() -> int:
-    with closing(socket.socket()) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    with prefect_test_harness(server_startup_timeout=120), temporary_settings(
+        updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    ):
+        yield
 
 
 PLANNED_SETTINGS = {"CSA_RULE_TRANCHE_CAPACITY": "200", "CSA_RULE_BATCH_SIZE": "25"}
