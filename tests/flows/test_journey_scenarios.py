@@ -513,6 +513,14 @@ def transfer(line: dict) -> tuple:
     return (line["amount_pence"], line["accrued_from"], line["accrued_to"], line["transferred_on"])
 
 
+def pwc_line(world: World, k: int) -> tuple[tuple, tuple, list[tuple]]:
+    """The case's CMS opening (service, date, scheme), what its PWC line took over, and the
+    line's instalments."""
+    case = cms(world, k)
+    line = case["lines"]["PWC"]
+    return (case["service_type"], case["opened_on"], case["origin_scheme"]), transfer(line), line["instalments"]
+
+
 def monthly(first: date, count: int) -> list[date]:
     return [D(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 1)
             for i in range(count)]
@@ -651,13 +659,12 @@ def test_outstanding_interim_charges_wholly_in_the_1993_95_window_are_written_of
     decided = D(2014, 9, 21)
     assert money(outcome(world, 602)) == (CLOSED, 90_000, 0, 62_000, 28_000, 0, 0)
     assert write_offs(world, 602) == {("PWC", "IMA_1993_1995"): (28_000, decided)}
-    case = cms(world, 602)
-    assert (case["service_type"], case["opened_on"], case["origin_scheme"]) == ("ARREARS_ONLY", decided, "1993")
-    pwc = case["lines"]["PWC"]
-    assert transfer(pwc) == (62_000, D(1995, 1, 1), D(2013, 12, 31), decided)
-    assert pwc["instalments"] == schedule(D(2014, 10, 1), 62_000, 36)  # 35 × 1,722 + 1,730
-    assert pwc["instalments"][-1] == (36, D(2017, 9, 1), 1_730)
-    assert set(case["lines"]) == {"PWC"}
+    opened, taken, instalments = pwc_line(world, 602)
+    assert opened == ("ARREARS_ONLY", decided, "1993")
+    assert taken == (62_000, D(1995, 1, 1), D(2013, 12, 31), decided)
+    assert instalments == schedule(D(2014, 10, 1), 62_000, 36)  # 35 × 1,722 + 1,730
+    assert instalments[-1] == (36, D(2017, 9, 1), 1_730)
+    assert set(cms(world, 602)["lines"]) == {"PWC"}
     assert letters(world, 602) == decision_letters("DECISION", "ARREARS_TRANSFERRED", decided)
 
 
@@ -824,15 +831,14 @@ def test_collect_and_pay_application_receives_the_arrears_the_pwc_later_chose_to
     ended, received = D(2015, 2, 28), D(2015, 3, 10)
     assert outcome(world, 202, D(2015, 3, 10))["choice_deadline"] == D(2015, 3, 30)
     assert money(outcome(world, 202)) == (CLOSED, 120_000, 0, 120_000, 0, 0, 0)
-    case = cms(world, 202)
-    assert (case["service_type"], case["opened_on"], case["origin_scheme"]) == ("COLLECT_AND_PAY", ended, "2003")
-    pwc = case["lines"]["PWC"]
-    assert transfer(pwc) == (120_000, D(2013, 1, 1), D(2013, 12, 31), received)
-    assert pwc["instalments"] == schedule(D(2015, 4, 1), 120_000, 36)  # 35 × 3,333 + 3,345
-    assert pwc["instalments"][-1] == (36, D(2018, 3, 1), 3_345)
+    opened, taken, instalments = pwc_line(world, 202)
+    assert opened == ("COLLECT_AND_PAY", ended, "2003")
+    assert taken == (120_000, D(2013, 1, 1), D(2013, 12, 31), received)
+    assert instalments == schedule(D(2015, 4, 1), 120_000, 36)  # 35 × 3,333 + 3,345
+    assert instalments[-1] == (36, D(2018, 3, 1), 3_345)
     with world.target.connect() as conn:
         assert conn.execute(select(cms_case.c.cms_case_id).where(
-            cms_case.c.csa_case_ref == ref(202))).scalars().all() == [case["cms_case_id"]]
+            cms_case.c.csa_case_ref == ref(202))).scalars().all() == [cms(world, 202)["cms_case_id"]]
 
 
 # --- holds (section 5) ----------------------------------------------------------------------------
