@@ -69,7 +69,7 @@ class BatchRange:
 
 @dataclass(frozen=True)
 class CaseKeys:
-    """Named cases (a tranche's batch): their keys in the case table (its ``case_page_key``)."""
+    """Named cases (a tranche's batch): their keys in the case table (its ``case_key``)."""
 
     label: str
     keys: tuple[Bound, ...]
@@ -139,7 +139,7 @@ def legacy_extract_date(legacy: Engine, system: LegacySystem) -> date | None:
 def batch_ranges(legacy: Engine, system: LegacySystem, batch_size: int) -> list[BatchRange]:
     """Contiguous key ranges of ``batch_size`` cases: the database numbers the keys in order and
     returns every ``batch_size``-th, the upper bound of a batch."""
-    key = system.case_table.c[system.case_page_key]
+    key = system.case_table.c[system.case_key]
     numbered = select(key.label("key"), func.row_number().over(order_by=key).label("position")).subquery()
     with legacy.connect() as conn:
         uppers = conn.execute(
@@ -211,9 +211,9 @@ def read_batch(
     column is parsed once, as it is read, for its checks and the mapping alike.
     """
     with legacy_reader(legacy) as reader:
-        parsed_cases = _selected(reader, system.case, system.case_table, system.case_page_key, batch)
-        parsed_children = _selected(reader, system.child, system.child_table, system.member_case_column, batch)
-        parsed_ledger = _selected(reader, system.ledger, system.ledger_table, system.member_case_column, batch)
+        parsed_cases = _selected(reader, system.case, system.case_table, system.case_key, batch)
+        parsed_children = _selected(reader, system.child, system.child_table, system.case_key, batch)
+        parsed_ledger = _selected(reader, system.ledger, system.ledger_table, system.case_key, batch)
         parsed_persons = system.person.parsed(_referenced_persons(reader, system, batch))
     cases, children, ledger, persons = (
         parsed.text for parsed in (parsed_cases, parsed_children, parsed_ledger, parsed_persons)
@@ -229,33 +229,33 @@ def read_batch(
         _unique_reasons(cases, system.case_ref_column, duplicates.case_refs),
         _parent_reasons(cases, persons, system),
     )
-    member_case_keys = cases[system.member_case_column].dropna()
-    child_reasons = _member_reasons(parsed_children, system.child, system.member_case_column, member_case_keys)
-    ledger_reasons = _member_reasons(parsed_ledger, system.ledger, system.member_case_column, member_case_keys)
+    member_case_keys = cases[system.case_key].dropna()
+    child_reasons = _member_reasons(parsed_children, system.child, system.case_key, member_case_keys)
+    ledger_reasons = _member_reasons(parsed_ledger, system.ledger, system.case_key, member_case_keys)
 
     labels = _case_labels(cases, system)
-    case_ref_of = pd.Series(labels.array, index=cases[system.member_case_column])
+    case_ref_of = pd.Series(labels.array, index=cases[system.case_key])
     bad_persons = _values_at(persons, person_reasons, person_key)
     held_rows = set(case_reasons)
     for column in system.parent_columns:
         held_rows |= set(cases.index[is_in(cases[column], bad_persons)])
-    held_case_keys = _values_at(cases, held_rows, system.member_case_column)
+    held_case_keys = _values_at(cases, held_rows, system.case_key)
     for frame, reasons in ((children, child_reasons), (ledger, ledger_reasons)):
-        held_case_keys |= _values_at(frame, reasons, system.member_case_column)
-    held_mask = is_in(cases[system.member_case_column], held_case_keys) | cases.index.isin(held_rows)
+        held_case_keys |= _values_at(frame, reasons, system.case_key)
+    held_mask = is_in(cases[system.case_key], held_case_keys) | cases.index.isin(held_rows)
 
     quarantined = (
         _records(cases, system.case, case_reasons, labels)
         + _records(persons, system.person, person_reasons, None)
-        + _records(children, system.child, child_reasons, recode(children[system.member_case_column], case_ref_of))
-        + _records(ledger, system.ledger, ledger_reasons, recode(ledger[system.member_case_column], case_ref_of))
+        + _records(children, system.child, child_reasons, recode(children[system.case_key], case_ref_of))
+        + _records(ledger, system.ledger, ledger_reasons, recode(ledger[system.case_key], case_ref_of))
     )
     clean_cases = parsed_cases.where(~held_mask)
-    clean_keys = clean_cases.text[system.member_case_column]
+    clean_keys = clean_cases.text[system.case_key]
     canonical = system.to_canonical(
         clean_cases,
         parsed_persons.where(is_in(persons[person_key], _parent_values(clean_cases.text, system))),
-        parsed_ledger.where(is_in(ledger[system.member_case_column], clean_keys)),
+        parsed_ledger.where(is_in(ledger[system.case_key], clean_keys)),
         pd.Timestamp(extracted_on),
     )
     check_canonical(canonical.cases, canonical.ledger, canonical.parties, system.canonical, batch.label)
@@ -286,7 +286,7 @@ def _selected(
 def _referenced_persons(reader: LegacyReader, system: LegacySystem, batch: CaseSelector) -> pd.DataFrame:
     """The person rows the batch's cases name as parents, found by the database."""
     cases = system.case_table
-    in_batch = batch.rows(select(cases), cases.c[system.case_page_key]).subquery()
+    in_batch = batch.rows(select(cases), cases.c[system.case_key]).subquery()
     parents = union(*(select(in_batch.c[column]) for column in system.parent_columns))
     persons = system.person_table
     return reader.frame(raw_select(persons).where(persons.c[system.person.key[0]].in_(parents)))
@@ -333,7 +333,7 @@ def _reasons(frame: pd.DataFrame, failing, column: str, check: str) -> dict:
 def _case_labels(cases: pd.DataFrame, system: LegacySystem) -> pd.Series:
     """The case reference of each row, or its legacy key where the reference is missing."""
     refs = cases[system.case_ref_column]
-    return refs.where(refs.notna(), system.scheme + ":" + cases[system.case_page_key].astype("str"))
+    return refs.where(refs.notna(), system.scheme + ":" + cases[system.case_key].astype("str"))
 
 
 def _records(

@@ -40,14 +40,14 @@ class LegacySystem:
     ``scheme``: the canonical scheme of its cases (``1993``), its key in the registry, in
     extract runs and in the snapshot. Its tables: one row per case, person (a case's NRP and
     PWC are ``parent_columns`` of the case table), child and ledger line, each with its raw
-    contract, and a one-row ``extract_table`` whose ``extract_column`` is the extract's date
-    (a date, or text in ``date_format``). Batches are ranges of the case table's
-    ``case_page_key``; children and ledger lines name their case by ``member_case_column``;
-    ``case_ref_column`` holds its canonical case reference, in the format ``case_refs`` (a
-    whole-text regular expression); ``case_key_column`` is the canonical case column that holds
-    ``case_page_key``. ``codes``: per coded canonical column (``validate.canonical.CODES``),
-    each legacy code and the canonical code it maps to. ``to_canonical`` maps a clean batch;
-    ``persons_to_canonical`` maps person rows as read (text) for letters.
+    contract, which names it in the ``MetaData`` of the one-row ``extract_table``, whose
+    ``extract_column`` is the extract's date (a date, or text in ``date_format``). The case
+    contract's first key column is the ``case_key``. ``case_ref_column`` holds its canonical
+    case reference, in the format ``case_refs`` (a whole-text regular expression);
+    ``snapshot_key_column`` is the snapshot's column that holds the case key. ``codes``: per
+    coded canonical column (``validate.canonical.CODES``), each legacy code and the canonical
+    code it maps to. ``to_canonical`` maps a clean batch; ``persons_to_canonical`` maps person
+    rows as read (text) for letters.
     """
 
     name: str
@@ -56,15 +56,9 @@ class LegacySystem:
     person: RawContract
     child: RawContract
     ledger: RawContract
-    case_table: Table
-    person_table: Table
-    child_table: Table
-    ledger_table: Table
     extract_table: Table
     extract_column: str
     date_format: str
-    case_page_key: str
-    member_case_column: str
     case_ref_column: str
     parent_columns: tuple[str, str]
     case_refs: str
@@ -72,7 +66,41 @@ class LegacySystem:
     codes: Mapping[str, Mapping[str, str]]
     to_canonical: ToCanonical
     persons_to_canonical: Callable[[pd.DataFrame], pd.DataFrame]
-    case_key_column: str = "case_ref"
+    snapshot_key_column: str = "case_ref"
+
+    def __post_init__(self) -> None:
+        """A declaration whose contracts name tables it has not, or whose children do not name
+        their case by its key, fails as the module declaring it is imported."""
+        missing = [c.table for c in self.contracts if c.table not in self.extract_table.metadata.tables]
+        if missing:
+            raise ValueError(f"{self.name}: no table {', '.join(missing)} beside {self.extract_table.name}")
+        if self.child.key[0] != self.case_key:
+            raise ValueError(f"{self.name}: a child's key must begin with its case's key, {self.case_key}")
+
+    def _table(self, contract: RawContract) -> Table:
+        return self.extract_table.metadata.tables[contract.table]
+
+    @property
+    def case_table(self) -> Table:
+        return self._table(self.case)
+
+    @property
+    def person_table(self) -> Table:
+        return self._table(self.person)
+
+    @property
+    def child_table(self) -> Table:
+        return self._table(self.child)
+
+    @property
+    def ledger_table(self) -> Table:
+        return self._table(self.ledger)
+
+    @property
+    def case_key(self) -> str:
+        """The case table's key column, by which its children and ledger lines name their case
+        too; batches are ranges of it."""
+        return self.case.key[0]
 
     @property
     def tables(self) -> tuple[Table, ...]:

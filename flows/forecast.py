@@ -120,7 +120,7 @@ def read_open_cases(legacy: Engine, target: Engine, batch: ForecastBatch) -> Ope
     cases, ledgers = [], []
     for scheme, of_scheme in keys[keys["case_ref"].isin(needed)].groupby("scheme"):
         system = system_of(scheme)
-        selector = CaseKeys(batch.label, tuple(of_scheme[system.case_key_column].tolist()))
+        selector = CaseKeys(batch.label, tuple(of_scheme[system.snapshot_key_column].tolist()))
         fresh = read_batch(legacy, system, selector, NO_DUPLICATES, extract_date(legacy, system))
         cases.append(fresh.cases)
         ledgers.append(fresh.ledger)

@@ -108,7 +108,7 @@ def read_legacy_cases(engines: Engines, label: str, case_refs: list[str]) -> Leg
     for scheme, of_scheme in snapshot.groupby("scheme"):
         system = system_of(scheme)
         extracted_on = extract_date(engines.legacy, system)
-        keys = of_scheme[system.case_key_column].tolist()
+        keys = of_scheme[system.snapshot_key_column].tolist()
         extracted = read_batch(
             engines.legacy, system, CaseKeys(label, tuple(keys)), NO_DUPLICATES, extracted_on
         )

@@ -6,6 +6,7 @@ and operators' events know its people."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date
 
@@ -189,15 +190,9 @@ CSX = LegacySystem(
         key=("case_no", "line_no"),
         row_checks=(raw.sign_agrees("kind", "pence", raising=("DR",), lowering=("CR",)),),
     ),
-    case_table=csx_case,
-    person_table=csx_person,
-    child_table=csx_child,
-    ledger_table=csx_line,
     extract_table=csx_extract,
     extract_column="taken_on",
     date_format=ISO_DATE,
-    case_page_key="case_no",
-    member_case_column="case_no",
     case_ref_column="case_no",
     parent_columns=("payer", "payee"),
     case_refs=CASE_REFS,
@@ -340,3 +335,12 @@ def test_a_scheme_is_registered_once_and_its_removal_leaves_the_others():
     finally:
         systems.unregister(CSX.scheme)
     assert systems.schemes() == ("1993", "2003")
+
+
+def test_a_declaration_naming_a_table_it_has_not_or_children_keyed_otherwise_is_refused_as_made():
+    lines_elsewhere = raw.contract("csx_lines", dict(CSX.ledger.schema.columns), key=CSX.ledger.key)
+    with pytest.raises(ValueError, match="CSX: no table csx_lines beside csx_extract"):
+        dataclasses.replace(CSX, ledger=lines_elsewhere)
+    children_by_number = raw.contract("csx_child", dict(CSX.child.schema.columns), key=("child_no", "case_no"))
+    with pytest.raises(ValueError, match="CSX: a child's key must begin with its case's key, case_no"):
+        dataclasses.replace(CSX, child=children_by_number)
