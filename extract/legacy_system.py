@@ -33,6 +33,17 @@ ToCanonical = Callable[[ParsedRows, ParsedRows, ParsedRows, pd.Timestamp], Canon
 """Clean case, person and ledger rows of a batch, and the extract date, in the canonical model."""
 
 
+class _TableOf:
+    """The table that one of a system's contracts (``case``, ``person``..) names, among those
+    of its extract table's ``MetaData``."""
+
+    def __init__(self, contract: str) -> None:
+        self.contract = contract
+
+    def __get__(self, system: LegacySystem, owner: type | None = None) -> Table:
+        return system.extract_table.metadata.tables[getattr(system, self.contract).table]
+
+
 @dataclass(frozen=True)
 class LegacySystem:
     """One legacy system.
@@ -77,24 +88,10 @@ class LegacySystem:
         if self.child.key[0] != self.case_key:
             raise ValueError(f"{self.name}: a child's key must begin with its case's key, {self.case_key}")
 
-    def _table(self, contract: RawContract) -> Table:
-        return self.extract_table.metadata.tables[contract.table]
-
-    @property
-    def case_table(self) -> Table:
-        return self._table(self.case)
-
-    @property
-    def person_table(self) -> Table:
-        return self._table(self.person)
-
-    @property
-    def child_table(self) -> Table:
-        return self._table(self.child)
-
-    @property
-    def ledger_table(self) -> Table:
-        return self._table(self.ledger)
+    case_table = _TableOf("case")
+    person_table = _TableOf("person")
+    child_table = _TableOf("child")
+    ledger_table = _TableOf("ledger")
 
     @property
     def case_key(self) -> str:
