@@ -79,6 +79,11 @@ class LegacySystem:
     persons_to_canonical: Callable[[pd.DataFrame], pd.DataFrame]
     snapshot_key_column: str = "case_ref"
 
+    case_table = _TableOf("case")
+    person_table = _TableOf("person")
+    child_table = _TableOf("child")
+    ledger_table = _TableOf("ledger")
+
     def __post_init__(self) -> None:
         """A declaration whose contracts name tables it has not, or whose children do not name
         their case by its key, fails as the module declaring it is imported."""
@@ -87,11 +92,6 @@ class LegacySystem:
             raise ValueError(f"{self.name}: no table {', '.join(missing)} beside {self.extract_table.name}")
         if self.child.key[0] != self.case_key:
             raise ValueError(f"{self.name}: a child's key must begin with its case's key, {self.case_key}")
-
-    case_table = _TableOf("case")
-    person_table = _TableOf("person")
-    child_table = _TableOf("child")
-    ledger_table = _TableOf("ledger")
 
     @property
     def case_key(self) -> str:
