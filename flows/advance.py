@@ -38,6 +38,7 @@ from load.journey import (
     segment_groups,
     tranches_worked,
 )
+from load.report import tranche_known
 from load.runs import finish_run, start_run
 from transform.codes import RunState, Step, UnitState
 
@@ -249,8 +250,11 @@ def rerun_failed(tranche_id: str | None = None):
     engines = checked_engines(run_id)
     with engines.target.connect() as conn:
         clock = advanced_to(conn)
+        known = tranche_id is None or tranche_known(conn, tranche_id)
     if clock is None:
         raise Refusal("the journey has not been advanced yet: nothing can have failed")
+    if not known:
+        raise Refusal(f"unknown tranche {tranche_id}")
     with journey_lock(engines.target, f"rerun-failed {run_id}") as lease:
         start_run(engines.target, run_id, "rerun-failed", clock, engines.rules)
         with UnitRunner(engines.rules) as runner:

@@ -15,6 +15,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.sorting import TaskRunSort
 from sqlalchemy import select
+from test_report import contents
 
 import csa_closure.service.journey
 from csa_closure.locks import JourneyBusy
@@ -148,6 +149,9 @@ def test_a_batch_that_fails_for_good_fails_the_flow_alone_and_reruns_once_mended
         return start_batch(engines, batch_id, selected_on)
 
     monkeypatch.setattr(csa_closure.service.journey, "start_batch", bad_data_in_one_batch)
+    early = cli("rerun-failed")
+    assert (early.exit_code, early.refused) == (2, "refused: the journey has not been advanced yet: nothing "
+                                                   "can have failed")
     state = advance(START, return_state=True)
     assert state.is_failed()
     _, runs = task_runs_of(state)
@@ -168,6 +172,10 @@ def test_a_batch_that_fails_for_good_fails_the_flow_alone_and_reruns_once_mended
                                       "T0001-B001: 25 selected case(s) with no outcome"]
 
     monkeypatch.setattr(csa_closure.service.journey, "start_batch", start_batch)  # the cause is removed
+    before = contents(planned_target)
+    mistyped = cli("rerun-failed", "--tranche", "T9999")
+    assert (mistyped.exit_code, mistyped.refused) == (2, "refused: unknown tranche T9999")
+    assert contents(planned_target) == before
     state = rerun_failed(return_state=True)
     assert state.is_completed()
     _, runs = task_runs_of(state)
