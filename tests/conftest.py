@@ -17,9 +17,11 @@ os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "csa_closure")
 import re
 import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -306,6 +308,17 @@ def lock_held_by_another_run(target: Engine) -> Iterator[None]:
     finally:
         release.set()
         holder.join()
+
+
+CSA_CLOSURE = str(Path(sys.executable).with_name("csa-closure"))
+"""The console script, as operations run it."""
+
+
+def in_a_process(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess:
+    """``csa-closure ARGS`` in a process of its own, as an operator runs it, with ``env`` for its
+    whole environment; for what only a real process shows (its output streams, its exit, its
+    server), where the ``cli`` fixture runs the command in this one."""
+    return subprocess.run([CSA_CLOSURE, *args], env=dict(env), capture_output=True, text=True, timeout=600)
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,12 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import CSA_CLOSURE
 
 ENTRY_POINTS = {
-    "console script": [str(Path(sys.executable).with_name("csa-closure"))],
+    "console script": [CSA_CLOSURE],
     "python -m": [sys.executable, "-m", "csa_closure.cli"],
 }
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import in_a_process
 
 from csa_closure import local_server
 from csa_closure.db import engine_for
@@ -28,10 +29,8 @@ def home(tmp_path, monkeypatch) -> Path:
 
 def csa_closure(home: Path, *args: str, **settings: str) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("csa-closure")), *args],
-        env=environment | {"PREFECT_HOME": str(home), "COLUMNS": "200", "CSA_LOG_FORMAT": "json"} | settings,
-        capture_output=True, text=True, timeout=600,
+    return in_a_process(
+        *args, env=environment | {"PREFECT_HOME": str(home), "COLUMNS": "200", "CSA_LOG_FORMAT": "json"} | settings
     )
 
 

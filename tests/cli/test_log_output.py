@@ -9,11 +9,10 @@ import logging
 import os
 import re
 import subprocess
-import sys
 from datetime import date
-from pathlib import Path
 
 import pytest
+from conftest import in_a_process
 
 from csa_closure.logs import configure_logging, get_logger, render
 
@@ -31,11 +30,8 @@ def advance_in_a_process(log_format: str) -> subprocess.CompletedProcess:
     """``csa-closure advance`` as an operator runs it, reporting to the session's server."""
     from prefect.settings import PREFECT_API_URL
 
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("csa-closure")), "advance", "--as-of", FIRST_WEEK.isoformat()],
-        env=os.environ | {"PREFECT_API_URL": PREFECT_API_URL.value(), "CSA_LOG_FORMAT": log_format},
-        capture_output=True, text=True, timeout=600,
-    )
+    return in_a_process("advance", "--as-of", FIRST_WEEK.isoformat(),
+                        env=os.environ | {"PREFECT_API_URL": PREFECT_API_URL.value(), "CSA_LOG_FORMAT": log_format})
 
 
 def test_json_format_writes_one_json_object_a_line_each_event_once(planned_target):

@@ -6,11 +6,10 @@ addresses or National Insurance numbers."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
+from conftest import in_a_process
 from legacy_rows import cscs_case, cscs_line, person, write_estate
 from prefect.settings import PREFECT_API_URL, get_current_settings
 from sqlalchemy import Text, select, text
@@ -69,12 +68,6 @@ def cleared(target, table: str) -> None:
             conn.execute(text("DROP TRIGGER forced_failure"))
 
 
-def csa_closure(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "csa_closure.cli", *args], env=env, capture_output=True, text=True, timeout=300
-    )
-
-
 def leaks(texts: list[str]) -> list[str]:
     return [word for word in SECRETS if any(word in t for t in texts)]
 
@@ -104,13 +97,13 @@ def test_a_failed_write_of_quarantine_or_letters_leaks_no_personal_data(
     }
 
     fail_writes_to(target, "quarantine", "raw")
-    extract = csa_closure(env, "extract")
+    extract = in_a_process("extract", env=env)
     assert extract.returncode != 0
     cleared(target, "quarantine")
-    assert csa_closure(env, "plan", "--start", "2014-07-07").returncode == 0  # extracts first
+    assert in_a_process("plan", "--start", "2014-07-07", env=env).returncode == 0  # extracts first
 
     fail_writes_to(target, "letter", "body")
-    advance = csa_closure(env, "advance", "--as-of", "2014-07-07")
+    advance = in_a_process("advance", "--as-of", "2014-07-07", env=env)
     assert advance.returncode == 1
     with target.connect() as conn:
         errors = conn.execute(text("SELECT last_error FROM batch_run WHERE state = 'FAILED'")).scalars().all()

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections import defaultdict
 
 import pytest
-from conftest import BACKENDS, create_database_url, drop_database_url
+from conftest import BACKENDS, create_database_url, drop_database_url, in_a_process
 from sqlalchemy import select, text
 from sqlalchemy.exc import NoResultFound
 
@@ -226,10 +224,9 @@ def test_logs_of_generate_and_extract_hold_no_personal_data(tmp_path, prefect_ha
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PATH": "/usr/bin:/bin",
     }
-    cli = [sys.executable, "-m", "csa_closure.cli"]
     output = ""
     for command in (["init"], ["generate", "--cases", "600", "--seed", "3"], ["extract"]):
-        done = subprocess.run(cli + command, env=env, capture_output=True, text=True, timeout=300)
+        done = in_a_process(*command, env=env)
         assert done.returncode == 0, done.stderr[-2000:]
         output += done.stdout + done.stderr
     legacy = engine_for(env["CSA_LEGACY_URL"], legacy=True)
