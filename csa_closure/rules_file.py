@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from csa_closure.refusal import Refusal
-from csa_closure.settings import RuleSettings
+from csa_closure.settings import RuleSettings, first_complaint
 
 
 def read_rules_file(path: Path) -> dict[str, Any]:
@@ -44,8 +44,7 @@ def alternative_rules(current: RuleSettings, overrides: dict[str, Any], source: 
         if fields[name].annotation is int and (not isinstance(value, int) or isinstance(value, bool)):
             raise Refusal(f"{source}: {name} must be a whole number, not {value!r}")
     try:
-        return RuleSettings(**{**current.model_dump(), **overrides})
+        return RuleSettings.model_validate({**current.model_dump(), **overrides})  # not the environment's
     except ValidationError as error:
-        first = error.errors()[0]
-        name = ".".join(str(part) for part in first["loc"])
-        raise Refusal(f"{source}: {name}: {first['msg']}, not {first['input']!r}") from None
+        name, why = first_complaint(error)
+        raise Refusal(f"{source}: {name}: {why}") from None

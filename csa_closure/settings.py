@@ -8,17 +8,20 @@ each run records the values it used (``RuleSettings.model_dump``).
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from csa_closure.refusal import Refusal
 
@@ -28,7 +31,28 @@ widest pounds): sums of such amounts stay far inside int64, so the rules' arithm
 wraps. A legacy amount beyond it is quarantined (``validate.checks``)."""
 
 
-class RuleSettings(BaseSettings):
+def first_complaint(error: ValidationError) -> tuple[str, str]:
+    """Pydantic's first complaint about settings, in one line: the setting, and why it is refused."""
+    first = error.errors()[0]
+    return ".".join(str(part) for part in first["loc"]), f"{first['msg']}, not {first['input']!r}"
+
+
+class EnvironmentSettings(BaseSettings):
+    """Settings that operations write as text, in the environment."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _whole_numbers_in_digits(cls, value: Any, info: ValidationInfo) -> Any:
+        """A count, or an amount of pence, is written in digits: pydantic alone reads '65.00'
+        as 65, and 65 pence is not the £65 that was meant."""
+        field = cls.model_fields[info.field_name] if info.field_name else None
+        if field is not None and field.annotation is int and isinstance(value, str):
+            if not re.fullmatch(r"[+-]?[0-9]+", value.strip()):
+                raise ValueError("must be a whole number, in digits")
+        return value
+
+
+class RuleSettings(EnvironmentSettings):
     """The rulebook's parameters (RULEBOOK.md), named after the rule they belong to."""
 
     model_config = SettingsConfigDict(env_prefix="CSA_RULE_", frozen=True, extra="forbid")
@@ -83,7 +107,7 @@ class RuleSettings(BaseSettings):
         return tuple(sources)
 
 
-class Settings(BaseSettings):
+class Settings(EnvironmentSettings):
     """Where the engine reads and writes (CONTRACTS.md section 4)."""
 
     model_config = SettingsConfigDict(env_prefix="CSA_", extra="ignore")
@@ -105,6 +129,21 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "console", "json"] = "auto"
     """stderr's log lines: for reading in a terminal and JSON otherwise (auto), or as named."""
 
+    @field_validator("legacy_url", "target_url")
+    @classmethod
+    def _database_url(cls, url: str, info: ValidationInfo) -> str:
+        """A database the engine works on, SQLite or PostgreSQL. The URL is not repeated in the
+        refusal: it may hold a password."""
+        variable = f"CSA_{info.field_name}".upper()
+        try:
+            backend = make_url(url).get_backend_name()
+        except (ArgumentError, ValueError):
+            example = "sqlite:///FILE or postgresql+psycopg://USER@HOST/DATABASE"
+            raise Refusal(f"{variable} is not a database URL ({example})") from None
+        if backend not in ("sqlite", "postgresql"):
+            raise Refusal(f"{variable} names a {backend} database: the engine works on SQLite and PostgreSQL")
+        return url
+
     @model_validator(mode="after")
     def _cluster_on_postgres(self) -> Settings:
         """Workers on other machines cannot share a SQLite file: refused, in one line, wherever
@@ -116,6 +155,15 @@ class Settings(BaseSettings):
                         f"a Dask cluster (CSA_DASK_ADDRESS) needs PostgreSQL databases, but {variable} is SQLite"
                     )
         return self
+
+
+def refused_setting(error: ValidationError) -> Refusal:
+    """A setting from the environment that pydantic refused, in one line that names its
+    variable, as bad operator input is refused, not in pydantic's report."""
+    models: dict[str, type[BaseSettings]] = {"Settings": Settings, "RuleSettings": RuleSettings}
+    prefix = models[error.title].model_config.get("env_prefix", "")
+    name, why = first_complaint(error)
+    return Refusal(f"{prefix}{name}".upper() + f": {why}")
 
 
 @lru_cache(maxsize=1)

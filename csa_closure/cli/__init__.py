@@ -77,19 +77,26 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,
         help="The operator's command line, csa-closure (CONTRACTS.md section 4).",
     )
-    commands.callback()(_set_up_logging)
+    commands.callback()(_read_settings)
     for module_app in COMMAND_MODULES:
         commands.add_typer(module_app)
     return commands
 
 
-def _set_up_logging() -> None:
-    """Read the settings first, so that settings the engine refuses are refused before any
-    command runs (the logging, once set up in a process, does not read them again)."""
-    from csa_closure.logs import configure_logging
-    from csa_closure.settings import Settings
+def _read_settings() -> None:
+    """Read the settings, the rules' too, before any command runs, so that a setting the engine
+    refuses is one line however far the command would have gone; then set up the logging
+    (which, once set up in a process, does not read them again)."""
+    from pydantic import ValidationError
 
-    settings = Settings()
+    from csa_closure.logs import configure_logging
+    from csa_closure.settings import Settings, refused_setting, rule_settings
+
+    try:
+        settings = Settings()
+        rule_settings()
+    except ValidationError as error:
+        raise refused_setting(error) from None
     configure_logging(settings.log_level, settings.log_format)
 
 
