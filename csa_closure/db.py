@@ -115,7 +115,10 @@ def _sqlite_engine(parsed: URL, *, legacy: bool, read_only: bool) -> Engine:
             )
         parsed = parsed.set(database=f"file:{quote(str(path.resolve()))}", query={"mode": "ro", "uri": "true"})
     elif path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise Refusal(f"the database's folder {path.parent} cannot be made: {error.strerror or error}") from None
     engine = create_engine(parsed, connect_args={"timeout": 60}, hide_parameters=True)
     # A legacy file still in WAL from an earlier version is taken out of it on connecting.
     journal_mode = None if read_only else "DELETE" if legacy else "WAL"

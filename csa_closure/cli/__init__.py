@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -35,6 +36,9 @@ COMMAND_MODULES = (
 )
 
 REFUSED = 2
+FAILED = 1
+DRIVER_PREFIX = re.compile(r"^\([\w.]+\) ")
+"""The driver's error class that SQLAlchemy writes before the driver's reason."""
 
 PREFECT_DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -50,16 +54,22 @@ PREFECT_DEFAULTS = {
 
 class RefusingGroup(TyperGroup):
     """Runs a command; a refusal (or a target that needs ``init``) becomes one line on stderr,
-    ``refused: <why>``, and exit code 2, in a terminal as under a test's runner."""
+    ``refused: <why>``, and exit code 2; a database that cannot be reached or cannot go on (a
+    wrong name, a server down, a lock not granted), one line with the database's own reason,
+    ``failed: <why>``, and exit code 1; in a terminal as under a test's runner."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except Exception as error:
-            if not isinstance(error, _refusals()):
+            if isinstance(error, _refusals()):
+                click.echo(f"refused: {error}", err=True)
+                ctx.exit(REFUSED)
+            if not _database_fault(error):
                 raise
-            click.echo(f"refused: {error}", err=True)
-            ctx.exit(REFUSED)
+            reason = DRIVER_PREFIX.sub("", str(error).strip().splitlines()[0])  # told without values
+            click.echo(f"failed: the database: {reason}", err=True)
+            ctx.exit(FAILED)
 
 
 def _refusals() -> tuple[type[Exception], ...]:
@@ -67,6 +77,14 @@ def _refusals() -> tuple[type[Exception], ...]:
     only a command that has imported ``load.migrate`` can raise (and importing it costs Alembic)."""
     migrate = sys.modules.get("load.migrate")
     return (Refusal, migrate.SchemaNotCurrent) if migrate else (Refusal,)
+
+
+def _database_fault(error: Exception) -> bool:
+    """An error of the database's making, not the engine's: only a command that has imported
+    SQLAlchemy can raise one. Its reason names no row (the statement and its values are left
+    out)."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    return errors is not None and isinstance(error, errors.OperationalError)
 
 
 def build_app() -> typer.Typer:
