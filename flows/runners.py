@@ -50,8 +50,17 @@ class ClusterTaskRunner(DaskTaskRunner):
     def submit(self, task, parameters, wait_for=None, dependencies=None):
         with self._connecting:  # a flow's lanes submit from several threads at once
             if self._client is None:
-                self.client.register_plugin(EngineLogging(), name="csa-closure-logging")
+                try:
+                    client = self.client
+                except OSError as error:
+                    raise ClusterUnreachable(f"the Dask cluster (CSA_DASK_ADDRESS) does not answer: {error}") from None
+                client.register_plugin(EngineLogging(), name="csa-closure-logging")
         return super().submit(task, parameters, wait_for, dependencies)
+
+
+class ClusterUnreachable(Exception):
+    """No scheduler answers at ``CSA_DASK_ADDRESS``: the command fails in one line, not with
+    distributed's traceback; its batches were not sent, and a rerun takes them up."""
 
 
 class EngineLogging(WorkerPlugin):

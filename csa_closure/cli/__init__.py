@@ -54,9 +54,9 @@ PREFECT_DEFAULTS = {
 
 class RefusingGroup(TyperGroup):
     """Runs a command; a refusal (or a target that needs ``init``) becomes one line on stderr,
-    ``refused: <why>``, and exit code 2; a database that cannot be reached or cannot go on (a
-    wrong name, a server down, a lock not granted), one line with the database's own reason,
-    ``failed: <why>``, and exit code 1; in a terminal as under a test's runner."""
+    ``refused: <why>``, and exit code 2; a fault outside the engine (a database that cannot be
+    reached or cannot go on, a cluster that does not answer), one line, ``failed: <why>``, and
+    exit code 1; in a terminal as under a test's runner."""
 
     def invoke(self, ctx: click.Context):
         try:
@@ -65,10 +65,10 @@ class RefusingGroup(TyperGroup):
             if isinstance(error, _refusals()):
                 click.echo(f"refused: {error}", err=True)
                 ctx.exit(REFUSED)
-            if not _database_fault(error):
+            failure = _outside_fault(error)
+            if failure is None:
                 raise
-            reason = DRIVER_PREFIX.sub("", str(error).strip().splitlines()[0])  # told without values
-            click.echo(f"failed: the database: {reason}", err=True)
+            click.echo(f"failed: {failure}", err=True)
             ctx.exit(FAILED)
 
 
@@ -79,12 +79,16 @@ def _refusals() -> tuple[type[Exception], ...]:
     return (Refusal, migrate.SchemaNotCurrent) if migrate else (Refusal,)
 
 
-def _database_fault(error: Exception) -> bool:
-    """An error of the database's making, not the engine's: only a command that has imported
-    SQLAlchemy can raise one. Its reason names no row (the statement and its values are left
-    out)."""
-    errors = sys.modules.get("sqlalchemy.exc")
-    return errors is not None and isinstance(error, errors.OperationalError)
+def _outside_fault(error: Exception) -> str | None:
+    """What a fault outside the engine says, in one line: a database's own reason (told without
+    the statement or its values), or the cluster's. Only a command that has imported SQLAlchemy
+    or the cluster's runner can raise one."""
+    errors, runners = sys.modules.get("sqlalchemy.exc"), sys.modules.get("flows.runners")
+    if errors is not None and isinstance(error, errors.OperationalError):
+        return "the database: " + DRIVER_PREFIX.sub("", str(error).strip().splitlines()[0])
+    if runners is not None and isinstance(error, runners.ClusterUnreachable):
+        return str(error)
+    return None
 
 
 def build_app() -> typer.Typer:

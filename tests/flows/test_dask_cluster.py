@@ -1,7 +1,7 @@
 """The same flows on a Dask cluster (issue 18): a scheduler and two workers, each a process of
 its own as on machines of their own, run the extract's batches and the journey's units; on
 PostgreSQL the outcome is the same, row for row, as the same estate's run on this machine.
-A cluster with a SQLite database is refused.
+A cluster with a SQLite database is refused; one that does not answer fails the command in one line.
 
 The journey is kept short: one segment group (one tranche) in batches of 400 cases, so that
 each pass has two units to share out.
@@ -18,16 +18,18 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import dask
 import pytest
 from distributed import Client
 from journey_tables import journey_state
 from sqlalchemy import Engine, func, inspect, select
 
+from csa_closure import local_server
 from csa_closure.db import engine_for
 from csa_closure.refusal import Refusal
 from csa_closure.settings import Settings, rule_settings
 from load.migrate import upgrade_target
-from load.schema import batch_run, engine_run, quarantine
+from load.schema import batch_run, engine_run, extract_run, quarantine
 from synthetic import generate_estate
 
 RULES = {"CSA_RULE_SEGMENT_GROUPS": "[[1, 2, 3, 4, 5, 6]]", "CSA_RULE_BATCH_SIZE": "400"}
@@ -213,3 +215,28 @@ def test_a_sqlite_legacy_database_is_refused_for_a_cluster_too():
     assert (
         Settings(**cluster, legacy_url="postgresql://postgres@127.0.0.1/legacy").dask_address == cluster["dask_address"]
     )
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_cluster_that_does_not_answer_fails_the_command_in_one_line_and_nothing_changes(
+    legacy_engine, legacy_url, target_url, monkeypatch, cli, prefect_harness
+):
+    generate_estate(legacy_engine, 50, seed=18)
+    target = engine_for(target_url)
+    upgrade_target(target)
+    before = _target_rows(target)
+    monkeypatch.setenv("CSA_LEGACY_URL", legacy_url)
+    monkeypatch.setenv("CSA_TARGET_URL", target_url)
+    monkeypatch.setenv("CSA_DASK_ADDRESS", f"tcp://127.0.0.1:{local_server.free_port()}")  # nothing listens
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+        result = cli("extract")
+
+    assert (result.exit_code, result.exception) == (1, None)
+    assert result.stderr.splitlines()[-1].startswith(
+        "failed: the Dask cluster (CSA_DASK_ADDRESS) does not answer: Timed out trying to connect to tcp://127.0.0.1:"
+    )
+    after = _target_rows(target)
+    assert after | {"extract_run": 0} == before  # no case extracted, no record quarantined
+    with target.connect() as conn:  # the runs that began are recorded as not finished
+        assert conn.execute(select(extract_run.c.finished_at)).scalars().all() == [None] * after["extract_run"]
