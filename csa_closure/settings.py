@@ -163,7 +163,11 @@ def refused_setting(error: ValidationError) -> Refusal:
     models: dict[str, type[BaseSettings]] = {"Settings": Settings, "RuleSettings": RuleSettings}
     prefix = models[error.title].model_config.get("env_prefix", "")
     name, why = first_complaint(error)
-    return Refusal(f"{prefix}{name}".upper() + f": {why}")
+    where = f"{prefix}{name}".upper()
+    rules_file = os.environ.get("CSA_RULES_FILE")
+    if error.title == "RuleSettings" and rules_file:
+        where += f" (or {name} in {rules_file})"
+    return Refusal(f"{where}: {why}")
 
 
 @lru_cache(maxsize=1)

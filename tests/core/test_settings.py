@@ -57,3 +57,15 @@ def test_a_url_that_does_not_parse_is_not_repeated_for_it_may_hold_a_password(cl
 
     assert result.exit_code == 2 and result.refused.startswith("refused: CSA_TARGET_URL is not a database URL")
     assert "s3cret" not in result.stdout + result.stderr
+
+
+def test_a_rule_setting_refused_names_the_rules_file_too_when_there_is_one(cli, monkeypatch, tmp_path, clean_rules):
+    rules = tmp_path / "rules.toml"
+    rules.write_text("tranche_capacity = 0\n", encoding="utf-8")
+    monkeypatch.setenv("CSA_RULES_FILE", str(rules))
+
+    result = cli("report")
+
+    assert (result.exit_code, result.refused) == (
+        2, f"refused: CSA_RULE_TRANCHE_CAPACITY (or tranche_capacity in {rules}): Input should be greater than 0, not 0"
+    )
