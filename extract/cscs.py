@@ -6,12 +6,12 @@ from __future__ import annotations
 import pandas as pd
 
 from extract import legacy_schema as schema
-from extract.legacy_system import CanonicalBatch, LegacySystem, canonical_batch, codes_of, flags, same
+from extract.legacy_system import LegacySystem, codes_of, flags, same
 from transform.references import PersonRefFormat
 from validate import canonical, raw
 from validate.canonical import PARTY_COLUMNS
-from validate.checks import ISO_DATE, code, identifier, parse_pence, pence, recode, ref, to_int64
-from validate.raw import ParsedRows, date, optional, required
+from validate.checks import ISO_DATE, code, identifier, parse_pence, pence, ref
+from validate.raw import date, optional, required
 
 CODES = {column: same(codes) for column, codes in canonical.CODES.items()}
 FLAGS = ("0", "1")
@@ -33,19 +33,19 @@ PERSON = raw.contract(
 CASE = raw.contract(
     "cscs_case",
     {
-        "case_ref": required(ref(CASE_REFS)),
-        "nrp_ref": required(ref(PERSON_REFS.pattern)),
-        "pwc_ref": required(ref(PERSON_REFS.pattern)),
-        "case_start_date": date(ISO_DATE),
-        "case_status": required(code(CODES["status"])),
-        "assessment_type": required(code(CODES["assessment_type"])),
-        "weekly_liability_pence": required(pence()),
-        "payment_method": required(code(CODES["payment_method"])),
-        "enforcement_action": optional(code(CODES["enforcement_action"])),
-        "clerical": required(code(FLAGS)),
-        "dv_marker": required(code(FLAGS)),
-        "arrears_total_pence": required(pence()),
-        "arrears_sos_pence": required(pence()),
+        "case_ref": required(ref(CASE_REFS), holds="case_ref"),
+        "nrp_ref": required(ref(PERSON_REFS.pattern), holds="nrp_ref"),
+        "pwc_ref": required(ref(PERSON_REFS.pattern), holds="pwc_ref"),
+        "case_start_date": date(ISO_DATE, holds="case_start_date"),
+        "case_status": required(code(CODES["status"]), holds="status"),
+        "assessment_type": required(code(CODES["assessment_type"]), holds="assessment_type"),
+        "weekly_liability_pence": required(pence(), holds="weekly_liability_pence"),
+        "payment_method": required(code(CODES["payment_method"]), holds="payment_method"),
+        "enforcement_action": optional(code(CODES["enforcement_action"]), holds="enforcement_action"),
+        "clerical": required(code(FLAGS), holds="clerical"),
+        "dv_marker": required(code(FLAGS), holds="dv_marker"),
+        "arrears_total_pence": required(pence(), holds="recorded_total_pence"),
+        "arrears_sos_pence": required(pence(), holds="recorded_sos_pence"),
     },
     key=("case_ref",),
     row_checks=(raw.sos_within_total("arrears_total_pence", "arrears_sos_pence", parse_pence),),
@@ -65,13 +65,13 @@ LEDGER = raw.contract(
     "cscs_ledger",
     {
         "case_ref": required(ref(CASE_REFS)),
-        "seq": required(identifier()),
-        "posted_date": date(ISO_DATE),
-        "txn_type": required(code(CODES["kind"])),
-        "creditor": required(code(CODES["creditor"])),
-        "amount_pence": required(pence()),
-        "period_from": date(ISO_DATE, nullable=True),
-        "period_to": date(ISO_DATE, nullable=True),
+        "seq": required(identifier(), holds="line_ref"),
+        "posted_date": date(ISO_DATE, holds="posted_date"),
+        "txn_type": required(code(CODES["kind"]), holds="kind"),
+        "creditor": required(code(CODES["creditor"]), holds="creditor"),
+        "amount_pence": required(pence(), holds="amount_pence"),
+        "period_from": date(ISO_DATE, nullable=True, holds="period_from"),
+        "period_to": date(ISO_DATE, nullable=True, holds="period_to"),
     },
     key=("case_ref", "seq"),
     row_checks=(
@@ -106,48 +106,6 @@ def persons_to_canonical(persons: pd.DataFrame) -> pd.DataFrame:
     )[PARTY_COLUMNS]
 
 
-def to_canonical(
-    cases: ParsedRows, persons: ParsedRows, ledger: ParsedRows, extracted_on: pd.Timestamp
-) -> CanonicalBatch:
-    """Clean CSCS rows in the canonical model (docs/design.md)."""
-    parties = persons_to_canonical(persons.text)
-    case = cases.text
-    canonical_cases = pd.DataFrame(
-        {
-            "case_ref": case["case_ref"],
-            "scheme": CSCS.scheme,
-            "legacy_case_id": 0,
-            "nrp_ref": PERSON_REFS.refs(case["nrp_ref"]),
-            "pwc_ref": PERSON_REFS.refs(case["pwc_ref"]),
-            "case_start_date": cases.dates["case_start_date"],
-            "status": recode(case["case_status"], CODES["status"]),
-            "assessment_type": recode(case["assessment_type"], CODES["assessment_type"]),
-            "weekly_liability_pence": to_int64(case["weekly_liability_pence"]),
-            "payment_method": recode(case["payment_method"], CODES["payment_method"]),
-            "enforcement_action": recode(case["enforcement_action"], CODES["enforcement_action"]),
-            "clerical": flags(case["clerical"], "1"),
-            "dv_marker": flags(case["dv_marker"], "1"),
-            "recorded_total_pence": to_int64(case["arrears_total_pence"]),
-            "recorded_sos_pence": to_int64(case["arrears_sos_pence"]),
-            "extracted_on": extracted_on,
-        }
-    )
-    line = ledger.text
-    canonical_ledger = pd.DataFrame(
-        {
-            "case_ref": line["case_ref"],
-            "line_ref": to_int64(line["seq"]),
-            "posted_date": ledger.dates["posted_date"],
-            "kind": recode(line["txn_type"], CODES["kind"]),
-            "creditor": recode(line["creditor"], CODES["creditor"]),
-            "amount_pence": to_int64(line["amount_pence"]),
-            "period_from": ledger.dates["period_from"],
-            "period_to": ledger.dates["period_to"],
-        }
-    )
-    return canonical_batch(canonical_cases, canonical_ledger, parties)
-
-
 CSCS = LegacySystem(
     name="CSCS",
     scheme="1993",
@@ -158,11 +116,9 @@ CSCS = LegacySystem(
     extract_table=schema.cscs_extract,
     extract_column="extracted_on",
     date_format=ISO_DATE,
-    case_ref_column="case_ref",
-    parent_columns=("nrp_ref", "pwc_ref"),
+    true_flag="1",
+    codes=CODES,
     case_refs=CASE_REFS,
     person_refs=PERSON_REFS,
-    codes=CODES,
-    to_canonical=to_canonical,
     persons_to_canonical=persons_to_canonical,
 )

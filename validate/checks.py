@@ -256,3 +256,8 @@ def parse_pence(values: pd.Series) -> pd.Series:
 def parse_pounds(values: pd.Series) -> pd.Series:
     """CS2 pounds with two decimals (text) as nullable integer pence: '23.50' -> 2350."""
     return _parse_integers(values, POUNDS_PATTERN, strip=".")
+
+
+def pounds_as_pence(values: pd.Series) -> pd.Series:
+    """CS2 pounds with two decimals that validation has passed, as ``int64`` pence: '23.50' -> 2350."""
+    return to_int64(values, strip=".")

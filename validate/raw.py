@@ -1,6 +1,7 @@
 """What a raw legacy table's contract is made of (CONTRACTS.md sections 1 and 2): a pandera
-schema of its columns, its date columns and their format, its checks across columns and its
-key. Each legacy system declares its tables' contracts with these (``extract/cscs.py``..).
+schema of its columns, its date columns and their format, the canonical column each holds, its
+checks across columns and its key. Each legacy system declares its tables' contracts with these
+(``extract/cscs.py``..), and its mapping into the canonical model reads what they hold.
 
 Raw frames hold every column as text (the reader reads them so), so that a value that breaks
 the contract is reported rather than lost in a failed conversion. A table's dates are parsed
@@ -21,6 +22,9 @@ from validate import checks
 
 DATE_FORMAT = "date_format"
 """The metadata of a date column's schema: its format (``checks.ISO_DATE``, ``checks.CS2_DATE``)."""
+HOLDS = "holds"
+"""The metadata of a column's schema that names the canonical column it holds (``validate.canonical``),
+so that a legacy column is declared once: how it is checked and what it means."""
 
 
 @dataclass(frozen=True)
@@ -63,10 +67,19 @@ class RawContract:
     @property
     def date_formats(self) -> dict[str, str]:
         """Each date column's format."""
+        return self._each(DATE_FORMAT)
+
+    @property
+    def holds(self) -> dict[str, str]:
+        """Each column that holds a canonical column, and that canonical column."""
+        return self._each(HOLDS)
+
+    def _each(self, metadata: str) -> dict[str, str]:
+        """The columns whose schema's metadata has ``metadata``, and its value."""
         return {
-            name: column.metadata[DATE_FORMAT]
+            name: column.metadata[metadata]
             for name, column in self.schema.columns.items()
-            if column.metadata and DATE_FORMAT in column.metadata
+            if column.metadata and metadata in column.metadata
         }
 
     def parsed(self, text: pd.DataFrame) -> ParsedRows:
@@ -82,17 +95,24 @@ def contract(
     return RawContract(table, pa.DataFrameSchema(columns, strict=False, coerce=False), key, row_checks)
 
 
-def required(*column_checks: pa.Check) -> pa.Column:
-    return pa.Column(checks.TEXT, checks=list(column_checks), nullable=False, coerce=False)
+def _metadata(holds: str | None, date_format: str | None = None) -> dict[str, str] | None:
+    """A column's metadata: the canonical column it holds and its date format, where it has them."""
+    metadata = {key: value for key, value in ((HOLDS, holds), (DATE_FORMAT, date_format)) if value}
+    return metadata or None
 
 
-def optional(*column_checks: pa.Check) -> pa.Column:
-    return pa.Column(checks.TEXT, checks=list(column_checks), nullable=True, coerce=False)
+def required(*column_checks: pa.Check, holds: str | None = None) -> pa.Column:
+    """A column that has a value in every row; ``holds``: the canonical column it holds, if any."""
+    return pa.Column(checks.TEXT, checks=list(column_checks), nullable=False, coerce=False, metadata=_metadata(holds))
 
 
-def date(date_format: str, nullable: bool = False) -> pa.Column:
+def optional(*column_checks: pa.Check, holds: str | None = None) -> pa.Column:
+    return pa.Column(checks.TEXT, checks=list(column_checks), nullable=True, coerce=False, metadata=_metadata(holds))
+
+
+def date(date_format: str, nullable: bool = False, holds: str | None = None) -> pa.Column:
     """A date written in ``date_format``; its ``date`` check runs on the parsed rows."""
-    return pa.Column(checks.TEXT, nullable=nullable, coerce=False, metadata={DATE_FORMAT: date_format})
+    return pa.Column(checks.TEXT, nullable=nullable, coerce=False, metadata=_metadata(holds, date_format))
 
 
 def _row_check(name: str, inputs, passes, reported_column: str) -> RowCheck:

@@ -19,7 +19,7 @@ import flows.extraction
 from csa_closure.db import engine_for
 from extract import legacy_schema as legacy
 from extract import systems
-from extract.legacy_system import CanonicalBatch, LegacySystem, canonical_batch
+from extract.legacy_system import LegacySystem
 from extract.parties import read_parties
 from load.migrate import upgrade_target
 from load.schema import held_case, legacy_case, quarantine
@@ -27,9 +27,9 @@ from transform.events import parse_events
 from transform.references import PersonRefFormat
 from validate import raw
 from validate.canonical import PARTY_COLUMNS
-from validate.checks import ISO_DATE, code, identifier, parse_pence, pence, recode, ref, to_int64
-from validate.raw import ParsedRows, optional, required
+from validate.checks import ISO_DATE, code, identifier, parse_pence, pence, ref
 from validate.raw import date as date_column
+from validate.raw import optional, required
 
 EXTRACTED_ON = date(2014, 6, 30)
 
@@ -103,52 +103,6 @@ def persons_to_canonical(persons: pd.DataFrame) -> pd.DataFrame:
     )[PARTY_COLUMNS]
 
 
-def to_canonical(
-    cases: ParsedRows, persons: ParsedRows, ledger: ParsedRows, extracted_on: pd.Timestamp
-) -> CanonicalBatch:
-    parties = persons_to_canonical(persons.text)
-    case, line = cases.text, ledger.text
-    canonical_cases = pd.DataFrame(
-        {
-            "case_ref": case["case_no"],
-            "scheme": "2008",
-            "legacy_case_id": 0,
-            "nrp_ref": PERSON_REFS.refs(case["payer"]),
-            "pwc_ref": PERSON_REFS.refs(case["payee"]),
-            "case_start_date": cases.dates["opened_on"],
-            "status": recode(case["state"], CODES["status"]),
-            "assessment_type": "FULL",
-            "weekly_liability_pence": to_int64(case["weekly_pence"]),
-            "payment_method": "COLLECTION",
-            "enforcement_action": None,
-            "clerical": False,
-            "dv_marker": False,
-            "recorded_total_pence": to_int64(case["owed_pence"]),
-            "recorded_sos_pence": to_int64(case["owed_sos_pence"]),
-            "extracted_on": extracted_on,
-        }
-    ).astype(
-        {
-            "assessment_type": "str",
-            "payment_method": "str",
-            "enforcement_action": "str",
-        }
-    )
-    canonical_ledger = pd.DataFrame(
-        {
-            "case_ref": line["case_no"],
-            "line_ref": to_int64(line["line_no"]),
-            "posted_date": ledger.dates["posted_on"],
-            "kind": recode(line["kind"], CODES["kind"]),
-            "creditor": recode(line["owed_to"], CODES["creditor"]),
-            "amount_pence": to_int64(line["pence"]),
-            "period_from": pd.NaT,
-            "period_to": pd.NaT,
-        }
-    ).astype({"period_from": "datetime64[ns]", "period_to": "datetime64[ns]"})
-    return canonical_batch(canonical_cases, canonical_ledger, parties)
-
-
 CSX = LegacySystem(
     name="CSX",
     scheme="2008",
@@ -160,14 +114,14 @@ CSX = LegacySystem(
     case=raw.contract(
         "csx_case",
         {
-            "case_no": required(ref(CASE_REFS)),
-            "payer": required(ref(PERSON_KEY)),
-            "payee": required(ref(PERSON_KEY)),
-            "opened_on": date_column(ISO_DATE),
-            "state": required(code(CODES["status"])),
-            "weekly_pence": required(pence()),
-            "owed_pence": required(pence()),
-            "owed_sos_pence": required(pence()),
+            "case_no": required(ref(CASE_REFS), holds="case_ref"),
+            "payer": required(ref(PERSON_KEY), holds="nrp_ref"),
+            "payee": required(ref(PERSON_KEY), holds="pwc_ref"),
+            "opened_on": date_column(ISO_DATE, holds="case_start_date"),
+            "state": required(code(CODES["status"]), holds="status"),
+            "weekly_pence": required(pence(), holds="weekly_liability_pence"),
+            "owed_pence": required(pence(), holds="recorded_total_pence"),
+            "owed_sos_pence": required(pence(), holds="recorded_sos_pence"),
         },
         key=("case_no",),
         row_checks=(raw.sos_within_total("owed_pence", "owed_sos_pence", parse_pence),),
@@ -181,11 +135,11 @@ CSX = LegacySystem(
         "csx_line",
         {
             "case_no": required(ref(CASE_REFS)),
-            "line_no": required(identifier()),
-            "posted_on": date_column(ISO_DATE),
-            "kind": required(code(CODES["kind"])),
-            "owed_to": optional(code(CODES["creditor"])),
-            "pence": required(pence()),
+            "line_no": required(identifier(), holds="line_ref"),
+            "posted_on": date_column(ISO_DATE, holds="posted_date"),
+            "kind": required(code(CODES["kind"]), holds="kind"),
+            "owed_to": optional(code(CODES["creditor"]), holds="creditor"),
+            "pence": required(pence(), holds="amount_pence"),
         },
         key=("case_no", "line_no"),
         row_checks=(raw.sign_agrees("kind", "pence", raising=("DR",), lowering=("CR",)),),
@@ -193,12 +147,18 @@ CSX = LegacySystem(
     extract_table=csx_extract,
     extract_column="taken_on",
     date_format=ISO_DATE,
-    case_ref_column="case_no",
-    parent_columns=("payer", "payee"),
+    codes=CODES,
     case_refs=CASE_REFS,
     person_refs=PERSON_REFS,
-    codes=CODES,
-    to_canonical=to_canonical,
+    fixed={
+        "assessment_type": "FULL",
+        "payment_method": "COLLECTION",
+        "enforcement_action": None,
+        "clerical": False,
+        "dv_marker": False,
+        "period_from": None,
+        "period_to": None,
+    },
     persons_to_canonical=persons_to_canonical,
 )
 
@@ -344,3 +304,8 @@ def test_a_declaration_naming_a_table_it_has_not_or_children_keyed_otherwise_is_
     children_by_number = raw.contract("csx_child", dict(CSX.child.schema.columns), key=("child_no", "case_no"))
     with pytest.raises(ValueError, match="CSX: a child's key must begin with its case's key, case_no"):
         dataclasses.replace(CSX, child=children_by_number)
+
+
+def test_a_declaration_giving_a_canonical_column_no_value_is_refused_as_made():
+    with pytest.raises(ValueError, match="CSX: no column of csx_case holds assessment_type, payment_method"):
+        dataclasses.replace(CSX, fixed={})
