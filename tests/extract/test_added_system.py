@@ -13,7 +13,8 @@ from datetime import date
 import pandas as pd
 import pytest
 from legacy_rows import cs2_case, cscs_case, party, person, txn, write_estate
-from sqlalchemy import Column, Date, Integer, MetaData, PrimaryKeyConstraint, Table, Text, insert, select
+from sqlalchemy import Date, Integer, MetaData, Text, insert, select
+from tables import table
 
 import flows.extraction
 from csa_closure.db import engine_for
@@ -36,47 +37,21 @@ EXTRACTED_ON = date(2014, 6, 30)
 # --- CSX: a fictitious legacy system of 2008, in pence, ISO dates, its own codes -------------
 
 csx_metadata = MetaData()
-csx_person = Table(
-    "csx_person",
-    csx_metadata,
-    Column("person_no", Text, primary_key=True),
-    Column("surname", Text),
-    Column("forenames", Text),
-    Column("address", Text, nullable=True),
-    Column("postcode", Text, nullable=True),
-    Column("died_on", Text, nullable=True),
+csx_person = table(
+    "csx_person", csx_metadata, ("person_no",),
+    person_no=Text, surname=Text, forenames=Text, address=Text, postcode=Text, died_on=Text,
 )
-csx_case = Table(
-    "csx_case",
-    csx_metadata,
-    Column("case_no", Text, primary_key=True),
-    Column("payer", Text),
-    Column("payee", Text),
-    Column("opened_on", Text),
-    Column("state", Text),
-    Column("weekly_pence", Integer),
-    Column("owed_pence", Integer),
-    Column("owed_sos_pence", Integer),
+csx_case = table(
+    "csx_case", csx_metadata, ("case_no",),
+    case_no=Text, payer=Text, payee=Text, opened_on=Text, state=Text,
+    weekly_pence=Integer, owed_pence=Integer, owed_sos_pence=Integer,
 )
-csx_child = Table(
-    "csx_child",
-    csx_metadata,
-    Column("case_no", Text),
-    Column("child_no", Integer),
-    PrimaryKeyConstraint("case_no", "child_no"),
+csx_child = table("csx_child", csx_metadata, ("case_no", "child_no"), case_no=Text, child_no=Integer)
+csx_line = table(
+    "csx_line", csx_metadata, ("case_no", "line_no"),
+    case_no=Text, line_no=Integer, posted_on=Text, kind=Text, owed_to=Text, pence=Integer,
 )
-csx_line = Table(
-    "csx_line",
-    csx_metadata,
-    Column("case_no", Text),
-    Column("line_no", Integer),
-    Column("posted_on", Text),
-    Column("kind", Text),
-    Column("owed_to", Text),
-    Column("pence", Integer),
-    PrimaryKeyConstraint("case_no", "line_no"),
-)
-csx_extract = Table("csx_extract", csx_metadata, Column("taken_on", Date))
+csx_extract = table("csx_extract", csx_metadata, (), taken_on=Date)
 
 CODES = {
     "status": {"OPEN": "LIVE", "ARREARS": "ARREARS_ONLY", "SHUT": "CLOSED"},

@@ -7,22 +7,17 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
-from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, MetaData, Table, Text, select
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, MetaData, Text, select
+from tables import table
 
 from csa_closure.db import make_engine
 from load.writes import delete_where_in, insert_new_frame, replace_frame, upsert_frame, upsert_rows
 
 metadata = MetaData()
-sample = Table(
-    "write_sample",
-    metadata,
-    Column("case_ref", Text, primary_key=True),
-    Column("status", Text),
-    Column("owed_pence", BigInteger),
-    Column("posted_on", Date),
-    Column("flagged", Boolean),
-    Column("first_seen", Date),
-    Column("stamped_at", DateTime(timezone=True)),
+sample = table(
+    "write_sample", metadata, ("case_ref",),
+    case_ref=Text, status=Text, owed_pence=BigInteger, posted_on=Date, flagged=Boolean, first_seen=Date,
+    stamped_at=DateTime(timezone=True),
 )
 
 
