@@ -120,8 +120,9 @@ class Settings(EnvironmentSettings):
     spread over more cases, but a worker holds ~30 MB per 1,000 at its peak (on ~200 MB of its
     own), and there is a worker per core."""
     pool_from_batch_cases: int = Field(1_000, gt=0)
-    """A step's batches run in a pool of processes, one per core, when there are several at once
-    and a batch holds this many cases (the rule settings' batch size) or more; in threads else."""
+    """A step's batches run in the flow's process and a pool of processes beside it, one process
+    per core, when there are several at once and a batch holds this many cases (the rule
+    settings' batch size) or more; in the flow's threads else."""
     dask_address: str | None = None
     """The scheduler of a Dask cluster (``tcp://host:8786``) that runs the extract's batches and
     the journey's units (``flows.runners``); unset, they run on this machine."""

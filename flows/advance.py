@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from prefect import flow, get_client, task
+from prefect import Task, flow, get_client, task
 from prefect.context import FlowRunContext
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.states import Failed
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
@@ -27,7 +28,7 @@ from flows.artifacts import RunProgress, publish_holds_and_quarantine, publish_t
 from flows.context import checked_engines, current_run_id, engines_for_run, keep_tables_in_hand
 from flows.extraction import extract_if_newer
 from flows.runners import LocalOrCluster
-from flows.workers import process_pool, share_api_with_workers
+from flows.workers import POOL_WORKERS, process_pool, share_api_with_workers
 from load.journey import (
     StaleCases,
     advanced_to,
@@ -94,9 +95,10 @@ STALE_LIMIT = 5
 
 class UnitRunner:
     """Where a pass's units run: the flow's own task runner (its threads, or a cluster's
-    workers), or, for several batches at once on this machine, a pool of processes, started at
-    the first such pass and kept for the rest of the run: the units' rules are CPU-bound
-    Python, which threads share one core for."""
+    workers), or, for several large batches at once on this machine, the flow's process and a
+    pool of processes side by side, a unit each in turn, as the extract's batches are: the
+    units' rules are CPU-bound Python, which threads share one core for. The pool is started at
+    the first such pass and kept for the rest of the run."""
 
     def __init__(self, rules: RuleSettings) -> None:
         self._large = rules.batch_size >= Settings().pool_from_batch_cases
@@ -109,13 +111,18 @@ class UnitRunner:
         if self._pool is not None:
             self._pool.__exit__(*exc)
 
-    def submit(self, task, parameters: dict, together: int):
-        if together > 1 and self._large and _threads_of_this_flow():
-            if self._pool is None:
-                share_api_with_workers()
-                self._pool = process_pool().__enter__()
-            return self._pool.submit(task, parameters)
-        return task.submit(**parameters)
+    def submit_pass(self, units: list[tuple[Task, dict]]) -> list[PrefectFuture]:
+        """Submit a pass's units (each a task and its parameters); their futures, in order."""
+        if len(units) < 2 or not self._large or not _threads_of_this_flow():
+            return [task.submit(**parameters) for task, parameters in units]
+        if self._pool is None:
+            share_api_with_workers()
+            self._pool = process_pool().__enter__()
+        lanes = POOL_WORKERS + 1
+        return [
+            task.submit(**parameters) if position % lanes == 0 else self._pool.submit(task, parameters)
+            for position, (task, parameters) in enumerate(units)
+        ]
 
 
 def _threads_of_this_flow() -> bool:
@@ -133,16 +140,17 @@ def run_units(
     with engines.target.connect() as conn:
         groups = segment_groups(conn)
     tag_flow_run(*_plan_tags(units, groups))
-    futures = []
+    calls = []
     for unit in units.itertuples(index=False):
         due_on = unit.due_on.date()
         name = f"{unit.step.lower()}-{unit.batch_id}-{due_on:%Y%m%d}"
         parameters = dict(step=unit.step, batch_id=unit.batch_id, due_on=due_on, as_of=as_of, run_id=run_id,
                           lease_token=lease.token)
-        futures.append((unit, due_on, runner.submit(journey_step.with_options(task_run_name=name), parameters,
-                                                    together=len(units))))
+        calls.append((journey_step.with_options(task_run_name=name), parameters))
+    futures = runner.submit_pass(calls)
     failures, stale, lost = [], set(), None
-    for unit, due_on, future in futures:
+    for unit, future in zip(units.itertuples(index=False), futures, strict=True):
+        due_on = unit.due_on.date()
         key = {"batch_id": unit.batch_id, "step": unit.step, "due_on": due_on}
         future.wait()
         state = future.state
