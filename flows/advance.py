@@ -25,7 +25,7 @@ from csa_closure.retry import retry_on_transient
 from csa_closure.service import journey
 from csa_closure.settings import RuleSettings, Settings
 from flows.artifacts import RunProgress, publish_holds_and_quarantine, publish_tranche
-from flows.context import checked_engines, current_run_id, engines_for_run, keep_tables_in_hand
+from flows.context import TablesKeptInHand, checked_engines, current_run_id, engines_for_run
 from flows.extraction import extract_if_newer
 from flows.runners import LocalOrCluster
 from flows.workers import POOL_WORKERS, process_pool, share_api_with_workers
@@ -181,34 +181,36 @@ def work_through(
 ) -> list[str]:
     """Run what is due, earliest date first and in step order within a day, until nothing is
     left; work a unit creates for the same day (a selection's batches) runs in the same pass.
-    Before each pass the run checks that it still holds the journey lock."""
+    Before each pass the run checks that it still holds the journey lock; after it, the tables
+    it changed are vacuumed and analyzed beside the next."""
     engines = engines_for_run(run_id)
     failures: list[str] = []
     done: set[tuple] = set()
     stale_counts: dict[tuple, int] = {}
-    while True:
-        lease.check()
-        with engines.target.connect() as conn:
-            due = due_work(conn, as_of)
-        if due.empty:
-            return failures
-        if progress:
-            progress.reached(due["due_on"].min().date())
-        first = due[due["due_on"] == due["due_on"].min()]
-        units = first[first["step"] == first["step"].iloc[0]]
-        keys = set(units.itertuples(index=False, name=None))
-        if keys & done:
-            raise RuntimeError(f"work due again after it completed: {sorted(keys & done)[:3]}")
-        more_failures, stale = run_units(units, as_of, run_id, lease, runner)
-        failures += more_failures
-        keep_tables_in_hand(engines.target)
-        done |= keys - stale
-        for key in stale:
-            stale_counts[key] = stale_counts.get(key, 0) + 1
-            if stale_counts[key] >= STALE_LIMIT:
-                raise RuntimeError(f"{key[1]} {key[2]} {key[0]:%Y-%m-%d}: its cases kept changing under it")
-        if stale:
-            log.info("units planned again: their cases changed meanwhile", units=len(stale))
+    with TablesKeptInHand(engines.target) as tables:
+        while True:
+            lease.check()
+            with engines.target.connect() as conn:
+                due = due_work(conn, as_of)
+            if due.empty:
+                return failures
+            if progress:
+                progress.reached(due["due_on"].min().date())
+            first = due[due["due_on"] == due["due_on"].min()]
+            units = first[first["step"] == first["step"].iloc[0]]
+            keys = set(units.itertuples(index=False, name=None))
+            if keys & done:
+                raise RuntimeError(f"work due again after it completed: {sorted(keys & done)[:3]}")
+            more_failures, stale = run_units(units, as_of, run_id, lease, runner)
+            failures += more_failures
+            tables.after_pass()
+            done |= keys - stale
+            for key in stale:
+                stale_counts[key] = stale_counts.get(key, 0) + 1
+                if stale_counts[key] >= STALE_LIMIT:
+                    raise RuntimeError(f"{key[1]} {key[2]} {key[0]:%Y-%m-%d}: its cases kept changing under it")
+            if stale:
+                log.info("units planned again: their cases changed meanwhile", units=len(stale))
 
 
 @flow(name="advance", flow_run_name="advance-{as_of}", task_runner=LocalOrCluster(ThreadPoolTaskRunner(max_workers=2)))

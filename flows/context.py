@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextvars
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from prefect.runtime import flow_run
 
@@ -44,7 +46,34 @@ def checked_engines(run_id: str) -> Engines:
 
 def keep_tables_in_hand(target) -> None:
     """Fresh planner statistics, and dead rows reclaimed, where a run changed the target's tables
-    enough (``load.maintenance``); called between units of work, never inside one."""
+    enough (``load.maintenance``); called after units of work, never inside one's transaction."""
     maintained = maintain_tables(target)
     if maintained:
         log.info("tables analyzed, and vacuumed where rows were dead", tables=",".join(maintained))
+
+
+class TablesKeptInHand:
+    """``keep_tables_in_hand`` beside the journey's passes, as autovacuum would do it: a round
+    in a thread of its own after a pass, unless the last one is still going. Vacuum and analyze
+    change no row and take no lock that a unit's writes wait for, so the next pass need not
+    wait for them; leaving the block waits for the last round (the run's figures read next)."""
+
+    def __init__(self, target) -> None:
+        self._target = target
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tables-kept-in-hand")
+        self._round: Future | None = None
+
+    def __enter__(self) -> TablesKeptInHand:
+        return self
+
+    def after_pass(self) -> None:
+        if self._round is not None and not self._round.done():
+            return
+        if self._round is not None:
+            self._round.result()  # a round that failed fails the run
+        self._round = self._thread.submit(contextvars.copy_context().run, keep_tables_in_hand, self._target)
+
+    def __exit__(self, *exc) -> None:
+        self._thread.shutdown(wait=True)
+        if exc[0] is None and self._round is not None:
+            self._round.result()

@@ -4,7 +4,7 @@ An extract or an advance rewrites a large share of the target in minutes. The pl
 statistics of each table's new size and spread to read a batch through an index rather than
 scan the table, and the rows that updates leave dead must be reclaimed for reuse. Autovacuum
 does both where it runs, but it is off on some servers and slow to come round on a busy one, so
-the runs ask, between units of work, which tables have changed by autovacuum's own measure:
+the runs ask, after units of work, which tables have changed by autovacuum's own measure:
 those with many dead rows get ``VACUUM (ANALYZE)``, those only grown or changed ``ANALYZE``.
 SQLite keeps no dead rows to reclaim: nothing to do there.
 """
