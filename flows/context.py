@@ -54,26 +54,33 @@ def keep_tables_in_hand(target) -> None:
 
 class TablesKeptInHand:
     """``keep_tables_in_hand`` beside the journey's passes, as autovacuum would do it: a round
-    in a thread of its own after a pass, unless the last one is still going. Vacuum and analyze
-    change no row and take no lock that a unit's writes wait for, so the next pass need not
-    wait for them; leaving the block waits for the last round (the run's figures read next)."""
+    in a thread of its own after a pass, or, while the last one is still going, one owed to the
+    pass. Vacuum and analyze change no row and take no lock that a unit's writes wait for, so
+    the next pass need not wait for them. Leaving the block waits for the last round and works
+    the one owed, so the tables are in hand when the run's figures are read."""
 
     def __init__(self, target) -> None:
         self._target = target
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tables-kept-in-hand")
         self._round: Future | None = None
+        self._owed = False
 
     def __enter__(self) -> TablesKeptInHand:
         return self
 
     def after_pass(self) -> None:
         if self._round is not None and not self._round.done():
+            self._owed = True
             return
         if self._round is not None:
             self._round.result()  # a round that failed fails the run
+        self._owed = False
         self._round = self._thread.submit(contextvars.copy_context().run, keep_tables_in_hand, self._target)
 
     def __exit__(self, *exc) -> None:
         self._thread.shutdown(wait=True)
-        if exc[0] is None and self._round is not None:
-            self._round.result()
+        if exc[0] is None:
+            if self._round is not None:
+                self._round.result()
+            if self._owed:
+                keep_tables_in_hand(self._target)
