@@ -1,13 +1,15 @@
 """The advance flow: everything due up to an as-of date, in date order, batch by batch.
 
 The flow only orchestrates: it asks the target what is due (``load.journey.due_work``), runs
-each unit of work as a Prefect task named and tagged by step, tranche, batch and date, records
-the unit's outcome in ``batch_run`` and moves the journey clock. What a unit does is in
-``csa_closure.service.journey``; the rules are in ``transform``.
+each unit of work as a Prefect task named and tagged by step, tranche, batch and date (a unit
+records its completion in ``batch_run`` with its writes; the flow records a failure), and moves
+the journey clock. What a unit does is in ``csa_closure.service.journey``; the rules are in
+``transform``.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
@@ -73,7 +75,8 @@ def tag_flow_run(*tags: str) -> None:
 def journey_step(step: str, batch_id: str, due_on: date, as_of: date, run_id: str, lease_token: int) -> dict:
     """One unit of work: a step of one batch (or tranche) on one date, in one transaction,
     fenced by the run's journey lock."""
-    engines = engines_for_run(run_id, lease_token)
+    unit = {"batch_id": batch_id, "step": step, "due_on": due_on}
+    engines = replace(engines_for_run(run_id, lease_token), unit=unit)
     bind_context(run_id=run_id, step=step, batch_id=batch_id, due_on=due_on.isoformat())
     work = {
         Step.EVENTS: lambda: journey.apply_batch_events(engines, batch_id, due_on, as_of),
@@ -161,14 +164,13 @@ def run_units(
         if isinstance(error, StaleCases):
             stale.add((unit.due_on, unit.step, unit.batch_id))
             continue
+        if error is None:  # the unit recorded its completion with its writes
+            continue
+        message = str(state.message or state.name)[:2000]
         try:
             with fenced(engines.target, lease) as conn:
-                if error is None:
-                    record_batch_run(conn, key, UnitState.COMPLETED, run_id)
-                else:
-                    message = str(state.message or state.name)[:2000]
-                    record_batch_run(conn, key, UnitState.FAILED, run_id, message)
-                    failures.append(f"{unit.step} {unit.batch_id} {due_on}: {message}")
+                record_batch_run(conn, key, UnitState.FAILED, run_id, message)
+            failures.append(f"{unit.step} {unit.batch_id} {due_on}: {message}")
         except JourneyLockLost as error:
             lost = error
     if lost is not None:

@@ -28,3 +28,11 @@ def journey_state(target) -> dict[str, list[tuple]]:
     }
     with target.connect() as conn:
         return {name: sorted(map(tuple, conn.execute(query).all()), key=repr) for name, query in tables.items()}
+
+
+def completed_units(target) -> list[tuple]:
+    """The units of work ``batch_run`` records as completed: batch, step and due date."""
+    run = schema.batch_run.c
+    with target.connect() as conn:
+        rows = conn.execute(select(run.batch_id, run.step, run.due_on).where(run.state == "COMPLETED"))
+        return sorted(map(tuple, rows))

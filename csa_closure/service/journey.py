@@ -8,11 +8,13 @@ runs each as a Prefect task per batch and date.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from csa_closure.locks import Lease, fenced
 from csa_closure.service.reconcile import require_reconciled
@@ -35,6 +37,7 @@ from load.journey import (
     mark_events_refused,
     planned_tranche,
     read_frame,
+    record_batch_run,
     record_selection,
     selection_candidates,
     unselected_of_nrps,
@@ -43,7 +46,7 @@ from load.journey import (
     write_changes,
 )
 from load.schema import closure_outcome, legacy_case
-from transform.codes import EventKind, Step, TrancheKind
+from transform.codes import EventKind, Step, TrancheKind, UnitState
 from transform.events import refusals_when_applied
 from transform.instalments import instalment_schedule
 from transform.journey import (
@@ -79,6 +82,25 @@ class Engines:
     run_id: str
     lease: Lease | None = None
     """The journey lock's lease the run holds: every write is fenced by it."""
+    unit: dict | None = None
+    """The unit of work (``batch_id``, ``step``, ``due_on``) these engines serve, if any: its
+    completion is recorded in ``batch_run`` in the same transaction as its writes."""
+
+
+@contextmanager
+def _writes(engines: Engines) -> Iterator[Connection]:
+    """A unit's one write transaction, fenced by the run's lease. The unit's completion commits
+    with its writes, so no interruption can leave work done and not recorded, or the reverse."""
+    with fenced(engines.target, engines.lease) as conn:
+        yield conn
+        if engines.unit is not None:
+            record_batch_run(conn, engines.unit, UnitState.COMPLETED, engines.run_id)
+
+
+def _nothing_to_write(engines: Engines, counts: dict) -> dict:
+    """A unit that found nothing to change: it still records that it ran."""
+    with _writes(engines):
+        return counts
 
 
 @dataclass(frozen=True)
@@ -153,7 +175,7 @@ def _commit(
     journey, if the cases it ``read`` (their journeys, with ``version``) are unchanged, and if
     its batch reconciles."""
     letters = _letters_with_bodies(changes, cases)
-    with fenced(engines.target, engines.lease) as conn:
+    with _writes(engines) as conn:
         claim_cases(conn, _versions(read))
         write_changes(conn, changes, cases, letters, instalment_schedule(changes.transfers[
             ["case_ref", "creditor", "amount_pence", "transferred_on"]], engines.rules), engines.run_id)
@@ -185,7 +207,7 @@ def start_batch(engines: Engines, batch_id: str, selected_on: date) -> dict:
     unreadable = chosen.loc[~is_in(chosen["case_ref"], legacy.cases["case_ref"]), "case_ref"]
     chosen = chosen[is_in(chosen["case_ref"], legacy.cases["case_ref"])]
     if chosen.empty:
-        with fenced(engines.target, engines.lease) as conn:
+        with _writes(engines) as conn:
             drop_from_selection(conn, list(unreadable))
             mark_batch_started(conn, batch_id)
         return {"cases": 0, "dropped": len(unreadable)}
@@ -205,7 +227,7 @@ def remind_batch(engines: Engines, batch_id: str, due_on: date) -> dict:
     """Reminder letters for the batch's cases whose reminder falls on ``due_on``."""
     outcomes, journeys = _due_cases(engines, Step.REMIND, batch_id, due_on)
     if outcomes.empty:
-        return {"cases": 0}
+        return _nothing_to_write(engines, {"cases": 0})
     cases = snapshot_cases(engines, list(outcomes["case_ref"]))
     return _commit(engines, send_reminders(outcomes, journeys, cases), cases, journeys)
 
@@ -214,7 +236,7 @@ def end_batch(engines: Engines, batch_id: str, ends_on: date) -> dict:
     """Liability ends for the batch's cases: re-verified from a fresh read, then decided."""
     outcomes, journeys = _due_cases(engines, Step.END, batch_id, ends_on)
     if outcomes.empty:
-        return {"cases": 0}
+        return _nothing_to_write(engines, {"cases": 0})
     legacy = read_legacy_cases(engines, batch_id, list(outcomes["case_ref"]))
     cases = _with_snapshot_fallback(engines, legacy, outcomes)
     changes = end_liability(
@@ -236,7 +258,7 @@ def lapse_batch(engines: Engines, batch_id: str, due_on: date) -> dict:
     """No answer by the deadline: the PWC part is written off the day after (section 7)."""
     outcomes, journeys = _due_cases(engines, Step.DEADLINE, batch_id, due_on)
     if outcomes.empty:
-        return {"cases": 0}
+        return _nothing_to_write(engines, {"cases": 0})
     cases = snapshot_cases(engines, list(outcomes["case_ref"]))
     no_answers = pd.DataFrame(columns=["case_ref", "choice", "received_on", "channel"])
     changes = settle_choices(outcomes, journeys, cases, no_answers, pd.Timestamp(due_on))
@@ -256,7 +278,7 @@ def apply_batch_events(engines: Engines, batch_id: str, received_on: date, as_of
         )
         states = read_case_states(conn, events["case_ref"])
     if events.empty:
-        return {"events": 0}
+        return _nothing_to_write(engines, {"events": 0})
     refusal = refusals_when_applied(events, states, pd.Timestamp(received_on), engines.rules)
     refused = events.assign(refusal=refusal)[refusal.notna()]
     events = events[refusal.isna()]
@@ -290,11 +312,12 @@ def select_tranche(engines: Engines, tranche_id: str) -> dict:
     that date, the earlier groups' first, then the planned group's, up to capacity (section 2)."""
     with engines.target.connect() as conn:
         planned = planned_tranche(conn, tranche_id)
-        if planned["selected_cases"] is not None:  # a retry after the selection committed
-            return {"cases": planned["selected_cases"], "batches": 0}
-        selected_on = pd.Timestamp(planned["selection_date"])
-        rules = engines.rules.model_copy(update={"tranche_capacity": planned["capacity"]})
-        position = _group_position(planned["segment_group"], rules)
+    if planned["selected_cases"] is not None:  # a retry after the selection committed
+        return _nothing_to_write(engines, {"cases": planned["selected_cases"], "batches": 0})
+    selected_on = pd.Timestamp(planned["selection_date"])
+    rules = engines.rules.model_copy(update={"tranche_capacity": planned["capacity"]})
+    position = _group_position(planned["segment_group"], rules)
+    with engines.target.connect() as conn:
         if _segments_kept_on(conn, selected_on):
             take = segments_to_take(waiting_by_segment(conn), position, rules)
             candidates = selection_candidates(conn, take.segments, rules.tranche_capacity)
@@ -308,7 +331,7 @@ def select_tranche(engines: Engines, tranche_id: str) -> dict:
             ).selections[["case_ref", "segment"]]
     chosen = chosen.assign(selected_on=selected_on, tranche_id=tranche_id, liability_end_date=pd.NaT)
     chosen = chosen.assign(batch_id=batch_ids(chosen, rules))
-    with fenced(engines.target, engines.lease) as conn:
+    with _writes(engines) as conn:
         record_selection(conn, chosen, planned | {"selected_cases": len(chosen)})
     return {"cases": len(chosen), "batches": chosen["batch_id"].nunique()}
 
@@ -330,7 +353,7 @@ def close_reactively(engines: Engines, received_on: date) -> dict:
     chosen = closures.assign(
         segment=segments.set_axis(unselected["case_ref"]).reindex(closures["case_ref"]).to_numpy()
     )
-    with fenced(engines.target, engines.lease) as conn:
+    with _writes(engines) as conn:
         if len(chosen):
             tranche_id = chosen["tranche_id"].iloc[0]
             record_selection(

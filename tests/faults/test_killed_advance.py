@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from fault_world import AS_OF, backend, invariant_breaks, run_interrupted, target_of, world  # noqa: F401
-from journey_tables import journey_state
+from journey_tables import completed_units, journey_state
 
 from csa_closure.db import engine_for
 from flows.advance import advance
@@ -18,7 +18,7 @@ ADVANCE = ("advance", "--as-of", AS_OF.isoformat())
     [
         ("selection-after-commit", 2),  # a tranche selected; its batches not started
         ("unit-before-commit", 4),  # a batch's writes done inside its transaction
-        ("unit-after-commit", 7),  # a batch committed, its outcome not recorded
+        ("unit-after-commit", 7),  # a batch committed, the run not told
     ],
 )
 def test_an_advance_killed_at_a_commit_boundary_reruns_to_the_uninterrupted_state(world, target_of, point, nth):
@@ -31,3 +31,4 @@ def test_an_advance_killed_at_a_commit_boundary_reruns_to_the_uninterrupted_stat
     advance(AS_OF)
     assert journey_state(target) == world.reference
     assert invariant_breaks(target) == []
+    assert completed_units(target) == completed_units(engine_for(world.advanced)), "a unit's record was lost"
