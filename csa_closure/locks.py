@@ -52,6 +52,8 @@ class Lease:
 
     token: int
     _alive: object = field(repr=False, default=None)
+    taken_at: datetime | None = None
+    """When this run took the lock (None where a task rebuilt the lease from its token)."""
 
     def check(self) -> None:
         """Raise ``JourneyLockLost`` if the lock has gone (its PostgreSQL session ended)."""
@@ -75,7 +77,8 @@ def journey_lock(target: Engine, holder: str = "") -> Iterator[Lease]:
         yield lease
         return
     with _exclusive(target, JOURNEY_LOCK_KEY, ".journey.lock", "another run is working the journey") as alive:
-        lease = Lease(_raise_token(target, holder), alive)
+        taken_at = datetime.now(UTC)
+        lease = Lease(_raise_token(target, holder, taken_at), alive, taken_at)
         reset = _held.set({**_held.get(), key: lease})
         try:
             yield lease
@@ -114,11 +117,11 @@ def fenced(target: Engine, lease: Lease | None) -> Iterator[Connection]:
         yield conn
 
 
-def _raise_token(target: Engine, holder: str) -> int:
+def _raise_token(target: Engine, holder: str, taken_at: datetime) -> int:
     with target.begin() as conn:
         conn.execute(
             text("UPDATE journey_lease SET token = token + 1, holder = :holder, acquired_at = :now WHERE lease_id = 1"),
-            {"holder": holder or f"pid {os.getpid()}", "now": datetime.now(UTC)},
+            {"holder": holder or f"pid {os.getpid()}", "now": taken_at},
         )
         return conn.execute(text("SELECT token FROM journey_lease WHERE lease_id = 1")).scalar_one()
 

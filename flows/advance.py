@@ -27,7 +27,7 @@ from csa_closure.retry import retry_on_transient
 from csa_closure.service import journey
 from csa_closure.settings import RuleSettings, Settings
 from flows.artifacts import RunProgress, publish_holds_and_quarantine, publish_tranche
-from flows.context import TablesKeptInHand, checked_engines, current_run_id, engines_for_run
+from flows.context import TablesKeptInHand, checked_engines, current_run_id, engines_for_run, record_run_start
 from flows.extraction import extract_if_newer
 from flows.runners import LocalOrCluster
 from flows.workers import POOL_WORKERS, process_pool, share_api_with_workers
@@ -42,7 +42,7 @@ from load.journey import (
     tranches_worked,
 )
 from load.report import tranche_known
-from load.runs import finish_run, start_run
+from load.runs import finish_run
 from transform.codes import RunState, Step, UnitState
 
 log = get_logger("advance")
@@ -224,8 +224,8 @@ def advance(as_of: date):
     bind_context(run_id=run_id, as_of=as_of.isoformat())
     tag_flow_run(f"as-of:{as_of:%Y-%m-%d}")
     with journey_lock(engines.target, f"advance {run_id}") as lease:
+        record_run_start(engines.target, run_id, "advance", as_of, engines.rules, lease)
         extract_if_newer()
-        start_run(engines.target, run_id, "advance", as_of, engines.rules)
         with engines.target.connect() as conn:
             clock = advanced_to(conn)
         log.info("advance started", advanced_to=clock.isoformat() if clock else None)
@@ -268,7 +268,7 @@ def rerun_failed(tranche_id: str | None = None):
     if not known:
         raise Refusal(f"unknown tranche {tranche_id}")
     with journey_lock(engines.target, f"rerun-failed {run_id}") as lease:
-        start_run(engines.target, run_id, "rerun-failed", clock, engines.rules)
+        record_run_start(engines.target, run_id, "rerun-failed", clock, engines.rules, lease)
         with UnitRunner(engines.rules) as runner:
             failures = rerun_units(tranche_id, clock, run_id, lease, runner)
             failures += work_through(clock, run_id, lease, runner)

@@ -5,16 +5,21 @@ from __future__ import annotations
 import contextvars
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import date
 
+from prefect import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterParentFlowRunId
 from prefect.runtime import flow_run
+from prefect.states import Crashed
 
 from csa_closure.db import engine_for
 from csa_closure.locks import Lease
 from csa_closure.logs import get_logger
 from csa_closure.service.journey import Engines
-from csa_closure.settings import Settings, rule_settings
+from csa_closure.settings import RuleSettings, Settings, rule_settings
 from load.maintenance import maintain_tables
 from load.migrate import require_current_schema
+from load.runs import start_run
 
 log = get_logger("maintenance")
 
@@ -22,6 +27,33 @@ log = get_logger("maintenance")
 def current_run_id() -> str:
     """The Prefect flow run's id, so the audit trail points at the dashboard's run."""
     return str(flow_run.get_id() or uuid.uuid4())
+
+
+def record_run_start(target, run_id: str, command: str, as_of: date | None, rules: RuleSettings, lease: Lease) -> None:
+    """Record the run in ``engine_run``; runs found to have ended without recording how are
+    marked interrupted there, and crashed on the dashboard, where a killed run stays running."""
+    if lease.taken_at is None:
+        raise ValueError("a run is recorded by the flow that took the journey lock, not by its tasks")
+    interrupted = start_run(target, run_id, command, as_of, rules, lease.taken_at)
+    if interrupted:
+        log.warning("runs that ended unfinished marked interrupted", runs=",".join(interrupted))
+        try:
+            _crashed_on_dashboard(interrupted, run_id)
+        except Exception as error:  # the dashboard's view is a courtesy: engine_run holds the record
+            log.warning("could not show the interrupted runs as crashed on the dashboard", error=str(error))
+
+
+def _crashed_on_dashboard(run_ids: list[str], by: str) -> None:
+    """The runs, and their subflows (an advance's extract), marked Crashed where they still show
+    as running: a killed process cannot say so itself."""
+    message = f"it no longer held the journey lock (its process ended, or the lock was taken); found by run {by}"
+    with get_client(sync_client=True) as client:
+        level = FlowRunFilter(id=FlowRunFilterId(any_=[uuid.UUID(run_id) for run_id in run_ids]))
+        while runs := client.read_flow_runs(flow_run_filter=level):
+            for run in runs:
+                if run.state is None or not run.state.is_final():
+                    client.set_flow_run_state(run.id, Crashed(message=message), force=True)
+            level = FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[run.id for run in runs]))
 
 
 def engines_for_run(run_id: str, lease_token: int | None = None) -> Engines:

@@ -12,7 +12,7 @@ from csa_closure.locks import fenced, journey_lock
 from csa_closure.logs import get_logger
 from csa_closure.refusal import Refusal
 from csa_closure.service.journey import group_label
-from flows.context import checked_engines, current_run_id
+from flows.context import checked_engines, current_run_id, record_run_start
 from flows.extraction import extract_if_newer
 from load.journey import (
     advanced_to,
@@ -23,7 +23,7 @@ from load.journey import (
     tranche_schedule,
     unselected_snapshot,
 )
-from load.runs import finish_run, start_run
+from load.runs import finish_run
 from transform.codes import RunState, TrancheKind
 from transform.segments import classify_segments
 from transform.tranches import plan_tranches
@@ -59,6 +59,7 @@ def _plan(engines, run_id, lease, start, until, capacity, interval_days) -> Plan
         clock = advanced_to(conn)
     if clock is not None and start <= clock:
         raise Refusal(f"--start {start} is not after {clock}, the date the journey has advanced to")
+    record_run_start(engines.target, run_id, "plan", start, rules, lease)
     first = extract_if_newer()
     with engines.target.connect() as conn:
         numbered_from = selected_planned_tranches(conn)
@@ -70,7 +71,6 @@ def _plan(engines, run_id, lease, start, until, capacity, interval_days) -> Plan
         else:
             unselected = unselected_snapshot(conn)
             segment_on = lambda on: classify_segments(unselected, on, rules)  # noqa: E731
-    start_run(engines.target, run_id, "plan", start, rules)
     walk = plan_tranches(
         unselected[["case_ref", "case_start_date"]],
         segment_on,

@@ -22,14 +22,14 @@ from csa_closure.logs import get_logger
 from csa_closure.settings import Settings, rule_settings
 from flows.advance import UnitRunner, advance_journey, publish_artifacts
 from flows.artifacts import RunProgress
-from flows.context import current_run_id, engines_for_run
+from flows.context import current_run_id, engines_for_run, record_run_start
 from flows.estate import generate_estate_flow
 from flows.extraction import extract_legacy
 from flows.plan import plan
 from flows.record import read_responses, store_events
 from load.journey import due_work, read_frame
 from load.migrate import upgrade_target
-from load.runs import finish_run, start_run
+from load.runs import finish_run
 from load.schema import closure_outcome
 from synthetic import parents
 from transform.codes import JourneyState, RunState
@@ -69,10 +69,10 @@ def simulate(
     run_id = current_run_id()
     rules = rule_settings()
     with journey_lock(target, f"simulate {run_id}") as lease:
+        record_run_start(target, run_id, "simulate", end, rules, lease)
         generate_estate_flow(cases=cases, seed=seed, extract_date=date(2014, 6, 30), replace=replace)
         extract_legacy()
         plan(start)
-        start_run(target, run_id, "simulate", end, rules)
         with UnitRunner(rules) as runner:
             summary = _simulate_days(target, start, end, seed, run_id, lease, runner, responses_dir)
         publish_artifacts(engines_for_run(run_id), run_id)

@@ -186,6 +186,8 @@ class RunState(StrEnum):
     RUNNING = "RUNNING"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
+    INTERRUPTED = "INTERRUPTED"
+    """Its process ended without recording how (killed, a power cut): found by the next run."""
 
 
 class TrancheKind(StrEnum):
