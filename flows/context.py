@@ -8,7 +8,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 
 from prefect import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterParentFlowRunId
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterId,
+    FlowRunFilterParentFlowRunId,
+    TaskRunFilter,
+    TaskRunFilterState,
+    TaskRunFilterStateType,
+)
+from prefect.client.schemas.objects import StateType
 from prefect.runtime import flow_run
 from prefect.states import Crashed
 
@@ -44,16 +52,22 @@ def record_run_start(target, run_id: str, command: str, as_of: date | None, rule
 
 
 def _crashed_on_dashboard(run_ids: list[str], by: str) -> None:
-    """The runs, and their subflows (an advance's extract), marked Crashed where they still show
-    as running: a killed process cannot say so itself."""
+    """The runs, their subflows (an advance's extract) and their task runs marked Crashed where
+    they still show as running: a killed process cannot say so itself."""
     message = f"it no longer held the journey lock (its process ended, or the lock was taken); found by run {by}"
+    running = TaskRunFilter(state=TaskRunFilterState(type=TaskRunFilterStateType(any_=UNFINISHED)))
     with get_client(sync_client=True) as client:
         level = FlowRunFilter(id=FlowRunFilterId(any_=[uuid.UUID(run_id) for run_id in run_ids]))
         while runs := client.read_flow_runs(flow_run_filter=level):
             for run in runs:
-                if run.state is None or not run.state.is_final():
+                if run.state is None or run.state.type in UNFINISHED:
                     client.set_flow_run_state(run.id, Crashed(message=message), force=True)
+            for task_run in client.read_task_runs(flow_run_filter=level, task_run_filter=running):
+                client.set_task_run_state(task_run.id, Crashed(message=message), force=True)
             level = FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[run.id for run in runs]))
+
+
+UNFINISHED = [StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING]
 
 
 def engines_for_run(run_id: str, lease_token: int | None = None) -> Engines:

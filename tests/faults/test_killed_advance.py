@@ -7,7 +7,7 @@ import pytest
 from fault_world import AS_OF, backend, invariant_breaks, run_interrupted, target_of, world  # noqa: F401
 from journey_tables import completed_units, journey_state
 from prefect import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterParentFlowRunId
 from prefect.client.schemas.objects import StateType
 from sqlalchemy import select
 
@@ -57,6 +57,7 @@ def test_a_run_killed_while_it_extracts_first_shows_crashed_with_its_extract_onc
     advance(AS_OF)
     assert runs_in(target, RunState.INTERRUPTED) == [killed]
     assert {flow_run_state(killed), flow_run_state(extract)} == {StateType.CRASHED}
+    assert {*task_run_states(killed), *task_run_states(extract)} & {StateType.PENDING, StateType.RUNNING} == set()
 
 
 def runs_in(target, state: RunState) -> list[str]:
@@ -76,3 +77,9 @@ def subflows_of(run_id: str) -> list[str]:
             flow_run_filter=FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[run_id]))
         )
     return [str(run.id) for run in runs]
+
+
+def task_run_states(run_id: str) -> list[StateType]:
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
+    return sorted(run.state.type for run in runs if run.state)
