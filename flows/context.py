@@ -30,6 +30,10 @@ from load.migrate import require_current_schema
 from load.runs import start_run
 
 log = get_logger("maintenance")
+runs_log = get_logger("runs")
+
+UNFINISHED = [StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING]
+"""Flow and task run states a killed process leaves behind on the dashboard."""
 
 
 def current_run_id() -> str:
@@ -44,11 +48,11 @@ def record_run_start(target, run_id: str, command: str, as_of: date | None, rule
         raise ValueError("a run is recorded by the flow that took the journey lock, not by its tasks")
     interrupted = start_run(target, run_id, command, as_of, rules, lease.taken_at)
     if interrupted:
-        log.warning("runs that ended unfinished marked interrupted", runs=",".join(interrupted))
+        runs_log.warning("runs that ended unfinished marked interrupted", runs=",".join(interrupted))
         try:
             _crashed_on_dashboard(interrupted, run_id)
         except Exception as error:  # the dashboard's view is a courtesy: engine_run holds the record
-            log.warning("could not show the interrupted runs as crashed on the dashboard", error=str(error))
+            runs_log.warning("could not show the interrupted runs as crashed on the dashboard", error=str(error))
 
 
 def _crashed_on_dashboard(run_ids: list[str], by: str) -> None:
@@ -65,9 +69,6 @@ def _crashed_on_dashboard(run_ids: list[str], by: str) -> None:
             for task_run in client.read_task_runs(flow_run_filter=level, task_run_filter=running):
                 client.set_task_run_state(task_run.id, Crashed(message=message), force=True)
             level = FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[run.id for run in runs]))
-
-
-UNFINISHED = [StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING]
 
 
 def engines_for_run(run_id: str, lease_token: int | None = None) -> Engines:
