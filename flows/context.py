@@ -27,7 +27,7 @@ from csa_closure.service.journey import Engines
 from csa_closure.settings import RuleSettings, Settings, rule_settings
 from load.maintenance import maintain_tables
 from load.migrate import require_current_schema
-from load.runs import start_run
+from load.runs import runs_left_running, start_run
 
 log = get_logger("maintenance")
 runs_log = get_logger("runs")
@@ -46,13 +46,14 @@ def record_run_start(target, run_id: str, command: str, as_of: date | None, rule
     marked interrupted there, and crashed on the dashboard, where a killed run stays running."""
     if lease.taken_at is None:
         raise ValueError("a run is recorded by the flow that took the journey lock, not by its tasks")
-    interrupted = start_run(target, run_id, command, as_of, rules, lease.taken_at)
-    if interrupted:
-        runs_log.warning("runs that ended unfinished marked interrupted", runs=",".join(interrupted))
+    left = runs_left_running(target, lease.taken_at)
+    if left:  # the dashboard first: killed before the record commits, the next run does both again
+        runs_log.warning("runs that ended unfinished marked interrupted", runs=",".join(left))
         try:
-            _crashed_on_dashboard(interrupted, run_id)
+            _crashed_on_dashboard(left, run_id)
         except Exception as error:  # the dashboard's view is a courtesy: engine_run holds the record
             runs_log.warning("could not show the interrupted runs as crashed on the dashboard", error=str(error))
+    start_run(target, run_id, command, as_of, rules, lease.taken_at)
 
 
 def _crashed_on_dashboard(run_ids: list[str], by: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from csa_closure.settings import RuleSettings
 from load.schema import engine_run
@@ -13,18 +13,27 @@ from load.writes import upsert_rows
 from transform.codes import RunState
 
 
+def runs_left_running(target: Engine, lock_taken_at: datetime) -> list[str]:
+    """Runs still marked running that started before the journey lock was taken at
+    ``lock_taken_at``: the lock dies with its process, so they ended without recording how."""
+    with target.connect() as conn:
+        return _left_running(conn, lock_taken_at)
+
+
+def _left_running(conn: Connection, lock_taken_at: datetime) -> list[str]:
+    run = engine_run.c
+    return list(conn.execute(
+        select(run.run_id).where(run.state == RunState.RUNNING, run.started_at < lock_taken_at)
+    ).scalars())
+
+
 def start_run(
     target: Engine, run_id: str, command: str, as_of: date | None, rules: RuleSettings, lock_taken_at: datetime
 ) -> list[str]:
-    """Record a run that holds the journey lock, taken at ``lock_taken_at``. A run still marked
-    running that started before then no longer holds the lock, which dies with its process: it
-    ended without recording how, and is marked interrupted. Returns those runs' ids."""
+    """Record a run that holds the journey lock, taken at ``lock_taken_at``; the runs left
+    running from before (``runs_left_running``) are marked interrupted. Returns their ids."""
     with target.begin() as conn:
-        interrupted = list(conn.execute(
-            select(engine_run.c.run_id).where(
-                engine_run.c.state == RunState.RUNNING, engine_run.c.started_at < lock_taken_at
-            )
-        ).scalars())
+        interrupted = _left_running(conn, lock_taken_at)
         conn.execute(
             update(engine_run).where(engine_run.c.run_id.in_(interrupted)).values(state=RunState.INTERRUPTED)
         )

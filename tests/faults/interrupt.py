@@ -30,6 +30,8 @@ POINTS = {
     "unit-before-commit": ("csa_closure.service.journey", "require_reconciled", "after"),
     "unit-after-commit": ("csa_closure.service.journey", "_commit", "after"),
     "selection-after-commit": ("csa_closure.service.journey", "select_tranche", "after"),
+    # a run that took the journey lock: runs left running shown crashed, its own record not begun
+    "run-before-record": ("flows.context", "start_run", "before"),
     # dispatch-letters: the batch claimed; the file published; the letters marked
     "dispatch-after-claim": ("flows.letters", "write_batch", "before"),
     "dispatch-after-publish": ("flows.letters", "mark_dispatched", "before"),

@@ -60,6 +60,20 @@ def test_a_run_killed_while_it_extracts_first_shows_crashed_with_its_extract_onc
     assert {*task_run_states(killed), *task_run_states(extract)} & {StateType.PENDING, StateType.RUNNING} == set()
 
 
+def test_a_run_killed_before_it_records_itself_leaves_the_runs_it_found_for_the_next(world, target_of):
+    url = target_of(world.planned, "run-record")
+    target = engine_for(url)
+    run_interrupted(url, world, "unit-after-commit", *ADVANCE, nth=1)
+    [killed] = runs_in(target, RunState.RUNNING)
+    run_interrupted(url, world, "run-before-record", *ADVANCE)
+    assert flow_run_state(killed) == StateType.CRASHED
+    assert runs_in(target, RunState.RUNNING) == [killed], "the marking committed without the run's record"
+
+    advance(AS_OF)
+    assert runs_in(target, RunState.INTERRUPTED) == [killed]
+    assert journey_state(target) == world.reference
+
+
 def runs_in(target, state: RunState) -> list[str]:
     with target.connect() as conn:
         return list(conn.execute(select(engine_run.c.run_id).where(engine_run.c.state == state)).scalars())
