@@ -27,7 +27,7 @@ from csa_closure.retry import retry_on_transient
 from csa_closure.service import journey
 from csa_closure.settings import RuleSettings, Settings
 from flows.artifacts import RunProgress, publish_holds_and_quarantine, publish_tranche
-from flows.context import TablesKeptInHand, checked_engines, current_run_id, engines_for_run, record_run_start
+from flows.context import TablesKeptInHand, checked_engines, current_run_id, engines_for_run, recorded_run
 from flows.extraction import extract_if_newer
 from flows.runners import LocalOrCluster
 from flows.workers import POOL_WORKERS, process_pool, share_api_with_workers
@@ -223,8 +223,10 @@ def advance(as_of: date):
     engines = checked_engines(run_id)
     bind_context(run_id=run_id, as_of=as_of.isoformat())
     tag_flow_run(f"as-of:{as_of:%Y-%m-%d}")
-    with journey_lock(engines.target, f"advance {run_id}") as lease:
-        record_run_start(engines.target, run_id, "advance", as_of, engines.rules, lease)
+    with (
+        journey_lock(engines.target, f"advance {run_id}") as lease,
+        recorded_run(engines.target, run_id, "advance", as_of, engines.rules, lease),
+    ):
         extract_if_newer()
         with engines.target.connect() as conn:
             clock = advanced_to(conn)
@@ -267,8 +269,10 @@ def rerun_failed(tranche_id: str | None = None):
         raise Refusal("the journey has not been advanced yet: nothing can have failed")
     if not known:
         raise Refusal(f"unknown tranche {tranche_id}")
-    with journey_lock(engines.target, f"rerun-failed {run_id}") as lease:
-        record_run_start(engines.target, run_id, "rerun-failed", clock, engines.rules, lease)
+    with (
+        journey_lock(engines.target, f"rerun-failed {run_id}") as lease,
+        recorded_run(engines.target, run_id, "rerun-failed", clock, engines.rules, lease),
+    ):
         with UnitRunner(engines.rules) as runner:
             failures = rerun_units(tranche_id, clock, run_id, lease, runner)
             failures += work_through(clock, run_id, lease, runner)

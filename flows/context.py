@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextvars
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import date
 
 from prefect import get_client
@@ -27,7 +29,8 @@ from csa_closure.service.journey import Engines
 from csa_closure.settings import RuleSettings, Settings, rule_settings
 from load.maintenance import maintain_tables
 from load.migrate import require_current_schema
-from load.runs import runs_left_running, start_run
+from load.runs import finish_run, runs_left_running, start_run
+from transform.codes import RunState
 
 log = get_logger("maintenance")
 runs_log = get_logger("runs")
@@ -41,7 +44,25 @@ def current_run_id() -> str:
     return str(flow_run.get_id() or uuid.uuid4())
 
 
-def record_run_start(target, run_id: str, command: str, as_of: date | None, rules: RuleSettings, lease: Lease) -> None:
+@contextmanager
+def recorded_run(
+    target, run_id: str, command: str, as_of: date | None, rules: RuleSettings, lease: Lease
+) -> Iterator[None]:
+    """The run's body, recorded in ``engine_run`` (``_record_start``); the body finishes the
+    record. A body that raises leaves the run failed at once; a killed run (or one stopped by
+    Ctrl-C) stays running for the next run to find, which marks its dashboard runs too."""
+    _record_start(target, run_id, command, as_of, rules, lease)
+    try:
+        yield
+    except Exception:
+        try:
+            finish_run(target, run_id, RunState.FAILED)
+        except Exception as error:  # the run's own error is the one to raise
+            runs_log.warning("could not record the run as failed", run=run_id, error=str(error))
+        raise
+
+
+def _record_start(target, run_id: str, command: str, as_of: date | None, rules: RuleSettings, lease: Lease) -> None:
     """Record the run in ``engine_run``; runs found to have ended without recording how are
     marked interrupted there, and crashed on the dashboard, where a killed run stays running."""
     if lease.taken_at is None:

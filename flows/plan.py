@@ -12,7 +12,7 @@ from csa_closure.locks import fenced, journey_lock
 from csa_closure.logs import get_logger
 from csa_closure.refusal import Refusal
 from csa_closure.service.journey import group_label
-from flows.context import checked_engines, current_run_id, record_run_start
+from flows.context import checked_engines, current_run_id, recorded_run
 from flows.extraction import extract_if_newer
 from load.journey import (
     advanced_to,
@@ -48,18 +48,18 @@ def plan(
     the planned tranches not selected yet are replaced."""
     run_id = current_run_id()
     engines = checked_engines(run_id)
-    with journey_lock(engines.target, f"plan {run_id}") as lease:
-        return _plan(engines, run_id, lease, start, until, capacity, interval_days)
-
-
-def _plan(engines, run_id, lease, start, until, capacity, interval_days) -> PlanSummary:
     overrides = {"tranche_capacity": capacity, "selection_interval_days": interval_days}
     rules = engines.rules.model_copy(update={k: v for k, v in overrides.items() if v is not None})
-    with engines.target.connect() as conn:
-        clock = advanced_to(conn)
-    if clock is not None and start <= clock:
-        raise Refusal(f"--start {start} is not after {clock}, the date the journey has advanced to")
-    record_run_start(engines.target, run_id, "plan", start, rules, lease)
+    with journey_lock(engines.target, f"plan {run_id}") as lease:
+        with engines.target.connect() as conn:
+            clock = advanced_to(conn)
+        if clock is not None and start <= clock:
+            raise Refusal(f"--start {start} is not after {clock}, the date the journey has advanced to")
+        with recorded_run(engines.target, run_id, "plan", start, rules, lease):
+            return _plan(engines, run_id, lease, start, until, rules)
+
+
+def _plan(engines, run_id, lease, start, until, rules) -> PlanSummary:
     first = extract_if_newer()
     with engines.target.connect() as conn:
         numbered_from = selected_planned_tranches(conn)

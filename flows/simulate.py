@@ -22,7 +22,7 @@ from csa_closure.logs import get_logger
 from csa_closure.settings import Settings, rule_settings
 from flows.advance import UnitRunner, advance_journey, publish_artifacts
 from flows.artifacts import RunProgress
-from flows.context import current_run_id, engines_for_run, record_run_start
+from flows.context import current_run_id, engines_for_run, recorded_run
 from flows.estate import generate_estate_flow
 from flows.extraction import extract_legacy
 from flows.plan import plan
@@ -68,8 +68,10 @@ def simulate(
     responses_dir.mkdir(parents=True, exist_ok=True)
     run_id = current_run_id()
     rules = rule_settings()
-    with journey_lock(target, f"simulate {run_id}") as lease:
-        record_run_start(target, run_id, "simulate", end, rules, lease)
+    with (
+        journey_lock(target, f"simulate {run_id}") as lease,
+        recorded_run(target, run_id, "simulate", end, rules, lease),
+    ):
         generate_estate_flow(cases=cases, seed=seed, extract_date=date(2014, 6, 30), replace=replace)
         extract_legacy()
         plan(start)

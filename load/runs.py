@@ -57,9 +57,10 @@ def start_run(
 
 
 def finish_run(target: Engine, run_id: str, state: str) -> None:
+    """Record how a running run ended; a run already marked interrupted by the next stays so."""
     with target.begin() as conn:
         conn.execute(
             update(engine_run)
-            .where(engine_run.c.run_id == run_id)
+            .where(engine_run.c.run_id == run_id, engine_run.c.state == RunState.RUNNING)
             .values(state=state, finished_at=datetime.now(UTC))
         )

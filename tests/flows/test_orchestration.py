@@ -18,10 +18,11 @@ from sqlalchemy import select
 from test_report import contents
 
 import csa_closure.service.journey
+import flows.advance
 from csa_closure.locks import JourneyBusy
 from csa_closure.retry import TransientFault
 from flows.advance import advance, rerun_failed
-from load.schema import batch_run, closure_outcome, selection
+from load.schema import batch_run, closure_outcome, engine_run, selection
 
 START = date(2014, 7, 7)
 
@@ -186,6 +187,25 @@ def test_a_batch_that_fails_for_good_fails_the_flow_alone_and_reruns_once_mended
     assert states == dict.fromkeys(batches | {"T0001"}, "COMPLETED")
     report = cli("report", "--format", "json")
     assert report.exit_code == 0 and json.loads(report.stdout)["reconciliation_status"] == "PASS"
+
+
+def test_a_run_stopped_by_an_error_is_recorded_failed_as_it_stops(planned_target, monkeypatch):
+    def artifact_refused(target, tranche_id):
+        raise RuntimeError("the Prefect API refused the artifact")
+
+    publish_tranche = flows.advance.publish_tranche
+    monkeypatch.setattr(flows.advance, "publish_tranche", artifact_refused)
+    stopped = advance(START, return_state=True)
+    assert stopped.is_failed() and "refused the artifact" in str(stopped.result(raise_on_failure=False))
+    monkeypatch.setattr(flows.advance, "publish_tranche", publish_tranche)
+    done = advance(START, return_state=True)
+    assert done.is_completed()
+
+    run, ids = engine_run.c, [str(stopped.state_details.flow_run_id), str(done.state_details.flow_run_id)]
+    with planned_target.connect() as conn:
+        runs = conn.execute(select(run.state, run.finished_at).where(run.run_id.in_(ids)).order_by(run.started_at))
+        ended = [(state, finished_at is not None) for state, finished_at in runs]
+    assert ended == [("FAILED", True), ("COMPLETED", True)]  # the next run left it failed
 
 
 def test_a_second_run_is_refused_while_one_works_the_journey(planned_target):

@@ -43,4 +43,7 @@ def test_runs_left_running_before_the_lock_was_taken_are_marked_interrupted_and_
         "simulate": RunState.RUNNING,
         "plan-in-simulate": RunState.RUNNING,
     }
+    # a run whose lock was taken, ending later, does not overwrite what the next run found
+    finish_run(target, "killed", RunState.FAILED)
+    assert states(target)["killed"] == RunState.INTERRUPTED
     target.dispose()
