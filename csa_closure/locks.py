@@ -54,6 +54,8 @@ class Lease:
     _alive: object = field(repr=False, default=None)
     taken_at: datetime | None = None
     """When this run took the lock (None where a task rebuilt the lease from its token)."""
+    previous_run_id: str | None = None
+    """The flow run that took the lock before this one, if it said which."""
 
     def check(self) -> None:
         """Raise ``JourneyLockLost`` if the lock has gone (its PostgreSQL session ended)."""
@@ -65,8 +67,9 @@ _held: ContextVar[Mapping[str, Lease]] = ContextVar("journey_leases", default=Ma
 
 
 @contextmanager
-def journey_lock(target: Engine, holder: str = "") -> Iterator[Lease]:
-    """Hold the journey for the duration of a run, or refuse at once if another run has it.
+def journey_lock(target: Engine, holder: str = "", run_id: str | None = None) -> Iterator[Lease]:
+    """Hold the journey for the duration of a run (``holder`` names it; ``run_id``, its flow
+    run), or refuse at once if another run has it.
 
     Re-entrant within a run: a flow that runs another as its subflow (``advance`` extracting
     first) shares its lease, as the subflow runs in the caller's context.
@@ -78,7 +81,8 @@ def journey_lock(target: Engine, holder: str = "") -> Iterator[Lease]:
         return
     with _exclusive(target, JOURNEY_LOCK_KEY, ".journey.lock", "another run is working the journey") as alive:
         taken_at = datetime.now(UTC)
-        lease = Lease(_raise_token(target, holder, taken_at), alive, taken_at)
+        token, previous_run_id = _raise_token(target, holder, run_id, taken_at)
+        lease = Lease(token, alive, taken_at, previous_run_id)
         reset = _held.set({**_held.get(), key: lease})
         try:
             yield lease
@@ -117,13 +121,18 @@ def fenced(target: Engine, lease: Lease | None) -> Iterator[Connection]:
         yield conn
 
 
-def _raise_token(target: Engine, holder: str, taken_at: datetime) -> int:
+def _raise_token(target: Engine, holder: str, run_id: str | None, taken_at: datetime) -> tuple[int, str | None]:
+    """The new fencing token, and the run that held the lock before."""
     with target.begin() as conn:
+        previous = conn.execute(text("SELECT run_id FROM journey_lease WHERE lease_id = 1")).scalar_one()
         conn.execute(
-            text("UPDATE journey_lease SET token = token + 1, holder = :holder, acquired_at = :now WHERE lease_id = 1"),
-            {"holder": holder or f"pid {os.getpid()}", "now": taken_at},
+            text(
+                "UPDATE journey_lease SET token = token + 1, holder = :holder, acquired_at = :now, run_id = :run_id"
+                " WHERE lease_id = 1"
+            ),
+            {"holder": holder or f"pid {os.getpid()}", "now": taken_at, "run_id": run_id},
         )
-        return conn.execute(text("SELECT token FROM journey_lease WHERE lease_id = 1")).scalar_one()
+        return conn.execute(text("SELECT token FROM journey_lease WHERE lease_id = 1")).scalar_one(), previous
 
 
 @contextmanager

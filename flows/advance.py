@@ -224,7 +224,7 @@ def advance(as_of: date):
     bind_context(run_id=run_id, as_of=as_of.isoformat())
     tag_flow_run(f"as-of:{as_of:%Y-%m-%d}")
     with (
-        journey_lock(engines.target, f"advance {run_id}") as lease,
+        journey_lock(engines.target, "advance", run_id) as lease,
         recorded_run(engines.target, run_id, "advance", as_of, engines.rules, lease),
     ):
         extract_if_newer()
@@ -270,7 +270,7 @@ def rerun_failed(tranche_id: str | None = None):
     if not known:
         raise Refusal(f"unknown tranche {tranche_id}")
     with (
-        journey_lock(engines.target, f"rerun-failed {run_id}") as lease,
+        journey_lock(engines.target, "rerun-failed", run_id) as lease,
         recorded_run(engines.target, run_id, "rerun-failed", clock, engines.rules, lease),
     ):
         with UnitRunner(engines.rules) as runner:

@@ -68,29 +68,45 @@ def _record_start(target, run_id: str, command: str, as_of: date | None, rules: 
     if lease.taken_at is None:
         raise ValueError("a run is recorded by the flow that took the journey lock, not by its tasks")
     left = runs_left_running(target, lease.taken_at)
-    if left:  # the dashboard first: killed before the record commits, the next run does both again
+    if left:
         runs_log.warning("runs that ended unfinished marked interrupted", runs=",".join(left))
-        try:
-            _crashed_on_dashboard(left, run_id)
-        except Exception as error:  # the dashboard's view is a courtesy: engine_run holds the record
-            runs_log.warning("could not show the interrupted runs as crashed on the dashboard", error=str(error))
+    # the dashboard first: killed before the record commits, the next run does both again
+    show_crashed_on_dashboard(left, lease, run_id)
     start_run(target, run_id, command, as_of, rules, lease.taken_at)
 
 
-def _crashed_on_dashboard(run_ids: list[str], by: str) -> None:
-    """The runs, their subflows (an advance's extract) and their task runs marked Crashed where
-    they still show as running: a killed process cannot say so itself."""
+def show_crashed_on_dashboard(run_ids: list[str], lease: Lease, by: str) -> None:
+    """The runs, and the lock's previous holder (killed before it recorded itself, or an
+    extract, which keeps no ``engine_run`` row), marked Crashed on the dashboard where they
+    still show as running, with their subflows and task runs: a killed process cannot say so."""
+    suspects = (set(run_ids) | {lease.previous_run_id}) - {None, by}
+    if not suspects:
+        return
+    try:
+        crashed = _crashed_on_dashboard(sorted(suspects), by)
+    except Exception as error:  # the dashboard's view is a courtesy: engine_run holds the record
+        runs_log.warning("could not show the interrupted runs as crashed on the dashboard", error=str(error))
+        return
+    if crashed:
+        runs_log.warning("runs that ended unfinished shown crashed on the dashboard", runs=",".join(crashed))
+
+
+def _crashed_on_dashboard(run_ids: list[str], by: str) -> list[str]:
+    """Marks them; returns the flow runs it marked."""
     message = f"it no longer held the journey lock (its process ended, or the lock was taken); found by run {by}"
     running = TaskRunFilter(state=TaskRunFilterState(type=TaskRunFilterStateType(any_=UNFINISHED)))
+    crashed = []
     with get_client(sync_client=True) as client:
         level = FlowRunFilter(id=FlowRunFilterId(any_=[uuid.UUID(run_id) for run_id in run_ids]))
         while runs := client.read_flow_runs(flow_run_filter=level):
             for run in runs:
                 if run.state is None or run.state.type in UNFINISHED:
                     client.set_flow_run_state(run.id, Crashed(message=message), force=True)
+                    crashed.append(str(run.id))
             for task_run in client.read_task_runs(flow_run_filter=level, task_run_filter=running):
                 client.set_task_run_state(task_run.id, Crashed(message=message), force=True)
             level = FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[run.id for run in runs]))
+    return crashed
 
 
 def engines_for_run(run_id: str, lease_token: int | None = None) -> Engines:

@@ -38,7 +38,7 @@ from extract.batches import (
     read_batch,
 )
 from flows import progress as run_progress
-from flows.context import keep_tables_in_hand
+from flows.context import current_run_id, keep_tables_in_hand, show_crashed_on_dashboard
 from flows.runners import LocalOrCluster, on_cluster
 from flows.workers import POOL_WORKERS, process_pool, share_api_with_workers
 from load.extracted import (
@@ -136,7 +136,9 @@ def extract_legacy(schemes: tuple[str, ...] | None = None) -> list[dict]:
     settings = Settings()
     legacy, target = engine_for(settings.legacy_url, legacy=True), engine_for(settings.target_url)
     require_current_schema(target)
-    with journey_lock(target, "extract"):
+    run_id = current_run_id()
+    with journey_lock(target, "extract", run_id) as lease:
+        show_crashed_on_dashboard([], lease, run_id)  # an extract keeps no engine_run row to find it by
         return _extract(legacy, target, settings, schemes or systems.schemes())
 
 

@@ -50,7 +50,7 @@ def plan(
     engines = checked_engines(run_id)
     overrides = {"tranche_capacity": capacity, "selection_interval_days": interval_days}
     rules = engines.rules.model_copy(update={k: v for k, v in overrides.items() if v is not None})
-    with journey_lock(engines.target, f"plan {run_id}") as lease:
+    with journey_lock(engines.target, "plan", run_id) as lease:
         with engines.target.connect() as conn:
             clock = advanced_to(conn)
         if clock is not None and start <= clock:

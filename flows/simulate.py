@@ -69,7 +69,7 @@ def simulate(
     run_id = current_run_id()
     rules = rule_settings()
     with (
-        journey_lock(target, f"simulate {run_id}") as lease,
+        journey_lock(target, "simulate", run_id) as lease,
         recorded_run(target, run_id, "simulate", end, rules, lease),
     ):
         generate_estate_flow(cases=cases, seed=seed, extract_date=date(2014, 6, 30), replace=replace)

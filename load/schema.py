@@ -273,9 +273,11 @@ journey_lease = Table(
     Column("token", BigInteger, nullable=False),
     Column("holder", Text),
     _timestamp("acquired_at", nullable=True),
+    Column("run_id", Text),
 )
 """One row: the fencing token of the journey lock. Each run that takes the lock raises the
-token; every write of a run checks it, so a run that lost its lock commits nothing more."""
+token; every write of a run checks it, so a run that lost its lock commits nothing more.
+``run_id`` is the flow run that took it last (the next holder checks how that run ended)."""
 
 engine_run = Table(
     "engine_run",

@@ -25,6 +25,9 @@ from pathlib import Path
 import pytest
 from conftest import BACKENDS, copy_database, create_database_url
 from journey_tables import journey_state
+from prefect import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterParentFlowRunId
+from prefect.client.schemas.objects import StateType
 from prefect.settings import PREFECT_API_URL
 from sqlalchemy import Engine, func, select
 
@@ -35,12 +38,15 @@ from load.schema import (
     closure_outcome,
     cms_case,
     cms_unpaid_maintenance,
+    engine_run,
     journey_event,
+    journey_lease,
     letter,
     operator_event,
     write_off,
 )
 from synthetic import generate_estate
+from transform.codes import RunState
 
 START, AS_OF = date(2014, 7, 7), date(2014, 8, 15)
 SETTINGS = {
@@ -232,3 +238,34 @@ def invariant_breaks(target: Engine) -> list[str]:
 def backend(request) -> str:
     """The module's backend: its tests share one world per backend."""
     return request.param
+
+
+def runs_in(target: Engine, state: RunState) -> list[str]:
+    with target.connect() as conn:
+        return list(conn.execute(select(engine_run.c.run_id).where(engine_run.c.state == state)).scalars())
+
+
+def lock_holder(target: Engine) -> str:
+    """The flow run that took the journey lock last."""
+    with target.connect() as conn:
+        return conn.execute(select(journey_lease.c.run_id)).scalar_one()
+
+
+def flow_run_state(run_id: str) -> StateType:
+    """The run's state as the dashboard shows it."""
+    with get_client(sync_client=True) as client:
+        return client.read_flow_run(run_id).state.type
+
+
+def subflows_of(run_id: str) -> list[str]:
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[run_id]))
+        )
+    return [str(run.id) for run in runs]
+
+
+def task_run_states(run_id: str) -> list[StateType]:
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
+    return sorted(run.state.type for run in runs if run.state)

@@ -4,16 +4,24 @@ the state is the uninterrupted run's, every penny is accounted for, nothing is t
 from __future__ import annotations
 
 import pytest
-from fault_world import AS_OF, backend, invariant_breaks, run_interrupted, target_of, world  # noqa: F401
+from fault_world import (  # noqa: F401
+    AS_OF,
+    backend,
+    flow_run_state,
+    invariant_breaks,
+    lock_holder,
+    run_interrupted,
+    runs_in,
+    subflows_of,
+    target_of,
+    task_run_states,
+    world,
+)
 from journey_tables import completed_units, journey_state
-from prefect import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterParentFlowRunId
 from prefect.client.schemas.objects import StateType
-from sqlalchemy import select
 
 from csa_closure.db import engine_for
 from flows.advance import advance
-from load.schema import engine_run
 from transform.codes import RunState
 
 ADVANCE = ("advance", "--as-of", AS_OF.isoformat())
@@ -66,34 +74,12 @@ def test_a_run_killed_before_it_records_itself_leaves_the_runs_it_found_for_the_
     run_interrupted(url, world, "unit-after-commit", *ADVANCE, nth=1)
     [killed] = runs_in(target, RunState.RUNNING)
     run_interrupted(url, world, "run-before-record", *ADVANCE)
+    unrecorded = lock_holder(target)
     assert flow_run_state(killed) == StateType.CRASHED
     assert runs_in(target, RunState.RUNNING) == [killed], "the marking committed without the run's record"
+    assert flow_run_state(unrecorded) == StateType.RUNNING
 
     advance(AS_OF)
     assert runs_in(target, RunState.INTERRUPTED) == [killed]
+    assert flow_run_state(unrecorded) == StateType.CRASHED  # found as the lock's last holder
     assert journey_state(target) == world.reference
-
-
-def runs_in(target, state: RunState) -> list[str]:
-    with target.connect() as conn:
-        return list(conn.execute(select(engine_run.c.run_id).where(engine_run.c.state == state)).scalars())
-
-
-def flow_run_state(run_id: str) -> StateType:
-    """The run's state as the dashboard shows it."""
-    with get_client(sync_client=True) as client:
-        return client.read_flow_run(run_id).state.type
-
-
-def subflows_of(run_id: str) -> list[str]:
-    with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[run_id]))
-        )
-    return [str(run.id) for run in runs]
-
-
-def task_run_states(run_id: str) -> list[StateType]:
-    with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
-    return sorted(run.state.type for run in runs if run.state)

@@ -8,7 +8,17 @@ import re
 from collections import Counter
 
 import pytest
-from fault_world import AS_OF, backend, invariant_breaks, run_interrupted, target_of, world  # noqa: F401
+from fault_world import (  # noqa: F401
+    AS_OF,
+    backend,
+    flow_run_state,
+    invariant_breaks,
+    lock_holder,
+    run_interrupted,
+    target_of,
+    world,
+)
+from prefect.client.schemas.objects import StateType
 from sqlalchemy import select
 
 from csa_closure.db import engine_for
@@ -56,6 +66,9 @@ def test_an_extract_killed_mid_batch_reruns_to_the_same_snapshot(world, target_o
     url = target_of(world.migrated, "extract")
     run_interrupted(url, world, point, "extract")
     assert extracted(url) != extracted(world.planned), "the extract was not interrupted"
+    killed = lock_holder(engine_for(url))
+    assert flow_run_state(killed) == StateType.RUNNING  # the dashboard cannot know it died
 
     extract_legacy()
     assert extracted(url) == extracted(world.planned)
+    assert flow_run_state(killed) == StateType.CRASHED
