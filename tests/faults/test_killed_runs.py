@@ -8,16 +8,7 @@ import re
 from collections import Counter
 
 import pytest
-from fault_world import (  # noqa: F401
-    AS_OF,
-    backend,
-    flow_run_state,
-    invariant_breaks,
-    lock_holder,
-    run_interrupted,
-    target_of,
-    world,
-)
+from fault_world import backend, flow_run_state, lock_holder, run_interrupted, target_of, world  # noqa: F401
 from prefect.client.schemas.objects import StateType
 from sqlalchemy import select
 
