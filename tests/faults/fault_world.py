@@ -73,8 +73,9 @@ class FaultWorld:
     made: list[str]
 
     def copy(self, template: str, name: str) -> str:
-        """A new target holding what ``template`` holds."""
-        url = create_database_url(self.backend, self.folder, f"{name}{len(self.made)}")
+        """A new target holding what ``template`` holds (named for this process: the world's
+        folder is shared by the test run's workers)."""
+        url = create_database_url(self.backend, self.folder, f"{name}-{os.getpid()}-{len(self.made)}")
         copy_database(template, url)
         self.made.append(url)
         return url
