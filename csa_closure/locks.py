@@ -14,6 +14,9 @@ shares the lease row on PostgreSQL (the next holder's raise waits for commits un
 writes it on SQLite (which takes the database's write lock at once).
 
 ``dispatch-letters`` has its own lock of the same kind: printing never waits for the journey.
+
+Each lock's row in ``journey_lease`` (``JOURNEY_LEASE``, ``DISPATCH_LEASE``) also names the flow
+run that took it last, so the next holder can tell the dashboard about a run that died holding it.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from csa_closure.refusal import Refusal
 
 JOURNEY_LOCK_KEY = 0x0C5A_C105  # the advisory lock's key: "CSA close"
 DISPATCH_LOCK_KEY = 0x0C5A_D15B  # "CSA dispatch"
+JOURNEY_LEASE, DISPATCH_LEASE = 1, 2  # their rows in journey_lease
 
 
 class JourneyBusy(Refusal):
@@ -81,7 +85,7 @@ def journey_lock(target: Engine, holder: str = "", run_id: str | None = None) ->
         return
     with _exclusive(target, JOURNEY_LOCK_KEY, ".journey.lock", "another run is working the journey") as alive:
         taken_at = datetime.now(UTC)
-        token, previous_run_id = _raise_token(target, holder, run_id, taken_at)
+        token, previous_run_id = _raise_token(target, JOURNEY_LEASE, holder, run_id, taken_at)
         lease = Lease(token, alive, taken_at, previous_run_id)
         reset = _held.set({**_held.get(), key: lease})
         try:
@@ -91,10 +95,13 @@ def journey_lock(target: Engine, holder: str = "", run_id: str | None = None) ->
 
 
 @contextmanager
-def dispatch_lock(target: Engine) -> Iterator[None]:
-    """One dispatch of letters at a time."""
-    with _exclusive(target, DISPATCH_LOCK_KEY, ".dispatch.lock", "another dispatch of letters is running"):
-        yield
+def dispatch_lock(target: Engine, run_id: str | None = None) -> Iterator[Lease]:
+    """One dispatch of letters at a time (``run_id``: its flow run). Its lease fences nothing:
+    a dispatch finishes what an interrupted one claimed."""
+    with _exclusive(target, DISPATCH_LOCK_KEY, ".dispatch.lock", "another dispatch of letters is running") as alive:
+        taken_at = datetime.now(UTC)
+        token, previous_run_id = _raise_token(target, DISPATCH_LEASE, "dispatch-letters", run_id, taken_at)
+        yield Lease(token, alive, taken_at, previous_run_id)
 
 
 def fence(conn: Connection, lease: Lease | None) -> None:
@@ -102,12 +109,14 @@ def fence(conn: Connection, lease: Lease | None) -> None:
     if lease is None:
         return
     if conn.dialect.name == "postgresql":
-        token = conn.execute(text("SELECT token FROM journey_lease WHERE lease_id = 1 FOR SHARE")).scalar_one()
+        token = conn.execute(
+            text("SELECT token FROM journey_lease WHERE lease_id = :lease FOR SHARE"), {"lease": JOURNEY_LEASE}
+        ).scalar_one()
         current = token == lease.token
     else:
         current = conn.execute(
-            text("UPDATE journey_lease SET token = token WHERE lease_id = 1 AND token = :token"),
-            {"token": lease.token},
+            text("UPDATE journey_lease SET token = token WHERE lease_id = :lease AND token = :token"),
+            {"lease": JOURNEY_LEASE, "token": lease.token},
         ).rowcount == 1
     if not current:
         raise JourneyLockLost("another run has taken the journey lock; this run stops")
@@ -121,18 +130,22 @@ def fenced(target: Engine, lease: Lease | None) -> Iterator[Connection]:
         yield conn
 
 
-def _raise_token(target: Engine, holder: str, run_id: str | None, taken_at: datetime) -> tuple[int, str | None]:
-    """The new fencing token, and the run that held the lock before."""
+def _raise_token(
+    target: Engine, lease_id: int, holder: str, run_id: str | None, taken_at: datetime
+) -> tuple[int, str | None]:
+    """The lock's new token, and the run that held the lock before."""
+    lease = {"lease": lease_id}
     with target.begin() as conn:
-        previous = conn.execute(text("SELECT run_id FROM journey_lease WHERE lease_id = 1")).scalar_one()
+        previous = conn.execute(text("SELECT run_id FROM journey_lease WHERE lease_id = :lease"), lease).scalar_one()
         conn.execute(
             text(
                 "UPDATE journey_lease SET token = token + 1, holder = :holder, acquired_at = :now, run_id = :run_id"
-                " WHERE lease_id = 1"
+                " WHERE lease_id = :lease"
             ),
-            {"holder": holder or f"pid {os.getpid()}", "now": taken_at, "run_id": run_id},
+            {"holder": holder or f"pid {os.getpid()}", "now": taken_at, "run_id": run_id, **lease},
         )
-        return conn.execute(text("SELECT token FROM journey_lease WHERE lease_id = 1")).scalar_one(), previous
+        token = conn.execute(text("SELECT token FROM journey_lease WHERE lease_id = :lease"), lease).scalar_one()
+        return token, previous
 
 
 @contextmanager

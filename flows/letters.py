@@ -31,6 +31,7 @@ from csa_closure.logs import get_logger
 from csa_closure.render.letters import PartyReader, render_letters
 from csa_closure.settings import Settings
 from extract.parties import read_parties
+from flows.context import current_run_id, show_crashed_on_dashboard
 from load.letters import claim_pending, claimed_batches, claimed_letters, mark_dispatched
 from load.migrate import require_current_schema
 
@@ -146,7 +147,9 @@ def dispatch_letters(out_dir: Path) -> list[dict]:
     target, legacy = engine_for(settings.target_url), engine_for(settings.legacy_url, legacy=True)
     require_current_schema(target)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with dispatch_lock(target):
+    run_id = current_run_id()
+    with dispatch_lock(target, run_id) as lease:
+        show_crashed_on_dashboard([], lease, run_id)
         remove_leftovers(out_dir)
         with target.connect() as conn:
             unfinished = claimed_batches(conn)

@@ -275,9 +275,10 @@ journey_lease = Table(
     _timestamp("acquired_at", nullable=True),
     Column("run_id", Text),
 )
-"""One row: the fencing token of the journey lock. Each run that takes the lock raises the
-token; every write of a run checks it, so a run that lost its lock commits nothing more.
-``run_id`` is the flow run that took it last (the next holder checks how that run ended)."""
+"""A row per lock: the journey's (1) and the dispatch's (2). Each run that takes the journey
+lock raises its fencing token; every write of a run checks it, so a run that lost its lock
+commits nothing more. ``run_id`` is the flow run that took a lock last (the next holder checks
+how that run ended)."""
 
 engine_run = Table(
     "engine_run",

@@ -32,6 +32,7 @@ from prefect.settings import PREFECT_API_URL
 from sqlalchemy import Engine, func, select
 
 from csa_closure.db import engine_for
+from csa_closure.locks import JOURNEY_LEASE
 from csa_closure.settings import rule_settings
 from load.migrate import upgrade_target
 from load.schema import (
@@ -246,10 +247,10 @@ def runs_in(target: Engine, state: RunState) -> list[str]:
         return list(conn.execute(select(engine_run.c.run_id).where(engine_run.c.state == state)).scalars())
 
 
-def lock_holder(target: Engine) -> str:
-    """The flow run that took the journey lock last."""
+def lock_holder(target: Engine, lease_id: int = JOURNEY_LEASE) -> str:
+    """The flow run that took the journey lock (or another) last."""
     with target.connect() as conn:
-        return conn.execute(select(journey_lease.c.run_id)).scalar_one()
+        return conn.execute(select(journey_lease.c.run_id).where(journey_lease.c.lease_id == lease_id)).scalar_one()
 
 
 def flow_run_state(run_id: str) -> StateType:

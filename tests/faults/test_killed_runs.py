@@ -13,6 +13,7 @@ from prefect.client.schemas.objects import StateType
 from sqlalchemy import select
 
 from csa_closure.db import engine_for
+from csa_closure.locks import DISPATCH_LEASE
 from flows.extraction import extract_legacy
 from flows.letters import SEPARATOR, dispatch_letters
 from load.schema import held_case, legacy_case, letter, quarantine
@@ -23,8 +24,11 @@ def test_a_dispatch_killed_anywhere_prints_each_letter_in_exactly_one_file(world
     url = target_of(world.advanced, "dispatch")
     out = tmp_path / "print"
     run_interrupted(url, world, point, "dispatch-letters", "--out", str(out))
+    killed = lock_holder(engine_for(url), DISPATCH_LEASE)
+    assert flow_run_state(killed) == StateType.RUNNING  # the dashboard cannot know it died
 
     dispatch_letters(out)
+    assert flow_run_state(killed) == StateType.CRASHED
     printed = Counter(
         int(re.match(r"letter (\d+) \|", part).group(1))
         for path in out.glob("PB*.txt")
