@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
+import time
 
 from prefect import get_client
 from prefect.settings import PREFECT_API_URL, get_current_settings
@@ -27,7 +29,22 @@ def configure_worker() -> None:
     garbage collector's reach: its full collections during batches, and the one as it exits,
     would otherwise walk them all, for nothing, and the flow waits for its exit."""
     configure_logging()
+    end_with_parent()
     gc.freeze()
+
+
+def end_with_parent(every_seconds: float = 1.0) -> None:
+    """End this process once the one that started it has gone. A pool's worker outlives a flow
+    process that was killed (``kill -9``, the out-of-memory killer), and would wait for work
+    forever, holding its database connections; what it had not committed rolls back."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_seconds)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
 
 
 def share_api_with_workers() -> None:
