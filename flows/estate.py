@@ -16,7 +16,7 @@ from synthetic.estate import generate_estate
 log = get_logger("generate")
 
 
-@flow(name="generate-estate", validate_parameters=False)
+@flow(name="generate-estate", flow_run_name="generate-{cases}-cases-seed-{seed}", validate_parameters=False)
 def generate_estate_flow(
     cases: int, seed: int = 1, extract_date: date = date(2014, 6, 30),
     progress: Callable[[int], None] | None = None, replace: bool = False,

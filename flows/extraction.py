@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 
 from prefect import flow, task
+from prefect.runtime import flow_run
 
 from csa_closure.db import engine_for
 from csa_closure.locks import journey_lock
@@ -128,7 +129,12 @@ def extract_if_newer() -> ExtractFirst:
     return ExtractFirst(legacy_empty=False, extracted=extract_legacy(tuple(newer)))
 
 
-@flow(name="extract-legacy", task_runner=LocalOrCluster(process_pool()))
+def _extract_run_name() -> str:
+    schemes = flow_run.parameters.get("schemes")
+    return "extract-" + ("-".join(schemes) if schemes else "all")
+
+
+@flow(name="extract-legacy", flow_run_name=_extract_run_name, task_runner=LocalOrCluster(process_pool()))
 def extract_legacy(schemes: tuple[str, ...] | None = None) -> list[dict]:
     """Extract every case of each legacy system of ``schemes`` (every registered one by
     default); returns a summary per scheme. Holds the journey lock: the snapshot does not change

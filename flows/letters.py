@@ -138,7 +138,7 @@ def write_batch(target, legacy, out_dir: Path, batch: dict) -> dict:
     return manifest | {"path": str(text_path), "manifest_path": str(manifest_path)}
 
 
-@flow(name="dispatch-letters")
+@flow(name="dispatch-letters", flow_run_name=lambda: f"dispatch-letters-{datetime.now(UTC):%Y-%m-%d}")
 def dispatch_letters(out_dir: Path) -> list[dict]:
     """Write every PENDING letter into one print batch in ``out_dir`` and mark them
     DISPATCHED; UNDELIVERABLE letters are never sent. A batch an interrupted dispatch claimed

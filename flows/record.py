@@ -17,6 +17,7 @@ from typing import Literal
 
 import pandas as pd
 from prefect import flow
+from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
 from csa_closure.db import engine_for
@@ -166,7 +167,7 @@ def dashboard_outcome(**event: str) -> State:
     return Completed(message=f"accepted: {event['event']} for {reference}; the next advance applies it")
 
 
-@flow(name="import-responses")
+@flow(name="import-responses", flow_run_name=lambda: f"import-responses-{Path(flow_run.parameters['path']).name}")
 def import_responses(path: str) -> Recorded:
     """The events of a responses CSV; a file that cannot be read as one is refused whole."""
     try:

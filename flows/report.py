@@ -6,6 +6,7 @@ It only reads, so it records no engine run and changes nothing; the CLI renders 
 from __future__ import annotations
 
 from prefect import flow
+from prefect.runtime import flow_run
 from sqlalchemy import Engine
 
 from csa_closure.db import engine_for
@@ -54,7 +55,7 @@ def build_report_model(target: Engine, tranche_id: str | None) -> Report:
     return build_report(rows, tranche_id, clock)
 
 
-@flow(name="report")
+@flow(name="report", flow_run_name=lambda: f"report-{flow_run.parameters.get('tranche_id') or 'all'}")
 def report(tranche_id: str | None = None) -> Report:
     """The report of every tranche, or of one."""
     model = build_report_model(checked_target(tranche_id), tranche_id)

@@ -51,7 +51,12 @@ def _newly(target, state_filter, seen: set[str], columns) -> pd.DataFrame:
     return fresh
 
 
-@flow(name="simulate", validate_parameters=False, task_runner=ThreadPoolTaskRunner(max_workers=2))
+@flow(
+    name="simulate",
+    flow_run_name="simulate-{cases}-cases-{start}-to-{end}",
+    validate_parameters=False,
+    task_runner=ThreadPoolTaskRunner(max_workers=2),
+)
 def simulate(
     cases: int,
     start: date,

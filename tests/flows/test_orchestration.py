@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 
 from conftest import lock_held_by_another_run
 from prefect.client.orchestration import get_client
@@ -22,6 +22,10 @@ import flows.advance
 from csa_closure.locks import JourneyBusy
 from csa_closure.retry import TransientFault
 from flows.advance import advance, rerun_failed
+from flows.extraction import extract_legacy
+from flows.letters import dispatch_letters
+from flows.record import import_responses
+from flows.report import report
 from load.schema import batch_run, closure_outcome, engine_run, selection
 
 START = date(2014, 7, 7)
@@ -206,6 +210,22 @@ def test_a_run_stopped_by_an_error_is_recorded_failed_as_it_stops(planned_target
         runs = conn.execute(select(run.state, run.finished_at).where(run.run_id.in_(ids)).order_by(run.started_at))
         ended = [(state, finished_at is not None) for state, finished_at in runs]
     assert ended == [("FAILED", True), ("COMPLETED", True)]  # the next run left it failed
+
+
+def test_each_command_s_run_is_named_for_what_it_does(planned_target, tmp_path):
+    responses = tmp_path / "answers-week-28.csv"
+    responses.write_text("event,case\n")
+    states = {
+        "extract-all": extract_legacy(return_state=True),
+        "extract-1993": extract_legacy(("1993",), return_state=True),
+        "report-all": report(return_state=True),
+        "report-T0001": report("T0001", return_state=True),
+        "import-responses-answers-week-28.csv": import_responses(str(responses), return_state=True),
+        f"dispatch-letters-{datetime.now(UTC):%Y-%m-%d}": dispatch_letters(tmp_path / "print", return_state=True),
+    }
+    with get_client(sync_client=True) as client:
+        names = [client.read_flow_run(state.state_details.flow_run_id).name for state in states.values()]
+    assert names == list(states)
 
 
 def test_a_second_run_is_refused_while_one_works_the_journey(planned_target):

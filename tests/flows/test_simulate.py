@@ -3,11 +3,13 @@ units worked by the pool of processes as a full-size estate's are."""
 
 from __future__ import annotations
 
+from prefect import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId
 from sqlalchemy import func, select
 
 from csa_closure.db import engine_for
 from csa_closure.settings import rule_settings
-from load.schema import batch_run, closure_outcome, operator_event
+from load.schema import batch_run, closure_outcome, engine_run, operator_event
 from transform.codes import UnitState
 
 
@@ -29,5 +31,17 @@ def test_simulate_works_the_journey_in_a_pool_of_processes_with_parents_answerin
         states = dict(conn.execute(select(batch_run.c.state, func.count()).group_by(batch_run.c.state)).all())
         closed = conn.execute(select(func.count()).where(closure_outcome.c.journey_state == "CLOSED")).scalar_one()
         answers = conn.execute(select(func.count()).select_from(operator_event)).scalar_one()
+        run_id = conn.execute(select(engine_run.c.run_id).where(engine_run.c.command == "simulate")).scalar_one()
     assert states.get(UnitState.COMPLETED, 0) > 2 and UnitState.FAILED not in states
     assert closed > 0 and answers > 0
+    assert run_names(run_id) == ("simulate-300-cases-2014-07-07-to-2014-08-17",
+                                 ["extract-all", "generate-300-cases-seed-1", "plan-from-2014-07-07"])
+
+
+def run_names(run_id: str) -> tuple[str, list[str]]:
+    """A flow run's name and its subflows' names, as the dashboard lists them."""
+    with get_client(sync_client=True) as client:
+        subflows = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[run_id]))
+        )
+        return client.read_flow_run(run_id).name, sorted(run.name for run in subflows)
