@@ -77,8 +77,9 @@ def _record_start(target, run_id: str, command: str, as_of: date | None, rules: 
 
 def show_crashed_on_dashboard(run_ids: list[str], lease: Lease, by: str) -> None:
     """The runs, and the lock's previous holder (killed before it recorded itself, or an
-    extract, which keeps no ``engine_run`` row), marked Crashed on the dashboard where they
-    still show as running, with their subflows and task runs: a killed process cannot say so."""
+    extract or a dispatch, which keep no ``engine_run`` row), marked Crashed on the dashboard
+    where they still show as running, with their subflows and task runs: a killed process
+    cannot say so."""
     suspects = (set(run_ids) | {lease.previous_run_id}) - {None, by}
     if not suspects:
         return

@@ -50,6 +50,7 @@ def build_report_model(target: Engine, tranche_id: str | None) -> Report:
             reconciliation=money_totals(conn, tranche_id),
             failed_units=reads.failed_units(conn, tranche_id),
             unstarted=reads.unstarted_cases(conn, tranche_id),
+            runs=reads.latest_runs(conn),
         )
         clock = advanced_to(conn)
     return build_report(rows, tranche_id, clock)

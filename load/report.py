@@ -20,6 +20,7 @@ from load.schema import (
     closure_outcome,
     cms_case,
     cms_unpaid_maintenance,
+    engine_run,
     extract_run,
     held_case,
     letter,
@@ -179,4 +180,19 @@ def unstarted_cases(conn: Connection, tranche_id: str | None) -> pd.DataFrame:
     )
     if tranche_id:
         query = query.where(chosen.tranche_id == tranche_id)
+    return read_frame(conn, query)
+
+
+def latest_runs(conn: Connection) -> pd.DataFrame:
+    """The latest run of each command that records its runs (``engine_run``), latest first:
+    ``command``, ``as_of``, ``started_at``, ``finished_at``, ``state``."""
+    run = engine_run.c
+    latest = select(run.command, func.max(run.started_at).label("started_at")).group_by(run.command).subquery()
+    query = (
+        select(run.command, run.as_of, run.started_at, run.finished_at, run.state)
+        .select_from(
+            engine_run.join(latest, (run.command == latest.c.command) & (run.started_at == latest.c.started_at))
+        )
+        .order_by(run.started_at.desc())
+    )
     return read_frame(conn, query)

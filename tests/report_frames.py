@@ -56,6 +56,12 @@ def report_rows(**changes: pd.DataFrame) -> ReportRows:
         ),
         failed_units=frame("batch_id step due_on last_error"),
         unstarted=frame("batch_id cases"),
+        runs=frame(
+            "command as_of started_at finished_at state",
+            ("advance", pd.Timestamp("2014-10-01"), pd.Timestamp("2026-12-06 05:00:03", tz="UTC"), None, "INTERRUPTED"),
+            ("plan", pd.Timestamp("2014-07-07"), pd.Timestamp("2026-12-01 09:30:00", tz="UTC"),
+             pd.Timestamp("2026-12-01 09:30:40", tz="UTC"), "COMPLETED"),
+        ),
     )
     return ReportRows(**(rows | changes))
 

@@ -51,6 +51,9 @@ class ReportRows:
     """Units of work whose last attempt failed: ``batch_id``, ``step``, ``due_on``, ``last_error``."""
     unstarted: pd.DataFrame
     """Selected cases with no outcome yet, by batch: ``batch_id``, ``cases``."""
+    runs: pd.DataFrame
+    """The latest run of each command: ``command``, ``as_of``, ``started_at``, ``finished_at``,
+    ``state`` (a run that failed or was interrupted is for the operator to look at)."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ class Report:
     letters: pd.DataFrame
     reconciliation: pd.DataFrame
     totals: Totals
+    runs: pd.DataFrame
 
 
 def build_report(rows: ReportRows, tranche_id: str | None, advanced_to: date | None) -> Report:
@@ -109,6 +113,7 @@ def build_report(rows: ReportRows, tranche_id: str | None, advanced_to: date | N
         letters=letters_by_template(rows.letters),
         reconciliation=reconciliation,
         totals=report_totals(progress, money, reconciliation, unfinished_work(rows.failed_units, rows.unstarted)),
+        runs=rows.runs,
     )
 
 

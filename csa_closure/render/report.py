@@ -23,12 +23,16 @@ from csa_closure.render.formats import iso_date, long_date, percent, pounds, rec
 from csa_closure.render.labels import OUTCOME_LABELS, STATE_LABELS, reason_label
 from csa_closure.render.templating import pages
 from csa_closure.render.terminal import as_text, print_whole
-from transform.codes import JourneyState, LetterStatus
+from transform.codes import JourneyState, LetterStatus, RunState
 from transform.reconciliation import TOTAL_COLUMNS
 from transform.report import BREAK, INCOMPLETE, PASS, STATE_ORDER, Report
 
-STATUSES = (PASS, BREAK, INCOMPLETE)
-STATUS_STYLES = {PASS: "bold green", BREAK: "bold red", INCOMPLETE: "bold yellow"}
+STATUSES = (PASS, BREAK, INCOMPLETE, RunState.FAILED, RunState.INTERRUPTED, RunState.RUNNING)
+"""The verdicts, and the states of a run that an operator looks into, marked where they stand."""
+STATUS_STYLES = {
+    PASS: "bold green", BREAK: "bold red", INCOMPLETE: "bold yellow",
+    RunState.FAILED: "bold red", RunState.INTERRUPTED: "bold red", RunState.RUNNING: "bold yellow",
+}
 FOLDED_OVER = 20
 """A table of more rows than this folds away on the page, unless something in it breaks."""
 
@@ -69,6 +73,7 @@ def sections(report: Report) -> list[Section]:
     return [
         progress_section(report),
         *([unfinished_section(report)] if report.totals.unfinished else []),
+        runs_section(report.runs),
         money_section(report),
         holds_section(report.holds),
         quarantine_section(report.quarantine, report.held_cases),
@@ -100,6 +105,25 @@ def unfinished_section(report: Report) -> Section:
     """What keeps the reconciliation from being the whole story: run ``rerun-failed``."""
     rows = [(item,) for item in report.totals.unfinished]
     return Section("unfinished", "Unfinished work (csa-closure rerun-failed)", ("unit or batch",), "l", rows)
+
+
+def runs_section(runs: pd.DataFrame) -> Section:
+    """How the latest run of each command ended: a run still running here that no longer runs
+    was killed, and the next run marks it interrupted."""
+    rows = [
+        (r.command, _day(r.as_of), _minute(r.started_at), _minute(r.finished_at), r.state)
+        for r in runs.itertuples(index=False)
+    ]
+    return Section("runs", "Latest runs", ("command", "as of", "started (UTC)", "finished (UTC)", "state"), "lllll",
+                   rows)
+
+
+def _minute(instant: Any) -> str:
+    """An instant to the minute, in UTC (SQLite hands back UTC without its zone)."""
+    if instant is None or pd.isna(instant):
+        return ""
+    moment = pd.Timestamp(instant)
+    return f"{moment.tz_convert('UTC') if moment.tzinfo else moment:%Y-%m-%d %H:%M}"
 
 
 def money_section(report: Report) -> Section:
@@ -181,6 +205,10 @@ def render_json(report: Report) -> str:
         },
         "reconciliation_status": t.status,
         "unfinished": list(t.unfinished),
+        "runs": [
+            {"command": r.command, "as_of": iso_date(r.as_of), "state": r.state}
+            for r in report.runs.itertuples(index=False)
+        ],
         "tranches": _nested(
             records(report.progress.assign(selection_date=report.progress["selection_date"].map(_day))),
             [s.value for s in STATE_ORDER], "cases_by_state",

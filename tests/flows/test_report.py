@@ -127,6 +127,10 @@ def test_report_totals_equal_the_tables_and_reconcile(backend, journey, cli):
     assert sum(row["amount_pence"] for row in document["money"]) == totals["arrears_pence"]
     assert sum(t["cases"] for t in document["tranches"]) == sums["cases"]
     assert document["advanced_to"] == AS_OF.isoformat()
+    assert document["runs"] == [  # the journey's runs, latest first (its extract keeps no run row)
+        {"command": "advance", "as_of": AS_OF.isoformat(), "state": "COMPLETED"},
+        {"command": "plan", "as_of": START.isoformat(), "state": "COMPLETED"},
+    ]
 
 
 def test_the_terminal_tables_say_what_the_json_says(backend, journey, cli, tmp_path):

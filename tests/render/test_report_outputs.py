@@ -66,10 +66,24 @@ def test_every_output_tells_a_break_and_unfinished_work():
     assert "unfinished" not in {s.key for s in sections(build_report(report_rows(), None, CLOCK))}
 
 
+def test_the_latest_runs_say_how_each_ended_and_mark_a_run_to_look_into():
+    report = build_report(report_rows(), None, CLOCK)
+    assert json.loads(render_json(report))["runs"] == [
+        {"command": "advance", "as_of": "2014-10-01", "state": "INTERRUPTED"},
+        {"command": "plan", "as_of": "2014-07-07", "state": "COMPLETED"},
+    ]
+    assert {s.key: s for s in sections(report)}["runs"].rows == [
+        ("advance", "2014-10-01", "2026-12-06 05:00", "", "INTERRUPTED"),
+        ("plan", "2014-07-07", "2026-12-01 09:30", "2026-12-01 09:30", "COMPLETED"),
+    ]
+    assert '<span class="tag INTERRUPTED">INTERRUPTED</span>' in render_html(report)
+    assert '<span class="tag COMPLETED">' not in render_html(report)
+
+
 def test_json_has_stable_keys_integer_pence_and_iso_dates():
     document = json.loads(render_json(build_report(report_rows(), "T0001", CLOCK)))
-    assert list(document) == ["tranche", "advanced_to", "totals", "reconciliation_status", "unfinished", "tranches",
-                              "money", "holds", "quarantine", "held_cases", "letters", "reconciliation"]
+    assert list(document) == ["tranche", "advanced_to", "totals", "reconciliation_status", "unfinished", "runs",
+                              "tranches", "money", "holds", "quarantine", "held_cases", "letters", "reconciliation"]
     assert document["tranche"] == "T0001" and document["advanced_to"] == "2014-10-01"
     assert document["totals"]["transferred_pence"] == 170_001
     assert document["tranches"][0] == {
