@@ -26,7 +26,7 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -59,7 +59,8 @@ class Lease:
     taken_at: datetime | None = None
     """When this run took the lock (None where a task rebuilt the lease from its token)."""
     previous_run_id: str | None = None
-    """The flow run that took the lock before this one, if it said which."""
+    """The flow run that took the lock before this one, if it said which (None for a subflow
+    that shares its caller's lock)."""
 
     def check(self) -> None:
         """Raise ``JourneyLockLost`` if the lock has gone (its PostgreSQL session ended)."""
@@ -80,8 +81,8 @@ def journey_lock(target: Engine, holder: str = "", run_id: str | None = None) ->
     """
     key = str(target.url)
     lease = _held.get().get(key)
-    if lease is not None:
-        yield lease
+    if lease is not None:  # the caller took the lock, and has looked at its previous holder
+        yield replace(lease, previous_run_id=None)
         return
     with _exclusive(target, JOURNEY_LOCK_KEY, ".journey.lock", "another run is working the journey") as alive:
         taken_at = datetime.now(UTC)
