@@ -32,7 +32,9 @@ POINTS = {
     "selection-after-commit": ("csa_closure.service.journey", "select_tranche", "after"),
     # a run that took the journey lock: runs left running shown crashed, its own record not begun
     "run-before-record": ("flows.context", "start_run", "before"),
-    # dispatch-letters: the batch claimed; the file published; the letters marked
+    # dispatch-letters: its lock's lease taken, nothing claimed; the batch claimed; the file
+    # published; the letters marked
+    "dispatch-after-lock": ("flows.letters", "remove_leftovers", "before"),
     "dispatch-after-claim": ("flows.letters", "write_batch", "before"),
     "dispatch-after-publish": ("flows.letters", "mark_dispatched", "before"),
     "dispatch-after-commit": ("flows.letters", "write_batch", "after"),

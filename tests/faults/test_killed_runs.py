@@ -19,7 +19,9 @@ from flows.letters import SEPARATOR, dispatch_letters
 from load.schema import held_case, legacy_case, letter, quarantine
 
 
-@pytest.mark.parametrize("point", ["dispatch-after-claim", "dispatch-after-publish", "dispatch-after-commit"])
+@pytest.mark.parametrize(
+    "point", ["dispatch-after-lock", "dispatch-after-claim", "dispatch-after-publish", "dispatch-after-commit"]
+)
 def test_a_dispatch_killed_anywhere_prints_each_letter_in_exactly_one_file(world, target_of, point, tmp_path):
     url = target_of(world.advanced, "dispatch")
     out = tmp_path / "print"
