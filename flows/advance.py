@@ -254,7 +254,7 @@ def advance_journey(
 
 @flow(
     name="rerun-failed",
-    flow_run_name="rerun-failed-{tranche_id}",
+    flow_run_name=lambda: f"rerun-failed-{flow_run.parameters.get('tranche_id') or 'all'}",
     task_runner=LocalOrCluster(ThreadPoolTaskRunner(max_workers=2)),
 )
 def rerun_failed(tranche_id: str | None = None):

@@ -68,7 +68,14 @@ class Recorded:
         return self.events[self.events["refusal"].notna()]
 
 
-@flow(name="record-event", validate_parameters=False)
+def _recorded_run_name() -> str:
+    """``record-choice-C930000008``: the event and the case (or, for a new application, the
+    NRP) it is about."""
+    event = flow_run.parameters["event"]
+    return f"record-{event['event']}-{event.get('case') or event.get('nrp')}"
+
+
+@flow(name="record-event", flow_run_name=_recorded_run_name, validate_parameters=False)
 def record_event(event: dict[str, str]) -> Recorded:
     """One event from a ``record`` command: ``event`` names it, the other keys are its options."""
     return store_event(event)

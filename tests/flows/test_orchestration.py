@@ -24,7 +24,7 @@ from csa_closure.retry import TransientFault
 from flows.advance import advance, rerun_failed
 from flows.extraction import extract_legacy
 from flows.letters import dispatch_letters
-from flows.record import import_responses
+from flows.record import import_responses, record_event
 from flows.report import report
 from load.schema import batch_run, closure_outcome, engine_run, selection
 
@@ -222,6 +222,15 @@ def test_each_command_s_run_is_named_for_what_it_does(planned_target, tmp_path):
         "report-T0001": report("T0001", return_state=True),
         "import-responses-answers-week-28.csv": import_responses(str(responses), return_state=True),
         f"dispatch-letters-{datetime.now(UTC):%Y-%m-%d}": dispatch_letters(tmp_path / "print", return_state=True),
+        "record-extension-C930000008": record_event(
+            {"event": "extension", "case": "C930000008", "received": "2014-08-01"}, return_state=True
+        ),
+        "record-new-application-P000000001": record_event(
+            {"event": "new-application", "nrp": "P000000001", "pwc": "P000000002", "received": "2014-08-01"},
+            return_state=True,
+        ),
+        "rerun-failed-all": rerun_failed(return_state=True),
+        "rerun-failed-T0001": rerun_failed("T0001", return_state=True),
     }
     with get_client(sync_client=True) as client:
         names = [client.read_flow_run(state.state_details.flow_run_id).name for state in states.values()]
