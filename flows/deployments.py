@@ -1,4 +1,4 @@
-"""The deployments operations run from the dashboard, served by ``python -m flows.deployments``.
+"""The deployments operations run from the dashboard, served by ``csa-closure serve``.
 
 - ``advance-daily/daily``: every morning at 06:00 London time, advance to that day.
 - ``advance/tranche-schedule``: one run at 05:00 on each planned selection date not selected
@@ -13,8 +13,6 @@ Runs execute in the serving process's environment (``CSA_TARGET_URL`` and the re
 
 from __future__ import annotations
 
-import os
-import sys
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -26,7 +24,6 @@ from prefect.states import Failed, State
 from sqlalchemy import Engine
 
 from csa_closure.db import engine_for
-from csa_closure.refusal import Refusal
 from csa_closure.settings import Settings
 from flows.advance import advance, rerun_failed
 from flows.record import (
@@ -37,7 +34,7 @@ from flows.record import (
     record_new_application,
 )
 from load.journey import tranche_schedule
-from load.migrate import SchemaNotCurrent, require_current_schema
+from load.migrate import require_current_schema
 from transform.codes import TrancheKind
 
 TIMEZONE = "Europe/London"
@@ -87,7 +84,7 @@ def selection_schedule(day: date) -> Schedule:
 
 
 def build_deployments(target: Engine) -> list[RunnerDeployment]:
-    """Every deployment ``python -m flows.deployments`` serves, for the journey in ``target``."""
+    """Every deployment ``csa-closure serve`` serves, for the journey in ``target``."""
     return [
         advance_daily.to_deployment("daily", schedules=[Cron(DAILY_CRON, timezone=TIMEZONE)]),
         advance.to_deployment("tranche-schedule", schedules=selection_schedules(target)),
@@ -96,16 +93,6 @@ def build_deployments(target: Engine) -> list[RunnerDeployment]:
     ]
 
 
-def main() -> None:
-    """Serve the deployments until interrupted; a target that needs ``init`` is refused."""
-    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "csa_closure")  # our events in run logs
-    try:
-        deployments = build_deployments(engine_for(Settings().target_url))
-    except (Refusal, SchemaNotCurrent) as refusal:
-        print(f"refused: {refusal}", file=sys.stderr)
-        sys.exit(2)
-    serve(*deployments)
-
-
-if __name__ == "__main__":
-    main()
+def serve_deployments() -> None:
+    """Serve every deployment until interrupted; a target that needs ``init`` is refused."""
+    serve(*build_deployments(engine_for(Settings().target_url)))

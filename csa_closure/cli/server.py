@@ -1,5 +1,6 @@
 """``csa-closure server start|stop|status``: the local Prefect server every command reports to
-while it runs (``csa_closure/local_server.py``)."""
+while it runs (``csa_closure/local_server.py``); ``csa-closure serve``: the deployments
+operations run from its dashboard."""
 
 from __future__ import annotations
 
@@ -70,6 +71,14 @@ def stop() -> None:
         console.print(f"stopped: the server on port {server.port} (pid {server.pid})")
     else:
         console.print(f"not running: removed the record of pid {server.pid}, which had stopped")
+
+
+@app.command()
+def serve() -> None:
+    """Serve the deployments operations run from the dashboard, until stopped (Ctrl-C)."""
+    from flows.deployments import serve_deployments
+
+    serve_deployments()
 
 
 def _where(server: local_server.LocalServer) -> str:

@@ -37,6 +37,7 @@ COMMANDS = {
     "server start": ["--port", "--timeout"],
     "server status": [],
     "server stop": [],
+    "serve": [],
 }
 """Every command and the options it takes."""
 

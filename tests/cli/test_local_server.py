@@ -7,11 +7,12 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import in_a_process
+from conftest import CSA_CLOSURE, in_a_process
 
 from csa_closure import local_server
 from csa_closure.db import engine_for
@@ -56,11 +57,36 @@ def test_commands_report_to_the_local_server_until_it_stops(home, tmp_path):
     assert "temporary server" not in refused.stderr
     flows = httpx.post(f"http://127.0.0.1:{port}/api/flows/filter", json={}).json()
     assert "record-event" in {flow["name"] for flow in flows}
+    served = {"daily", "tranche-schedule", "operations"}
+    assert serves_on_the_local_server(home, port, served, CSA_TARGET_URL=target_url)
 
     stopped = csa_closure(home, "server", "stop")
     assert stopped.returncode == 0 and stopped.stdout.startswith("stopped:")
     assert not local_server.process_runs(record["pid"]) and not (home / "csa-closure-server.json").exists()
     assert csa_closure(home, "server", "status").stdout.startswith("not running:")
+
+
+def serves_on_the_local_server(home: Path, port: int, deployments: set[str], **settings: str) -> bool:
+    """Whether ``csa-closure serve`` shows ``deployments`` on the local server's dashboard."""
+    environment = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    serving = subprocess.Popen([CSA_CLOSURE, "serve"], env=environment | {"PREFECT_HOME": str(home)} | settings,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and serving.poll() is None:
+            shown = httpx.post(f"http://127.0.0.1:{port}/api/deployments/filter", json={}).json()
+            if deployments <= {deployment["name"] for deployment in shown}:
+                return True
+            time.sleep(0.5)
+        return False
+    finally:
+        serving.terminate()
+        serving.wait(timeout=60)
+
+
+def test_serving_refuses_a_target_that_needs_init(home, tmp_path):
+    refused = csa_closure(home, "serve", CSA_TARGET_URL=f"sqlite:///{tmp_path / 'cms.db'}")
+    assert refused.returncode == 2 and "refused:" in refused.stderr and "init" in refused.stderr
 
 
 def test_a_stale_record_is_reported_and_stop_clears_it(home):

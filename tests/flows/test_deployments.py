@@ -1,6 +1,6 @@
 """The deployments operations serve: schedules from the plan, typed forms for operators' events.
 
-Built from ``build_deployments`` as ``python -m flows.deployments`` builds them, against a real
+Built from ``build_deployments`` as ``csa-closure serve`` builds them, against a real
 journey, and checked against ``prefect.yaml`` so ``prefect deploy`` offers the same ones.
 """
 
