@@ -197,27 +197,14 @@ def _draw_answers(env: dict, day: date, path: Path) -> tuple[float, float, int]:
     """The applications and answers received in the week to ``day``: drawn as ``simulate``
     draws them (the same case always draws the same), imported with ``import-responses``."""
     import pandas as pd
-    from sqlalchemy import select
 
-    from load.journey import read_frame
-    from load.schema import closure_outcome
+    from load.journey import cases_awaiting_choice, cases_given_liability_end
     from synthetic import parents
 
-    o = closure_outcome.c
     engine = make_engine(env["CSA_TARGET_URL"])
     with engine.connect() as conn:
-        selected = read_frame(
-            conn,
-            select(o.csa_case_ref.label("case_ref"), o.selected_on, o.liability_end_date).where(
-                o.liability_end_date > day - timedelta(days=7)
-            ),
-            dates=["selected_on", "liability_end_date"],
-        )
-        awaiting = read_frame(
-            conn,
-            select(o.csa_case_ref.label("case_ref"), o.choice_deadline).where(o.journey_state == "AWAITING_CHOICE"),
-            dates=["choice_deadline"],
-        )
+        selected = cases_given_liability_end(conn, since=day - timedelta(days=7))
+        awaiting = cases_awaiting_choice(conn)
     engine.dispose()
     drawn = pd.concat([parents.applications(selected, 1), parents.answers(awaiting, 30, 1)], ignore_index=True)
     drawn = drawn[

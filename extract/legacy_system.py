@@ -2,8 +2,9 @@
 its reference formats and scheme, and its mapping into the canonical model (docs/design.md).
 
 Each system is one module of ``extract/`` (``cscs.py``, ``cs2.py``) holding one ``LegacySystem``,
-registered in ``extract/systems.py``; the batch reader, the flows, letters and the synthetic
-estate ask the declaration, never the system by name.
+registered in ``extract/systems.py``; the batch reader, the flows and letters ask the
+declaration, never the system by name. (The synthetic estate is CONTRACTS.md's, of the two
+schemes: it writes each with a writer of its own, its codes taken from the declaration.)
 """
 
 from __future__ import annotations

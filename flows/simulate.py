@@ -14,7 +14,6 @@ from pathlib import Path
 import pandas as pd
 from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
-from sqlalchemy import select
 
 from csa_closure.db import engine_for
 from csa_closure.locks import journey_lock
@@ -27,26 +26,19 @@ from flows.estate import generate_estate_flow
 from flows.extraction import extract_legacy
 from flows.plan import plan
 from flows.record import read_responses, store_events
-from load.journey import due_work, read_frame
+from load.journey import cases_awaiting_choice, cases_given_liability_end, due_work
 from load.migrate import upgrade_target
 from load.runs import finish_run
-from load.schema import closure_outcome
 from synthetic import parents
-from transform.codes import JourneyState, RunState
+from transform.codes import RunState
 
 log = get_logger("simulate")
 RESPONSE_COLUMNS = ["event", "case", "service", "choice", "received"]
 
 
-def _newly(target, state_filter, seen: set[str], columns) -> pd.DataFrame:
-    o = closure_outcome
-    with target.connect() as conn:
-        rows = read_frame(
-            conn,
-            select(o.c.csa_case_ref.label("case_ref"), *columns).where(state_filter),
-            dates=[c.name for c in columns],
-        )
-    fresh = rows[~rows["case_ref"].isin(seen)]
+def _newly(cases: pd.DataFrame, seen: set[str]) -> pd.DataFrame:
+    """The cases not seen before, now seen."""
+    fresh = cases[~cases["case_ref"].isin(seen)]
     seen.update(fresh["case_ref"])
     return fresh
 
@@ -96,17 +88,15 @@ def _simulate_days(target, start, end, seed, run_id, lease, runner, responses_di
         {column: pd.Series(dtype="str") for column in RESPONSE_COLUMNS}
     ).astype({"received": "datetime64[ns]"})
     applied, asked = set(), set()
-    o = closure_outcome
     day, days, imported, failed = start, 0, 0, 0
     run_progress = RunProgress(start, end)
     while True:
         failed += len(advance_journey(day, run_id, lease, runner))
         run_progress.reached(day)
         days += 1
-        selected = _newly(
-            target, o.c.liability_end_date.isnot(None), applied, [o.c.selected_on, o.c.liability_end_date]
-        )
-        awaiting = _newly(target, o.c.journey_state == JourneyState.AWAITING_CHOICE.value, asked, [o.c.choice_deadline])
+        with target.connect() as conn:
+            selected = _newly(cases_given_liability_end(conn), applied)
+            awaiting = _newly(cases_awaiting_choice(conn), asked)
         drawn = [parents.applications(selected, seed), parents.answers(awaiting, rules.choice_window_days, seed)]
         waiting = pd.concat([waiting, *(frame for frame in drawn if len(frame))], ignore_index=True)
         today = waiting[waiting["received"] == pd.Timestamp(day)]

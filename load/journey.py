@@ -43,7 +43,7 @@ from load.schema import (
     write_off,
 )
 from load.writes import append_frame, upsert_frame, upsert_rows
-from transform.codes import EventStatus, Step, TrancheKind, UnitState
+from transform.codes import EventStatus, JourneyState, Step, TrancheKind, UnitState
 from transform.due import DUE, Due
 from transform.journey import JOURNEY_COLUMNS, OUTCOME_COLUMNS, JourneyChanges
 
@@ -251,6 +251,26 @@ def mark_events_refused(conn: Connection, events: pd.DataFrame, run_id: str) -> 
             .where(operator_event.c.event_id == int(event_id), operator_event.c.status == EventStatus.ACCEPTED)
             .values(status=EventStatus.REFUSED, refusal=f"not applied: {refusal}", applied_run=run_id)
         )
+
+
+def cases_given_liability_end(conn: Connection, since: date | None = None) -> pd.DataFrame:
+    """Cases whose liability end date is set (and later than ``since``), which a parent may
+    apply to the CMS about: ``case_ref``, ``selected_on``, ``liability_end_date``."""
+    o = closure_outcome.c
+    query = select(o.csa_case_ref.label("case_ref"), o.selected_on, o.liability_end_date).where(
+        o.liability_end_date.isnot(None) if since is None else o.liability_end_date > since
+    )
+    return read_frame(conn, query, dates=["selected_on", "liability_end_date"])
+
+
+def cases_awaiting_choice(conn: Connection) -> pd.DataFrame:
+    """Cases whose receiving parent has the arrears choice to make: ``case_ref``,
+    ``choice_deadline``."""
+    o = closure_outcome.c
+    query = select(o.csa_case_ref.label("case_ref"), o.choice_deadline).where(
+        o.journey_state == JourneyState.AWAITING_CHOICE
+    )
+    return read_frame(conn, query, dates=["choice_deadline"])
 
 
 # --- selection --------------------------------------------------------------------------------

@@ -110,7 +110,7 @@ def _draw_chunk(
 ) -> Iterator[SchemeTables]:
     """Both schemes' rows of one chunk, malformed records included and listed in the manifest."""
     cscs_cases = int(np.random.default_rng([seed, chunk]).binomial(size, shape.CSCS_SHARE))
-    for (system, to_tables), count in zip(WRITERS, (cscs_cases, size - cscs_cases)):
+    for (system, to_tables), count in zip(WRITERS, (cscs_cases, size - cscs_cases), strict=True):
         if count == 0:
             continue
         rng = np.random.default_rng([seed, chunk, int(system.scheme)])
