@@ -39,7 +39,7 @@ from transform.dates import (
     reminder_date,
 )
 from transform.decision import decide_arrears
-from transform.ledger import lines_posted_by
+from transform.ledger import creditor_balances, lines_posted_by
 from transform.letters import LETTER_COLUMNS, address_letters, letters_to
 from transform.segments import last_receipt_on
 from transform.verification import RESOLUTION_LINE_REF, resolve_holds, verify_arrears
@@ -578,11 +578,20 @@ def resolve(
     outcomes = outcomes.reset_index(drop=True)
     journeys = _by_case(journeys, outcomes["case_ref"])
     rows = _by_case(cases, outcomes["case_ref"])
+    # The legacy ledger as it stands now (it may have moved since the hold), and as the case
+    # shows it: with what an earlier resolution adjusted. The new figure replaces that
+    # adjustment: it is the difference between the figure and the legacy ledger.
+    legacy = creditor_balances(
+        lines_posted_by(ledger[is_in(ledger["case_ref"], outcomes["case_ref"])], as_of), outcomes["case_ref"]
+    )
     verification = pd.DataFrame(
         {
             "case_ref": outcomes["case_ref"],
-            "ledger_pwc_pence": journeys["ledger_pwc_pence"].astype("int64"),
-            "ledger_sos_pence": journeys["ledger_sos_pence"].astype("int64"),
+            **{
+                f"ledger_{creditor}_pence": legacy[f"{creditor}_pence"].to_numpy()
+                + journeys[f"adjust_{creditor}_pence"].fillna(0).to_numpy(dtype=np.int64)
+                for creditor in ("pwc", "sos")
+            },
             "recorded_pwc_pence": rows["recorded_total_pence"] - rows["recorded_sos_pence"],
             "recorded_sos_pence": rows["recorded_sos_pence"],
             "outcome": Verification.HOLD.value,
@@ -594,8 +603,8 @@ def resolve(
     sos = figures["sos_pence"].to_numpy(dtype=np.int64)
     journeys = journeys.assign(
         resolved_on=resolutions["resolved_on"].to_numpy(dtype="datetime64[ns]"),
-        adjust_pwc_pence=pwc - verification["ledger_pwc_pence"].to_numpy(),
-        adjust_sos_pence=sos - verification["ledger_sos_pence"].to_numpy(),
+        adjust_pwc_pence=pwc - legacy["pwc_pence"].to_numpy(),
+        adjust_sos_pence=sos - legacy["sos_pence"].to_numpy(),
     )
     released = outcomes.assign(
         arrears_pwc_pence=pd.array(pwc, dtype="Int64"),

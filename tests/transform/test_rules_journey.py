@@ -1,7 +1,7 @@
 """The journey's steps over a batch: EXAMPLES.md A and B, holds, answers and conservation."""
 
 import pandas as pd
-from rules_builders import arrears_ledger, case, cases, example_a_case, example_a_ledger
+from rules_builders import arrears_ledger, case, cases, example_a_case, example_a_ledger, ledger
 
 from csa_closure.settings import RuleSettings
 from transform.journey import (
@@ -192,6 +192,50 @@ def test_hold_resolved_before_liability_end_waits_and_is_decided_on_the_end_date
     got = outcome(ended, "C930000001")
     assert (got["journey_state"], got["pending_pence"]) == ("AWAITING_CHOICE", 120_000)
     assert_conserved(ended)
+
+
+def resolved_by(use: str, on: str, pwc: int | None = None, sos: int | None = None) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"case_ref": ["C930000001"], "use": [use], "pwc_pence": [pwc if pwc is not None else pd.NA],
+         "sos_pence": [sos if sos is not None else pd.NA], "resolved_on": [pd.Timestamp(on)]}
+    )
+
+
+def test_a_second_resolution_after_a_hold_at_liability_end_sets_the_arrears_to_its_figure():
+    held_case = case(case_ref="C930000001", recorded_total_pence=300_000)
+    lines = arrears_ledger("C930000001", pwc=200_000)
+    started = start_journeys(selection(["C930000001"], 2, "2014-08-01"), held_case, lines, RULES)
+    first = resolve(started.outcomes, started.journeys, held_case, lines,
+                    resolved_by("recorded", "2014-09-01"), pd.Timestamp("2014-09-05"), RULES)
+    assert outcome(first, "C930000001")["arrears_pwc_pence"] == 300_000
+    later = pd.concat([lines, ledger(("C930000001", 7, "2014-11-01", "CHARGE", "PWC", 50_000,
+                                     "2014-10-01", "2014-10-31"))], ignore_index=True)
+    ended = end_liability(first.outcomes, first.journeys, held_case, later, pd.Timestamp("2015-02-01"), RULES)
+    assert (outcome(ended, "C930000001")["journey_state"], outcome(ended, "C930000001")["on_hold_pence"]) == (
+        "ON_HOLD", 350_000  # the legacy ledger's 250,000 and the first resolution's 100,000
+    )
+    second = resolve(ended.outcomes, ended.journeys, held_case, later,
+                     resolved_by("amount", "2015-03-02", pwc=320_000, sos=0), pd.Timestamp("2015-03-09"), RULES)
+    got = outcome(second, "C930000001")
+    assert (got["arrears_pwc_pence"], got["pending_pence"]) == (320_000, 320_000)
+    assert second.journeys.iloc[0]["adjust_pwc_pence"] == 70_000  # against the legacy ledger
+    assert_conserved(second)
+
+
+def test_a_resolution_applies_to_the_ledger_as_it_stands_when_the_figure_is_resolved():
+    held_case = case(case_ref="C930000001", status="ARREARS_ONLY", recorded_total_pence=300_000)
+    lines = arrears_ledger("C930000001", pwc=200_000)
+    started = start_journeys(selection(["C930000001"], 6, "2014-09-01"), held_case, lines, RULES)
+    assert outcome(started, "C930000001")["on_hold_pence"] == 200_000
+    paid_since = pd.concat([lines, ledger(("C930000001", 9, "2014-09-15", "RECEIPT", "PWC", -5_000))],
+                           ignore_index=True)
+    recorded = resolve(started.outcomes, started.journeys, held_case, paid_since,
+                       resolved_by("recorded", "2014-10-02"), pd.Timestamp("2014-10-03"), RULES)
+    assert outcome(recorded, "C930000001")["arrears_pwc_pence"] == 300_000
+    assert_conserved(recorded)
+    ledger_figure = resolve(started.outcomes, started.journeys, held_case, paid_since,
+                            resolved_by("ledger", "2014-10-02"), pd.Timestamp("2014-10-03"), RULES)
+    assert outcome(ledger_figure, "C930000001")["arrears_pwc_pence"] == 195_000  # the receipt counts
 
 
 def test_no_answer_by_the_extended_deadline_is_written_off_the_day_after():
