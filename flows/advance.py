@@ -1,9 +1,9 @@
 """The advance flow: everything due up to an as-of date, in date order, batch by batch.
 
 The flow only orchestrates: it asks the target what is due (``load.journey.due_work``), runs
-each unit of work as a Prefect task named and tagged by step, tranche, batch and date (a unit
-records its completion in ``batch_run`` with its writes; the flow records a failure), and moves
-the journey clock. What a unit does is in ``csa_closure.service.journey``; the rules are in
+each unit of work as a Prefect task named by step, batch and date (the flow run is tagged with
+the steps, tranches and segment groups it worked; a unit records its completion in
+``batch_run`` with its writes, the flow records a failure), and moves the journey clock. What a unit does is in ``csa_closure.service.journey``; the rules are in
 ``transform``.
 """
 
