@@ -20,6 +20,7 @@ from pathlib import Path
 
 import click
 import typer
+from typer._click.exceptions import NoArgsIsHelpError, UsageError  # typer 0.29 parses with a click of its own
 from typer.core import TyperGroup
 
 from csa_closure import local_server
@@ -53,7 +54,8 @@ PREFECT_DEFAULTS = {
 
 
 class RefusingGroup(TyperGroup):
-    """Runs a command; a refusal (or a target that needs ``init``) becomes one line on stderr,
+    """Runs a command; a refusal (or a target that needs ``init``, or options the command cannot
+    take) becomes one line on stderr,
     ``refused: <why>``, and exit code 2; a fault outside the engine (a database that cannot be
     reached or cannot go on, a cluster that does not answer), one line, ``failed: <why>``, and
     exit code 1; in a terminal as under a test's runner."""
@@ -61,6 +63,13 @@ class RefusingGroup(TyperGroup):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except NoArgsIsHelpError:
+            raise  # a group called bare shows its help
+        except UsageError as error:  # a missing option, a value of the wrong type, a typo
+            where = error.ctx.command_path if error.ctx else ctx.command_path
+            reason = " ".join(error.format_message().split()).rstrip(".")
+            click.echo(f"refused: {reason}; see '{where} --help'", err=True)
+            ctx.exit(REFUSED)
         except Exception as error:
             if isinstance(error, _refusals()):
                 click.echo(f"refused: {error}", err=True)

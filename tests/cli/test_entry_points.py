@@ -86,3 +86,28 @@ def test_every_command_shows_its_options(cli, monkeypatch, command):
     assert result.exit_code == 0, result.stderr
     assert f" {command} [OPTIONS]" in result.stdout
     assert panel_rows(result.stdout, "Options") == [*COMMANDS[command], "--help"]
+
+
+@pytest.mark.parametrize(
+    ("args", "refusal", "command"),
+    [
+        (("advance",), "refused: Missing option '--as-of'; see '", "advance"),
+        (("record", "choice", "--case", "C930000001", "--choice", "collect"), "refused: Missing option '--received'",
+         "record choice"),
+        (("plan", "--start", "2014-07-07", "--capacity", "many"), "refused: Invalid value for '--capacity'", "plan"),
+        (("plan", "--start", "2014-07-07", "--capcity", "5"), "refused: No such option: --capcity", "plan"),
+        (("close-everything",), "refused: No such command 'close-everything'", ""),
+    ],
+    ids=["missing option", "missing option of a group's command", "not a number", "misspelt option",
+         "unknown command"],
+)
+def test_a_command_line_the_commands_cannot_take_is_refused_in_one_line(cli, args, refusal, command):
+    result = cli(*args)
+    assert (result.exit_code, result.exception, result.stdout) == (2, None, "")
+    assert result.stderr.startswith(refusal) and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.endswith(" ".join(["", *command.split(), "--help'\n"])), result.stderr  # where to look
+
+
+def test_a_group_named_alone_shows_its_commands(cli):
+    result = cli("record")
+    assert result.exit_code == 2 and "Commands" in result.stdout + result.stderr
