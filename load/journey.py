@@ -555,6 +555,20 @@ def replace_plan(conn: Connection, tranches: pd.DataFrame) -> None:
     upsert_frame(conn, tranche, tranches, key=["tranche_id"])
 
 
+def continue_walk(conn: Connection, after: date, segment_group: str) -> None:
+    """The next planned tranche not selected yet starts its selection from ``segment_group``,
+    where the selection on ``after`` left the walk."""
+    t = tranche.c
+    following = (
+        select(t.tranche_id)
+        .where(t.kind == TrancheKind.PLANNED, t.selected_cases.is_(None), t.selection_date > after)
+        .order_by(t.selection_date)
+        .limit(1)
+        .scalar_subquery()
+    )
+    conn.execute(update(tranche).where(t.tranche_id == following).values(segment_group=segment_group))
+
+
 def selected_planned_tranches(conn: Connection) -> int:
     return conn.execute(
         select(func.count()).select_from(tranche).where(

@@ -29,6 +29,7 @@ from load.journey import (
     batch_outcomes,
     batch_selection,
     claim_cases,
+    continue_walk,
     drop_from_selection,
     due_conditions,
     latest_extract_date,
@@ -309,7 +310,11 @@ def group_label(position: int, rules: RuleSettings) -> str:
 
 def select_tranche(engines: Engines, tranche_id: str) -> dict:
     """A planned tranche's selection on its date: the unselected cases in their segments as of
-    that date, the earlier groups' first, then the planned group's, up to capacity (section 2)."""
+    that date, the earlier groups' first, then the current group's, up to capacity (section 2).
+
+    The walk's current group is the tranche's as the walk left it: the plan's for its first
+    tranche, then the group the previous selection took from, so a group that a newer extract
+    made larger or smaller than planned is walked as it now is, not as it was planned."""
     with engines.target.connect() as conn:
         planned = planned_tranche(conn, tranche_id)
     if planned["selected_cases"] is not None:  # a retry after the selection committed
@@ -322,17 +327,22 @@ def select_tranche(engines: Engines, tranche_id: str) -> dict:
             take = segments_to_take(waiting_by_segment(conn), position, rules)
             candidates = selection_candidates(conn, take.segments, rules.tranche_capacity)
             chosen = choose_for_tranche(candidates, take, rules.tranche_capacity)[["case_ref", "segment"]]
+            current = rules.segment_groups.index(take.current)
         else:
             unselected = unselected_snapshot(conn)
             segments = classify_segments(unselected, selected_on, rules)
-            chosen = plan_tranches(
+            walk = plan_tranches(
                 unselected[["case_ref", "case_start_date"]], lambda _on: segments, selected_on,
                 selected_on, rules, current_group=position,
-            ).selections[["case_ref", "segment"]]
+            )
+            chosen = walk.selections[["case_ref", "segment"]]
+            current = int(walk.tranches["segment_group"].iloc[0]) if len(walk.tranches) else position
     chosen = chosen.assign(selected_on=selected_on, tranche_id=tranche_id, liability_end_date=pd.NaT)
     chosen = chosen.assign(batch_id=batch_ids(chosen, rules))
+    walked = group_label(current, rules)
     with _writes(engines) as conn:
-        record_selection(conn, chosen, planned | {"selected_cases": len(chosen)})
+        record_selection(conn, chosen, planned | {"selected_cases": len(chosen), "segment_group": walked})
+        continue_walk(conn, planned["selection_date"], walked)
     return {"cases": len(chosen), "batches": chosen["batch_id"].nunique()}
 
 

@@ -592,6 +592,47 @@ def test_each_segment_group_is_selected_in_order_on_its_own_date_within_capacity
     rule_settings.cache_clear()
 
 
+def test_a_group_a_newer_extract_made_larger_is_walked_as_it_now_is_not_as_planned(
+    database_url_factory, monkeypatch, prefect_harness
+):
+    """Section 2, step 3: the walk stays on a group until it has no unselected case left. A
+    newer extract moves a case into group 2 after the plan: group 2 then takes one more date,
+    and group 3,4 waits for it rather than sharing a tranche with it."""
+    legacy_url, target_url = database_url_factory("legacy"), database_url_factory("target")
+    for name, value in (("CSA_LEGACY_URL", legacy_url), ("CSA_TARGET_URL", target_url),
+                        ("CSA_RULE_TRANCHE_CAPACITY", "2")):
+        monkeypatch.setenv(name, value)
+    rule_settings.cache_clear()
+    estate = Estate()
+    paid_on = lambda day: [charge(6_000, D(2014, 3, 1), D(2014, 3, 31)), receipt(day, 6_000)]  # noqa: E731
+    estate.cscs(1, weekly=0, payment="NONE")                                   # segment 1
+    estate.cscs(2, start=D(2002, 1, 1))                                        # segment 2
+    estate.cscs(3, start=D(2003, 1, 1))                                        # segment 2
+    estate.cscs(4, start=D(2001, 1, 1), lines=paid_on(D(2014, 5, 1)))          # 4, then 2 from 2014-08-05
+    estate.cscs(5, start=D(2004, 1, 1), lines=paid_on(D(2014, 6, 1)))          # segment 4
+    estate.cscs(6, start=D(2005, 1, 1), lines=paid_on(D(2014, 6, 1)))          # segment 4
+    legacy_engine = engine_for(legacy_url, legacy=True, writable=True)
+    write_estate(legacy_engine, estate.rows, EXTRACTED_ON)
+    upgrade_target(engine_for(target_url))
+    plan(D(2014, 8, 1))
+    advance(D(2014, 8, 2))
+    with legacy_engine.begin() as conn:  # the same rows extracted again on 2014-08-05: case 4's
+        conn.execute(legacy.cscs_extract.update().values(extracted_on=D(2014, 8, 5)))  # receipt is
+        conn.execute(legacy.cs2_extract.update().values(extract_dt="05/08/2014"))  # now 96 days old
+    advance(D(2014, 9, 1))
+
+    with engine_for(target_url).connect() as conn:
+        tranches = conn.execute(select(tranche.c.tranche_id, tranche.c.segment_group, tranche.c.selected_cases)
+                                .order_by(tranche.c.tranche_id)).all()
+        taken = dict(conn.execute(select(closure_outcome.c.csa_case_ref, closure_outcome.c.tranche_id)).all())
+    assert [tuple(row) for row in tranches] == [
+        ("T0001", "1", 1), ("T0002", "2", 2), ("T0003", "2", 1), ("T0004", "3,4", 2)
+    ]
+    assert taken == {"C930000001": "T0001", "C930000004": "T0002", "C930000002": "T0002",
+                     "C930000003": "T0003", "C930000005": "T0004", "C930000006": "T0004"}
+    rule_settings.cache_clear()
+
+
 def test_scenario_plan_gives_one_tranche_per_group_and_leaves_out_of_scope_cases_alone(world):
     final = world.states[max(world.states)]
     by_tranche = defaultdict(set)
