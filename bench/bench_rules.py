@@ -19,7 +19,7 @@ from csa_closure.settings import RuleSettings
 from transform.allocation import allocate_payments
 from transform.dates import reference_date
 from transform.decision import decide_arrears
-from transform.ledger import creditor_balances, lines_posted_by
+from transform.ledger import creditor_balances, lines_known_on
 from transform.segments import classify_segments, last_receipt_on
 from transform.verification import verify_arrears
 
@@ -98,7 +98,7 @@ def synthetic_chunk(
 
 def run_rules(cases: pd.DataFrame, ledger: pd.DataFrame, rules: RuleSettings) -> int:
     """Classify, verify, allocate and decide as of one date; returns the number of parts."""
-    lines = lines_posted_by(ledger, AS_OF)
+    lines = lines_known_on(ledger, AS_OF, cases.set_index("case_ref")["extracted_on"])
     reference = reference_date(AS_OF, cases["extracted_on"])
     cases = cases.assign(
         last_receipt_on=last_receipt_on(

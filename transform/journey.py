@@ -39,7 +39,7 @@ from transform.dates import (
     reminder_date,
 )
 from transform.decision import decide_arrears
-from transform.ledger import creditor_balances, lines_posted_by
+from transform.ledger import creditor_balances, lines_known_on
 from transform.letters import LETTER_COLUMNS, address_letters, letters_to
 from transform.segments import last_receipt_on
 from transform.verification import RESOLUTION_LINE_REF, resolve_holds, verify_arrears
@@ -282,11 +282,13 @@ def decide(
     outcomes = outcomes.reset_index(drop=True)
     journeys = _by_case(journeys, outcomes["case_ref"])
     rows = _by_case(cases, outcomes["case_ref"])
-    lines = lines_posted_by(
+    extracted_on = rows.set_index("case_ref")["extracted_on"]
+    lines = lines_known_on(
         _ledger_with_resolutions(ledger[is_in(ledger["case_ref"], rows["case_ref"])], journeys),
         decided_on,
+        extracted_on,
     )
-    reference = reference_date(decided_on, rows.set_index("case_ref")["extracted_on"])
+    reference = reference_date(decided_on, extracted_on)
     rows = rows.assign(
         decided_on=decided_on, last_receipt_on=last_receipt_on(lines, reference).to_numpy()
     )
@@ -581,8 +583,9 @@ def resolve(
     # The legacy ledger as it stands now (it may have moved since the hold), and as the case
     # shows it: with what an earlier resolution adjusted. The new figure replaces that
     # adjustment: it is the difference between the figure and the legacy ledger.
+    of_cases = ledger[is_in(ledger["case_ref"], outcomes["case_ref"])]
     legacy = creditor_balances(
-        lines_posted_by(ledger[is_in(ledger["case_ref"], outcomes["case_ref"])], as_of), outcomes["case_ref"]
+        lines_known_on(of_cases, as_of, rows.set_index("case_ref")["extracted_on"]), outcomes["case_ref"]
     )
     verification = pd.DataFrame(
         {

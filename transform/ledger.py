@@ -15,9 +15,13 @@ from transform.codes import Creditor, LineKind
 DEBIT_CHARGE_KINDS = (LineKind.CHARGE, LineKind.IMA_CHARGE)
 
 
-def lines_posted_by(ledger: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Drop lines posted after the as-of date: a run acts only on what was known by then."""
-    return ledger[ledger["posted_date"] <= as_of]
+def lines_known_on(ledger: pd.DataFrame, as_of: pd.Timestamp, extracted_on: pd.Series) -> pd.DataFrame:
+    """The lines a run as of ``as_of`` counts: those posted by then, as a run acts only on what
+    was known by then; and, where the case's extract (``extracted_on``, by case) was taken
+    later, as when a run catches up after a newer extract, every line posted by the extract's
+    date, which the case's recorded balances count: verification compares like with like."""
+    extract = pd.Series(per_case_value(ledger["case_ref"], extracted_on), index=ledger.index)
+    return ledger[ledger["posted_date"] <= extract.where(extract > as_of, as_of)]
 
 
 def is_debit(ledger: pd.DataFrame) -> pd.Series:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from csa_closure.settings import LARGEST_AMOUNT_PENCE, RuleSettings
 from transform.codes import Creditor, HoldReason, HoldResolution, LineKind, Verification
-from transform.ledger import creditor_balances, lines_posted_by
+from transform.ledger import creditor_balances, lines_known_on
 from transform.refusals import first_refusal
 
 RESOLUTION_LINE_REF = {
@@ -32,7 +32,8 @@ def verify_arrears(
     balance holds the case whatever the record says, so ``CREDIT_BALANCE`` takes precedence
     over ``MISMATCH`` when both apply.
     """
-    balances = creditor_balances(lines_posted_by(ledger, as_of), cases["case_ref"])
+    known = lines_known_on(ledger, as_of, cases.set_index("case_ref")["extracted_on"])
+    balances = creditor_balances(known, cases["case_ref"])
     ledger_pwc = balances["pwc_pence"].to_numpy()
     ledger_sos = balances["sos_pence"].to_numpy()
     recorded_sos = cases["recorded_sos_pence"].to_numpy(dtype=np.int64)

@@ -633,6 +633,41 @@ def test_a_group_a_newer_extract_made_larger_is_walked_as_it_now_is_not_as_plann
     rule_settings.cache_clear()
 
 
+def test_a_run_catching_up_after_a_newer_extract_verifies_against_that_extract_whole(
+    database_url_factory, monkeypatch, prefect_harness
+):
+    """A tranche dated before a newer extract, selected by the run that caught up after it:
+    the case's recorded balance counts a charge posted after the tranche's date, and so does
+    its ledger balance, so the case is verified, not held (section 5)."""
+    legacy_url, target_url = database_url_factory("legacy"), database_url_factory("target")
+    for name, value in (("CSA_LEGACY_URL", legacy_url), ("CSA_TARGET_URL", target_url)):
+        monkeypatch.setenv(name, value)
+    estate = Estate()
+    estate.cscs(1, weekly=0, payment="NONE")                                   # segment 1: T0001
+    estate.cscs(2, status="ARREARS_ONLY", weekly=0, payment="NONE",            # segment 6: T0002
+                lines=[charge(90_000, D(2010, 1, 1), D(2010, 12, 31))])
+    legacy_engine = engine_for(legacy_url, legacy=True, writable=True)
+    write_estate(legacy_engine, estate.rows, EXTRACTED_ON)
+    upgrade_target(engine_for(target_url))
+    plan(D(2014, 8, 1))
+    advance(D(2014, 8, 1))
+    with legacy_engine.begin() as conn:  # extracted again on 2014-09-30, with a charge of 2014-09-15
+        conn.execute(legacy.cscs_ledger.insert().values(cscs_line(
+            "C930000002", 9, posted_date=D(2014, 9, 15), amount_pence=5_000,
+            period_from=D(2011, 1, 1), period_to=D(2011, 1, 31))))
+        conn.execute(legacy.cscs_case.update().where(legacy.cscs_case.c.case_ref == "C930000002")
+                     .values(arrears_total_pence=95_000))
+        conn.execute(legacy.cscs_extract.update().values(extracted_on=D(2014, 9, 30)))
+        conn.execute(legacy.cs2_extract.update().values(extract_dt="30/09/2014"))
+    advance(D(2014, 10, 1))
+
+    o = closure_outcome.c
+    with engine_for(target_url).connect() as conn:
+        got = conn.execute(select(o.tranche_id, o.selected_on, o.journey_state, o.hold_reason, o.arrears_pwc_pence)
+                           .where(o.csa_case_ref == "C930000002")).one()
+    assert tuple(got) == ("T0002", D(2014, 8, 8), "CLOSED", None, 95_000)  # no answer by the deadline
+
+
 def test_scenario_plan_gives_one_tranche_per_group_and_leaves_out_of_scope_cases_alone(world):
     final = world.states[max(world.states)]
     by_tranche = defaultdict(set)

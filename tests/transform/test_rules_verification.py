@@ -32,6 +32,22 @@ def test_verified_when_both_creditors_agree_the_verified_arrears_are_the_ledger_
     assert (got["ledger_pwc_pence"], got["ledger_sos_pence"]) == (30_000, 10_000)
 
 
+def test_a_run_as_of_a_date_before_the_cases_extract_counts_every_line_that_extract_holds():
+    """A run catching up after a newer extract: the record's balance counts the lines posted up
+    to the extract's date, so the ledger's does too (else every such case would be held)."""
+    later_charge = (REF, 3, "2014-09-15", "CHARGE", "PWC", 5_000, "2014-08-01", "2014-08-31")
+    frame = case(recorded_total_pence=45_000, recorded_sos_pence=10_000,
+                 extracted_on=pd.Timestamp("2014-09-30"))
+    got = verify_arrears(frame, owing(30_000, 10_000, later_charge), pd.Timestamp("2014-08-01"), RULES).iloc[0]
+    assert (got["outcome"], got["ledger_pwc_pence"]) == ("VERIFIED", 35_000)
+
+
+def test_lines_posted_after_both_the_as_of_date_and_the_extract_are_not_counted():
+    beyond = (REF, 3, "2015-07-01", "CHARGE", "PWC", 5_000, "2015-06-01", "2015-06-30")
+    got = verify(owing(30_000, 10_000, beyond), total=40_000, sos=10_000)  # as of 2015-06-01
+    assert (got["outcome"], got["ledger_pwc_pence"]) == ("VERIFIED", 30_000)
+
+
 @pytest.mark.parametrize("difference", [100, -100])
 def test_verified_boundary_difference_of_exactly_100_pence(difference):
     got = verify(owing(30_000, 10_000), total=40_000 + difference, sos=10_000)
