@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from csa_closure.db import sqlite_file
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -33,8 +35,12 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def require_current_schema(engine: Engine) -> None:
-    """Refuse to run against a target that ``init`` has not brought up to date."""
+    """Refuse to run against a target that ``init`` has not brought up to date (and a SQLite
+    target that is not there, before connecting would create it)."""
     head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    path = sqlite_file(engine.url) if engine.dialect.name == "sqlite" else None
+    if path is not None and not path.exists():
+        raise SchemaNotCurrent(f"the target database {path} does not exist: run 'csa-closure init' first")
     found = current_revision(engine)
     if found != head:
         raise SchemaNotCurrent(

@@ -27,3 +27,16 @@ def test_a_sqlite_target_whose_folder_cannot_be_made_is_refused_in_one_line(cli,
 
     assert (result.exit_code, result.exception) == (2, None)
     assert result.stderr == f"refused: the database's folder {tmp_path / 'a file'} cannot be made: File exists\n"
+
+
+@pytest.mark.parametrize("command", [("report",), ("record", "extension", "--case", "C930000001",
+                                                    "--received", "2015-01-01")], ids=lambda c: c[0])
+def test_a_sqlite_target_that_is_not_there_is_refused_and_not_created(cli, monkeypatch, tmp_path, command):
+    target = tmp_path / "cms.db"
+    monkeypatch.setenv("CSA_TARGET_URL", f"sqlite:///{target}")
+
+    result = cli(*command)
+
+    assert (result.exit_code, result.exception) == (2, None)
+    assert result.refused == f"refused: the target database {target} does not exist: run 'csa-closure init' first"
+    assert not target.exists()
