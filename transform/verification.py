@@ -68,9 +68,9 @@ def hold_resolution_refusals(
 
     ``resolutions``: ``case_ref``, ``use`` (ledger | recorded | amount), ``pwc_pence``,
     ``sos_pence`` (amounts only for ``amount``). Refused: a case not on hold, an unknown
-    ``use``, an amount without both figures, any resolved figure below zero (allocation
-    cannot spread a credit balance over debits), above the ceiling
-    (``max_resolution_pence``), or above the case's arrears on record: the larger of its
+    ``use``, an amount without both figures, figures given with ``ledger`` or ``recorded``, any
+    resolved figure below zero (allocation cannot spread a credit balance over debits), above
+    the ceiling (``max_resolution_pence``), or above the case's arrears on record: the larger of its
     ledger total and its recorded total (PWC and SoS together, zero if below), plus the
     verification tolerance (project rule: a caseworker may correct either part, or agree a
     figure with the parents, but no part may exceed the whole debt any legacy record shows).
@@ -84,6 +84,12 @@ def hold_resolution_refusals(
         (
             figures[["pwc_pence", "sos_pence"]].isna().any(axis=1).to_numpy(),
             "an amount resolution needs both the PWC and the SoS pence",
+        ),
+        (
+            (resolutions["use"] != HoldResolution.AMOUNT).to_numpy()
+            & resolutions[["pwc_pence", "sos_pence"]].notna().any(axis=1).to_numpy(),
+            "the PWC and SoS pence go with an amount resolution only: the ledger's or the record's "
+            "figures are taken as they are",
         ),
         (
             figures[["pwc_pence", "sos_pence"]].lt(0).any(axis=1).to_numpy(),

@@ -377,6 +377,14 @@ def test_amount_resolution_without_both_figures_refused():
     assert refusal(resolution("amount", pwc="100")) == ("an amount resolution needs both the PWC and the SoS pence")
 
 
+def test_figures_given_with_the_ledger_or_the_record_refused():
+    for use in ("ledger", "recorded"):
+        assert refusal(resolution(use, pwc="5")) == (
+            "the PWC and SoS pence go with an amount resolution only: the ledger's or the record's figures are "
+            "taken as they are"
+        )
+
+
 def test_resolution_beyond_the_case_figures_or_int64_refused():
     assert refusal(resolution("amount", pwc="29600", sos="29600")) is None  # ledger 29,500 + tolerance
     assert refusal(resolution("amount", pwc="0", sos="29601")) == (
