@@ -3,8 +3,8 @@
 The flow only orchestrates: it asks the target what is due (``load.journey.due_work``), runs
 each unit of work as a Prefect task named by step, batch and date (the flow run is tagged with
 the steps, tranches and segment groups it worked; a unit records its completion in
-``batch_run`` with its writes, the flow records a failure), and moves the journey clock. What a unit does is in ``csa_closure.service.journey``; the rules are in
-``transform``.
+``batch_run`` with its writes, the flow records a failure), and moves the journey clock. What
+a unit does is in ``csa_closure.service.journey``; the rules are in ``transform``.
 """
 
 from __future__ import annotations
@@ -236,7 +236,8 @@ def advance(as_of: date):
             failures = rerun_units(None, as_of, run_id, lease, runner) if (flow_run.run_count or 1) > 1 else []
             failures += advance_journey(as_of, run_id, lease, runner, progress)
         progress.reached(as_of)
-        return _finish(engines, run_id, failures, {"as_of": as_of.isoformat()})
+        reached = max(clock, as_of) if clock else as_of  # the clock never goes back
+        return _finish(engines, run_id, failures, {"as_of": as_of.isoformat(), "advanced_to": reached.isoformat()})
 
 
 def advance_journey(

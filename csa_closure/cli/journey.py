@@ -112,8 +112,11 @@ def advance(as_of: str = typer.Option(..., "--as-of", help="the business date, Y
 
     day = parse_date(as_of, "--as-of")
     with progress_bar("advancing days") as days, follow_events(_DaysWorked(days)):
-        _run_to_completion(advance_flow, day)
-    console.print(f"advanced to {as_of}")
+        summary = _run_to_completion(advance_flow, day)
+    if summary["advanced_to"] == day.isoformat():
+        console.print(f"advanced to {day}")
+    else:
+        console.print(f"the journey had already advanced to {summary['advanced_to']}: nothing was due up to {day}")
 
 
 class _DaysWorked:
@@ -136,7 +139,7 @@ class _DaysWorked:
                 self._start(due_on)
             self._show((due_on - self._first).days)
         elif event["event"] == "run finished" and self._first is not None:
-            self._show((self._as_of - self._first).days)
+            self._show(max((self._as_of - self._first).days, 0))
 
     def _start(self, first: date) -> None:
         self._first = first

@@ -244,3 +244,16 @@ def test_a_second_run_is_refused_while_one_works_the_journey(planned_target):
     assert isinstance(state.result(raise_on_failure=False), JourneyBusy)
     with planned_target.connect() as conn:
         assert conn.execute(select(batch_run)).first() is None  # the refused run did nothing
+
+
+def test_an_advance_to_a_day_the_journey_has_passed_says_so_and_changes_nothing(planned_target, cli):
+    assert cli("advance", "--as-of", "2014-7-14").stdout.rstrip().endswith("advanced to 2014-07-14")
+    with planned_target.connect() as conn:
+        before = conn.execute(select(closure_outcome).order_by(closure_outcome.c.csa_case_ref)).all()
+
+    earlier = cli("advance", "--as-of", "2014-07-07")
+
+    assert (earlier.exit_code, earlier.exception) == (0, None)
+    assert "the journey had already advanced to 2014-07-14: nothing was due up to 2014-07-07" in earlier.stdout
+    with planned_target.connect() as conn:
+        assert conn.execute(select(closure_outcome).order_by(closure_outcome.c.csa_case_ref)).all() == before
