@@ -137,12 +137,16 @@ class Settings(EnvironmentSettings):
         refusal: it may hold a password."""
         variable = f"CSA_{info.field_name}".upper()
         try:
-            backend = make_url(url).get_backend_name()
+            parsed = make_url(url)
         except (ArgumentError, ValueError):
             example = "sqlite:///FILE or postgresql+psycopg://USER@HOST/DATABASE"
             raise Refusal(f"{variable} is not a database URL ({example})") from None
+        backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
         if backend not in ("sqlite", "postgresql"):
             raise Refusal(f"{variable} names a {backend} database: the engine works on SQLite and PostgreSQL")
+        if backend == "postgresql" and parsed.drivername != "postgresql" and driver != "psycopg":
+            raise Refusal(f"{variable} names the {driver} driver: PostgreSQL is reached with psycopg 3 "
+                          "(postgresql:// or postgresql+psycopg://)")
         return url
 
     @model_validator(mode="after")

@@ -15,6 +15,10 @@ REFUSALS = {
     "CSA_LEGACY_URL=mysql://csa@127.0.0.1/legacy": (
         "refused: CSA_LEGACY_URL names a mysql database: the engine works on SQLite and PostgreSQL"
     ),
+    "CSA_TARGET_URL=postgresql+psycopg2://postgres@127.0.0.1/cms": (
+        "refused: CSA_TARGET_URL names the psycopg2 driver: PostgreSQL is reached with psycopg 3 "
+        "(postgresql:// or postgresql+psycopg://)"
+    ),
     "CSA_EXTRACT_BATCH_SIZE=0": "refused: CSA_EXTRACT_BATCH_SIZE: Input should be greater than 0, not '0'",
     "CSA_LOG_FORMAT=xml": "refused: CSA_LOG_FORMAT: Input should be 'auto', 'console' or 'json', not 'xml'",
     "CSA_RULE_TRANCHE_CAPACITY=-3": "refused: CSA_RULE_TRANCHE_CAPACITY: Input should be greater than 0, not '-3'",
