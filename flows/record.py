@@ -34,14 +34,18 @@ from load.events import (
     read_case_states,
     read_known_nrps,
     read_new_applications,
+    read_recorded_events,
 )
 from load.journey import bump_versions
 from load.migrate import require_current_schema
 from transform.events import (
+    EVENT_IDENTITY,
     EventStatus,
     JourneySnapshot,
+    already_recorded,
     operator_event_rows,
     parse_events,
+    refused_again,
     validate_events,
 )
 
@@ -54,11 +58,12 @@ class Recorded:
 
     ``events``: one row per event given, indexed by its line (1 for a ``record`` command):
     ``event`` (the operator's word), ``kind``, ``reference`` (case, or NRP for a new
-    application), ``refusal`` (None when accepted). ``refusal``: why the whole input was
+    application), ``refusal`` (None when accepted), ``already_recorded`` (the same event was
+    taken before: nothing stored). ``refusal``: why the whole input was
     refused, in which case nothing was read or stored.
     """
 
-    COLUMNS = ("event", "kind", "reference", "refusal")
+    COLUMNS = ("event", "kind", "reference", "refusal", "already_recorded")
 
     events: pd.DataFrame
     refusal: str | None = None
@@ -66,6 +71,13 @@ class Recorded:
     @property
     def refused(self) -> pd.DataFrame:
         return self.events[self.events["refusal"].notna()]
+
+    def outcome(self, event: str) -> str:
+        """What became of one accepted event, in a line."""
+        reference = self.events["reference"].iloc[0]
+        if self.events["already_recorded"].iloc[0]:
+            return f"already recorded: {event} for {reference}; nothing changed"
+        return f"accepted: {event} for {reference}; the next advance applies it"
 
 
 def _recorded_run_name() -> str:
@@ -170,8 +182,7 @@ def dashboard_outcome(**event: str) -> State:
     if not recorded.refused.empty:
         reason = recorded.refused["refusal"].iloc[0]
         return Failed(message=f"refused: {reason}")
-    reference = recorded.events["reference"].iloc[0]
-    return Completed(message=f"accepted: {event['event']} for {reference}; the next advance applies it")
+    return Completed(message=recorded.outcome(event["event"]))
 
 
 @flow(name="import-responses", flow_run_name=lambda: f"import-responses-{Path(flow_run.parameters['path']).name}")
@@ -290,13 +301,17 @@ def store_events(raw: pd.DataFrame) -> Recorded:
             ),
         )
         checked = validate_events(events, journey, rule_settings())
-        stored = operator_event_rows(checked)
+        recorded = read_recorded_events(conn, case_refs, events["nrp_ref"].dropna(), [*EVENT_IDENTITY, "status"])
+        again = already_recorded(checked, recorded)
+        checked["refusal"] = checked["refusal"].where(~again, None)
+        stored = operator_event_rows(checked[~again & ~refused_again(checked, recorded)])
         insert_operator_events(conn, stored, recorded_at=datetime.now(UTC))
         bump_versions(conn, stored.loc[stored["status"] == EventStatus.ACCEPTED, "csa_case_ref"].dropna())
     refused = checked["refusal"].notna()
     log.info(
         "events recorded",
-        accepted=int((~refused).sum()),
+        accepted=int((~refused & ~again).sum()),
+        already_recorded=int(again.sum()),
         refused=int(refused.sum()),
         refused_answers_kept=int((stored["status"] == EventStatus.REFUSED).sum()),
         clock=None if advanced_to is None else advanced_to.isoformat(),
@@ -308,6 +323,7 @@ def store_events(raw: pd.DataFrame) -> Recorded:
                 "kind": checked["kind"],
                 "reference": checked["csa_case_ref"].fillna(checked["nrp_ref"]),
                 "refusal": checked["refusal"],
+                "already_recorded": again,
             }
         )
     )

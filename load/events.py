@@ -99,6 +99,18 @@ def read_case_events(conn: Connection, case_refs: Iterable[str], status: str) ->
     return _as_dates(_read_in(conn, query, event.csa_case_ref, case_refs), ["received_on"])
 
 
+def read_recorded_events(
+    conn: Connection, case_refs: Iterable[str], nrp_refs: Iterable[str], columns: Iterable[str]
+) -> pd.DataFrame:
+    """Every event recorded (whatever its status) against ``case_refs`` or naming ``nrp_refs``,
+    as its ``columns`` (``received_on`` as datetime64)."""
+    query = select(*(operator_event.c[name] for name in columns))
+    by_case = _read_in(conn, query, operator_event.c.csa_case_ref, case_refs)
+    by_nrp = _read_in(conn, query.where(operator_event.c.kind == EventKind.NEW_APPLICATION),
+                      operator_event.c.nrp_ref, nrp_refs)
+    return _as_dates(pd.concat([by_case, by_nrp], ignore_index=True), ["received_on"])
+
+
 def read_new_applications(conn: Connection, nrp_refs: Iterable[str], statuses: Iterable[str]) -> pd.DataFrame:
     """The new applications of ``statuses`` naming ``nrp_refs``.
 

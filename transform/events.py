@@ -235,6 +235,45 @@ def validate_events(
     return checked
 
 
+EVENT_IDENTITY = (
+    "kind", "csa_case_ref", "nrp_ref", "pwc_ref", "value", "pwc_pence", "sos_pence", "reason", "caseworker",
+    "channel", "received_on",
+)
+"""What makes two recorded events one: recording the same event again changes nothing."""
+
+
+def already_recorded(checked: pd.DataFrame, recorded: pd.DataFrame) -> pd.Series:
+    """Whether each checked event (``validate_events``' rows) was taken already: the same event
+    (``EVENT_IDENTITY``) is stored accepted or applied (``recorded``: the stored events, with
+    ``status``), or an earlier line of this input is it and was accepted. Such an event is
+    neither stored nor refused again: an import run twice, or a ``record`` repeated, records
+    each event once. (One stored refused is checked afresh: the journey may take it now.)"""
+    given = _identities(checked)
+    taken = recorded[recorded["status"] != EventStatus.REFUSED]
+    positions = pd.Series(np.arange(len(given)), index=given.index)
+    accepted = checked["refusal"].isna()
+    first_accepted = positions[accepted].groupby(given[accepted].to_numpy()).min()
+    earlier = given.map(first_accepted).lt(positions)
+    return (given.isin(set(_identities(taken))) | earlier).astype(bool)
+
+
+def refused_again(checked: pd.DataFrame, recorded: pd.DataFrame) -> pd.Series:
+    """Whether each refused event is one whose refusal the audit trail holds already (stored
+    refused, or an earlier line of this input): it is told again, not stored again."""
+    given = _identities(checked)
+    refused = checked["refusal"].notna()
+    kept = recorded[recorded["status"] == EventStatus.REFUSED]
+    return (refused & (given.isin(set(_identities(kept))) | given.duplicated())).astype(bool)
+
+
+def _identities(events: pd.DataFrame) -> pd.Series:
+    """Each event's ``EVENT_IDENTITY`` as one text, missing values included."""
+    if events.empty:
+        return pd.Series([], index=events.index, dtype="str")
+    columns = events[list(EVENT_IDENTITY)].astype({"received_on": "datetime64[ns]"}).astype("string")
+    return columns.fillna("\x00").agg("\x1f".join, axis=1)
+
+
 def refusals_when_applied(
     events: pd.DataFrame, cases: pd.DataFrame, received_on: pd.Timestamp, rules: RuleSettings
 ) -> pd.Series:

@@ -105,11 +105,13 @@ def import_responses(
     if recorded.refusal:
         raise Refusal(recorded.refusal)
     _print_summary(recorded.events)
-    refused = recorded.refused
+    refused, again = recorded.refused, int(recorded.events["already_recorded"].sum())
     if not refused.empty:
+        stored = len(recorded.events) - len(refused) - again
         print(
             f"refused: {len(refused)} of {len(recorded.events)} rows; "
-            f"the other {len(recorded.events) - len(refused)} were stored",
+            + (f"{again} were recorded before, " if again else "")
+            + f"the other {stored} were stored",
             file=sys.stderr,
         )
         # SystemExit, not typer.Exit: the app runs outside standalone mode, where Exit is a return
@@ -124,12 +126,11 @@ def _record(**event: str) -> None:
         recorded = record_event(event)
     if not recorded.refused.empty:
         raise Refusal(recorded.refused["refusal"].iloc[0])
-    reference = recorded.events["reference"].iloc[0]
-    console.print(f"accepted: {event['event']} for {reference}; the next advance applies it")
+    console.print(recorded.outcome(event["event"]))
 
 
 def _print_summary(events: pd.DataFrame) -> None:
-    """Accepted and refused per event kind, then each refused row with its line and reason
+    """Accepted, recorded before and refused per event kind, then each refused row with its line and reason
     (the operator's text with its control characters escaped)."""
     from csa_closure.shown import escaped_values
 
@@ -140,9 +141,11 @@ def _print_summary(events: pd.DataFrame) -> None:
         refusal=escaped_values(events["refusal"]),
         refused=events["refusal"].notna(),
     )
-    counts = Table("event", "accepted", "refused", title="responses imported")
+    counts = Table("event", "accepted", "recorded before", "refused", title="responses imported")
     for kind, group in shown.groupby("kind", sort=True):
-        counts.add_row(kind, f"{(~group['refused']).sum():,}", f"{group['refused'].sum():,}")
+        before = group["already_recorded"].astype(bool)
+        counts.add_row(kind, f"{(~group['refused'] & ~before).sum():,}", f"{before.sum():,}",
+                       f"{group['refused'].sum():,}")
     console.print(counts)
     if shown["refused"].any():
         rows = Table("line", "event", "reference", "reason", title="refused rows")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from datetime import date
 
@@ -399,19 +400,44 @@ def test_a_new_application_recorded_twice_is_one_event(backend, advanced, tmp_pa
         f"new-application,{NRP.lower()},p000000777,2015-07-01\n"
         f"new-application,{NRP},P000000777,2015-07-02\n"
     )
-    code, out, refused = import_file(cli, tmp_path, content)
-    assert (code, refused) == (1, "refused: 1 of 3 rows; the other 2 were stored")
-    assert any(
-        row.lstrip("│ ").startswith("3 ")
-        and f"already recorded: a new application naming {NRP} and P000000777, received on 2015-07-01" in row
-        for row in out.splitlines()
-    ), out
-    code, _, refused = import_file(cli, tmp_path, content)
-    assert (code, refused) == (1, "refused: 3 of 3 rows; the other 0 were stored")
+    for run in ("first", "again"):
+        code, out, refused = import_file(cli, tmp_path, content)
+        assert (code, refused) == (0, ""), run
+        recorded_before = 1 if run == "first" else 3  # the same application twice, then all of them
+        assert re.search(rf"NEW_APPLICATION +│ +{3 - recorded_before} +│ +{recorded_before} +│ +0", out), out
     assert [(e["kind"], e["received_on"]) for e in stored_events(advanced)] == [
         ("NEW_APPLICATION", date(2015, 7, 1)),
         ("NEW_APPLICATION", date(2015, 7, 2)),
     ]
+
+
+def test_an_import_run_twice_records_each_event_once_and_refuses_again_what_it_refused(
+    backend, advanced, tmp_path, cli
+):
+    content = (
+        "event,case,received,choice\n"
+        "extension,C930000002,2015-06-30,\n"
+        "choice,C930000002,2015-07-20,collect\n"
+        "choice,C930000002,2015-07-21,write-off\n"  # a second answer: refused, and kept
+    )
+    assert import_file(cli, tmp_path, content)[::2] == (1, "refused: 1 of 3 rows; the other 2 were stored")
+    events = stored_events(advanced)
+    assert [(e["kind"], e["status"]) for e in events] == [
+        ("EXTENSION", "ACCEPTED"), ("CHOICE", "ACCEPTED"), ("CHOICE", "REFUSED")
+    ]
+    again = import_file(cli, tmp_path, content)
+    assert again[::2] == (1, "refused: 1 of 3 rows; 2 were recorded before, the other 0 were stored")
+    assert stored_events(advanced) == events
+
+
+def test_a_record_command_repeated_changes_nothing(backend, advanced, cli):
+    extension = ("record", "extension", "--case", "C930000002", "--received", "2015-06-30")
+    assert cli(*extension).stdout.startswith("accepted: extension for C930000002")
+    events = stored_events(advanced)
+    repeated = cli(*extension)
+    assert (repeated.exit_code, repeated.refused) == (0, "")
+    assert repeated.stdout.startswith("already recorded: extension for C930000002; nothing changed")
+    assert stored_events(advanced) == events
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
