@@ -412,6 +412,7 @@ operator_event = Table(
     Column("refusal", Text),
     Column("applied_run", Text),
     Index("ix_operator_event_status", "status"),
+    Index("ix_operator_event_case", "csa_case_ref"),
     Index(
         "ix_operator_event_waiting", "received_on",
         postgresql_where=text("status = 'ACCEPTED'"), sqlite_where=text("status = 'ACCEPTED'"),
