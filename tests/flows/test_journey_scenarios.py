@@ -535,16 +535,37 @@ def schedule(first_due: date, amount: int, count: int) -> list[tuple]:
 # --- segments and selection -----------------------------------------------------------------------
 
 
-def test_each_segment_group_is_selected_in_order_on_its_own_date_within_capacity(
-    database_url_factory, monkeypatch, prefect_harness
-):
+@dataclass(frozen=True)
+class OwnJourney:
+    """A hand-built estate of a test's own, extracted on ``EXTRACTED_ON``, in databases of its
+    own that the commands use (``CSA_LEGACY_URL``, ``CSA_TARGET_URL``)."""
+
+    legacy: Engine
+    target: Engine
+
+
+@pytest.fixture
+def own_journey(database_url_factory, monkeypatch, prefect_harness) -> Callable[..., OwnJourney]:
+    """Writes ``estate`` as a legacy estate and an empty target, with rule settings of the test's
+    own (``CSA_RULE_<NAME>``)."""
+    def build(estate: Estate, **rules: str) -> OwnJourney:
+        legacy_url, target_url = database_url_factory("legacy"), database_url_factory("target")
+        settings = {"CSA_LEGACY_URL": legacy_url, "CSA_TARGET_URL": target_url}
+        for name, value in (settings | {f"CSA_RULE_{rule.upper()}": v for rule, v in rules.items()}).items():
+            monkeypatch.setenv(name, value)
+        rule_settings.cache_clear()
+        journey = OwnJourney(engine_for(legacy_url, legacy=True, writable=True), engine_for(target_url))
+        write_estate(journey.legacy, estate.rows, EXTRACTED_ON)
+        upgrade_target(journey.target)
+        return journey
+
+    yield build
+    rule_settings.cache_clear()
+
+
+def test_each_segment_group_is_selected_in_order_on_its_own_date_within_capacity(own_journey):
     """[[1], [2], [3, 4], [5], [6]] on successive dates; capacity 2 cuts group 2 in two
     tranches (oldest start first, then reference), and 3 and 4 share one."""
-    legacy_url, target_url = database_url_factory("legacy"), database_url_factory("target")
-    for name, value in (("CSA_LEGACY_URL", legacy_url), ("CSA_TARGET_URL", target_url),
-                        ("CSA_RULE_TRANCHE_CAPACITY", "2")):
-        monkeypatch.setenv(name, value)
-    rule_settings.cache_clear()
     estate = Estate()
     paid = [charge(6_000, D(2014, 4, 1), D(2014, 4, 30)), receipt(D(2014, 5, 20), 6_000)]
     estate.cscs(1, weekly=0, payment="NONE")                                   # segment 1
@@ -557,9 +578,7 @@ def test_each_segment_group_is_selected_in_order_on_its_own_date_within_capacity
     estate.cs2(8, status="ARREARS_ONLY", weekly=0, payment="NONE",             # segment 6
                lines=[charge(9_000, D(2010, 1, 1), D(2010, 12, 31))])
     estate.cscs(9, status="ARREARS_ONLY", weekly=0, payment="NONE")            # out of scope
-    write_estate(engine_for(legacy_url, legacy=True, writable=True), estate.rows, EXTRACTED_ON)
-    target = engine_for(target_url)
-    upgrade_target(target)
+    target = own_journey(estate, tranche_capacity="2").target
     extract_legacy()
     summary = plan(D(2014, 8, 24))
     assert summary.nothing_to_do == 1 and summary.unplanned == 0
@@ -589,20 +608,12 @@ def test_each_segment_group_is_selected_in_order_on_its_own_date_within_capacity
         "C930000007": ("T0005", "T0005-B001", D(2014, 9, 21), 5),
         "S030000008": ("T0006", "T0006-B001", D(2014, 9, 28), 6),
     }  # C930000009 (no liability, nothing owed) is never selected
-    rule_settings.cache_clear()
 
 
-def test_a_group_a_newer_extract_made_larger_is_walked_as_it_now_is_not_as_planned(
-    database_url_factory, monkeypatch, prefect_harness
-):
+def test_a_group_a_newer_extract_made_larger_is_walked_as_it_now_is_not_as_planned(own_journey):
     """Section 2, step 3: the walk stays on a group until it has no unselected case left. A
     newer extract moves a case into group 2 after the plan: group 2 then takes one more date,
     and group 3,4 waits for it rather than sharing a tranche with it."""
-    legacy_url, target_url = database_url_factory("legacy"), database_url_factory("target")
-    for name, value in (("CSA_LEGACY_URL", legacy_url), ("CSA_TARGET_URL", target_url),
-                        ("CSA_RULE_TRANCHE_CAPACITY", "2")):
-        monkeypatch.setenv(name, value)
-    rule_settings.cache_clear()
     estate = Estate()
     paid_on = lambda day: [charge(6_000, D(2014, 3, 1), D(2014, 3, 31)), receipt(day, 6_000)]  # noqa: E731
     estate.cscs(1, weekly=0, payment="NONE")                                   # segment 1
@@ -611,17 +622,15 @@ def test_a_group_a_newer_extract_made_larger_is_walked_as_it_now_is_not_as_plann
     estate.cscs(4, start=D(2001, 1, 1), lines=paid_on(D(2014, 5, 1)))          # 4, then 2 from 2014-08-05
     estate.cscs(5, start=D(2004, 1, 1), lines=paid_on(D(2014, 6, 1)))          # segment 4
     estate.cscs(6, start=D(2005, 1, 1), lines=paid_on(D(2014, 6, 1)))          # segment 4
-    legacy_engine = engine_for(legacy_url, legacy=True, writable=True)
-    write_estate(legacy_engine, estate.rows, EXTRACTED_ON)
-    upgrade_target(engine_for(target_url))
+    journey = own_journey(estate, tranche_capacity="2")
     plan(D(2014, 8, 1))
     advance(D(2014, 8, 2))
-    with legacy_engine.begin() as conn:  # the same rows extracted again on 2014-08-05: case 4's
+    with journey.legacy.begin() as conn:  # the same rows extracted again on 2014-08-05: case 4's
         conn.execute(legacy.cscs_extract.update().values(extracted_on=D(2014, 8, 5)))  # receipt is
         conn.execute(legacy.cs2_extract.update().values(extract_dt="05/08/2014"))  # now 96 days old
     advance(D(2014, 9, 1))
 
-    with engine_for(target_url).connect() as conn:
+    with journey.target.connect() as conn:
         tranches = conn.execute(select(tranche.c.tranche_id, tranche.c.segment_group, tranche.c.selected_cases)
                                 .order_by(tranche.c.tranche_id)).all()
         taken = dict(conn.execute(select(closure_outcome.c.csa_case_ref, closure_outcome.c.tranche_id)).all())
@@ -630,28 +639,20 @@ def test_a_group_a_newer_extract_made_larger_is_walked_as_it_now_is_not_as_plann
     ]
     assert taken == {"C930000001": "T0001", "C930000004": "T0002", "C930000002": "T0002",
                      "C930000003": "T0003", "C930000005": "T0004", "C930000006": "T0004"}
-    rule_settings.cache_clear()
 
 
-def test_a_run_catching_up_after_a_newer_extract_verifies_against_that_extract_whole(
-    database_url_factory, monkeypatch, prefect_harness
-):
+def test_a_run_catching_up_after_a_newer_extract_verifies_against_that_extract_whole(own_journey):
     """A tranche dated before a newer extract, selected by the run that caught up after it:
     the case's recorded balance counts a charge posted after the tranche's date, and so does
     its ledger balance, so the case is verified, not held (section 5)."""
-    legacy_url, target_url = database_url_factory("legacy"), database_url_factory("target")
-    for name, value in (("CSA_LEGACY_URL", legacy_url), ("CSA_TARGET_URL", target_url)):
-        monkeypatch.setenv(name, value)
     estate = Estate()
     estate.cscs(1, weekly=0, payment="NONE")                                   # segment 1: T0001
     estate.cscs(2, status="ARREARS_ONLY", weekly=0, payment="NONE",            # segment 6: T0002
                 lines=[charge(90_000, D(2010, 1, 1), D(2010, 12, 31))])
-    legacy_engine = engine_for(legacy_url, legacy=True, writable=True)
-    write_estate(legacy_engine, estate.rows, EXTRACTED_ON)
-    upgrade_target(engine_for(target_url))
+    journey = own_journey(estate)
     plan(D(2014, 8, 1))
     advance(D(2014, 8, 1))
-    with legacy_engine.begin() as conn:  # extracted again on 2014-09-30, with a charge of 2014-09-15
+    with journey.legacy.begin() as conn:  # extracted again on 2014-09-30, with a charge of 2014-09-15
         conn.execute(legacy.cscs_ledger.insert().values(cscs_line(
             "C930000002", 9, posted_date=D(2014, 9, 15), amount_pence=5_000,
             period_from=D(2011, 1, 1), period_to=D(2011, 1, 31))))
@@ -662,7 +663,7 @@ def test_a_run_catching_up_after_a_newer_extract_verifies_against_that_extract_w
     advance(D(2014, 10, 1))
 
     o = closure_outcome.c
-    with engine_for(target_url).connect() as conn:
+    with journey.target.connect() as conn:
         got = conn.execute(select(o.tranche_id, o.selected_on, o.journey_state, o.hold_reason, o.arrears_pwc_pence)
                            .where(o.csa_case_ref == "C930000002")).one()
     assert tuple(got) == ("T0002", D(2014, 8, 8), "CLOSED", None, 95_000)  # no answer by the deadline

@@ -11,14 +11,8 @@ from hypothesis import strategies as st
 
 from csa_closure.settings import RuleSettings
 from extract.systems import person_ref_formats
-from transform.events import (
-    JourneySnapshot,
-    already_recorded,
-    operator_event_rows,
-    parse_events,
-    refused_again,
-    validate_events,
-)
+from transform import events as recording
+from transform.events import JourneySnapshot, operator_event_rows, parse_events, validate_events
 
 RULES = RuleSettings()
 CLOCK = pd.Timestamp("2015-08-15")
@@ -459,9 +453,10 @@ def test_an_event_taken_before_is_recorded_once_and_one_refused_before_is_checke
     events = parse(pd.DataFrame([choice(), choice(), extension(case=LIVE), choice("2015-07-02")]))
     checked = validate_events(events, snapshot(), RULES)
     first = operator_event_rows(checked.iloc[[0, 3]]).assign(status=["ACCEPTED", "REFUSED"])
-    assert already_recorded(checked, first.iloc[0:0].assign(status=[])).tolist() == [False, True, False, False]
-    assert already_recorded(checked, first).tolist() == [True, True, False, False]
+    nothing_stored = first.iloc[0:0].assign(status=[])
+    assert recording.already_recorded(checked, nothing_stored).tolist() == [False, True, False, False]
+    assert recording.already_recorded(checked, first).tolist() == [True, True, False, False]
     # refused again, told and not kept twice: the answer given twice in the input, the late one
-    assert refused_again(checked, first).tolist() == [False, True, False, True]
+    assert recording.refused_again(checked, first).tolist() == [False, True, False, True]
     refused_first = first.assign(status="REFUSED")  # the journey may take it now: checked afresh
-    assert already_recorded(checked, refused_first).tolist() == [False, True, False, False]
+    assert recording.already_recorded(checked, refused_first).tolist() == [False, True, False, False]
