@@ -248,13 +248,15 @@ def already_recorded(checked: pd.DataFrame, recorded: pd.DataFrame) -> pd.Series
     ``status``), or an earlier line of this input is it and was accepted. Such an event is
     neither stored nor refused again: an import run twice, or a ``record`` repeated, records
     each event once. (One stored refused is checked afresh: the journey may take it now.)"""
+    if checked.empty:
+        return pd.Series([], index=checked.index, dtype=bool)
     given = _identities(checked)
     taken = recorded[recorded["status"] != EventStatus.REFUSED]
     positions = pd.Series(np.arange(len(given)), index=given.index)
     accepted = checked["refusal"].isna()
     first_accepted = positions[accepted].groupby(given[accepted].to_numpy()).min()
-    earlier = given.map(first_accepted).lt(positions)
-    return (given.isin(set(_identities(taken))) | earlier).astype(bool)
+    earlier = given.map(first_accepted).lt(positions).fillna(False).astype(bool)
+    return given.isin(set(_identities(taken))).astype(bool) | earlier
 
 
 def refused_again(checked: pd.DataFrame, recorded: pd.DataFrame) -> pd.Series:
@@ -270,8 +272,9 @@ def _identities(events: pd.DataFrame) -> pd.Series:
     """Each event's ``EVENT_IDENTITY`` as one text, missing values included."""
     if events.empty:
         return pd.Series([], index=events.index, dtype="str")
-    columns = events[list(EVENT_IDENTITY)].astype({"received_on": "datetime64[ns]"}).astype("string")
-    return columns.fillna("\x00").agg("\x1f".join, axis=1)
+    columns = events[list(EVENT_IDENTITY)].astype({"received_on": "datetime64[ns]"}).astype("string").fillna("\x00")
+    first, *rest = EVENT_IDENTITY
+    return columns[first].str.cat([columns[name] for name in rest], sep="\x1f")
 
 
 def refusals_when_applied(
