@@ -30,10 +30,8 @@ from load.events import (
     insert_operator_events,
     lock_cases,
     lock_journey_clock,
-    read_case_events,
     read_case_states,
     read_known_nrps,
-    read_new_applications,
     read_recorded_events,
 )
 from load.journey import bump_versions
@@ -43,10 +41,12 @@ from transform.events import (
     EventStatus,
     JourneySnapshot,
     already_recorded,
+    new_applications_taken,
     operator_event_rows,
     parse_events,
     refused_again,
     validate_events,
+    waiting_events,
 )
 
 log = get_logger("record")
@@ -291,17 +291,16 @@ def store_events(raw: pd.DataFrame) -> Recorded:
         advanced_to = lock_journey_clock(conn)
         case_refs = events["csa_case_ref"].dropna()
         lock_cases(conn, case_refs)
+        nrp_refs = events["nrp_ref"].dropna()
+        recorded = read_recorded_events(conn, case_refs, nrp_refs, [*EVENT_IDENTITY, "status"])
         journey = JourneySnapshot(
             advanced_to=None if advanced_to is None else pd.Timestamp(advanced_to),
             cases=read_case_states(conn, case_refs),
-            known_nrps=read_known_nrps(conn, events["nrp_ref"].dropna()),
-            pending=read_case_events(conn, case_refs, EventStatus.ACCEPTED),
-            new_applications=read_new_applications(
-                conn, events["nrp_ref"].dropna(), (EventStatus.ACCEPTED, EventStatus.APPLIED)
-            ),
+            known_nrps=read_known_nrps(conn, nrp_refs),
+            pending=waiting_events(recorded),
+            new_applications=new_applications_taken(recorded),
         )
         checked = validate_events(events, journey, rule_settings())
-        recorded = read_recorded_events(conn, case_refs, events["nrp_ref"].dropna(), [*EVENT_IDENTITY, "status"])
         again = already_recorded(checked, recorded)
         checked["refusal"] = checked["refusal"].where(~again, None)
         stored = operator_event_rows(checked[~again & ~refused_again(checked, recorded)])

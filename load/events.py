@@ -87,18 +87,6 @@ def read_known_nrps(conn: Connection, nrp_refs: Iterable[str]) -> frozenset[str]
     return frozenset(_read_in(conn, query, legacy_case.c.nrp_ref, nrp_refs)["nrp_ref"])
 
 
-def read_case_events(conn: Connection, case_refs: Iterable[str], status: str) -> pd.DataFrame:
-    """The events of ``status`` recorded against ``case_refs``.
-
-    Columns: ``kind``, ``case_ref``, ``received_on`` (datetime64).
-    """
-    event = operator_event.c
-    query = select(event.kind, event.csa_case_ref.label("case_ref"), event.received_on).where(
-        event.status == status
-    )
-    return _as_dates(_read_in(conn, query, event.csa_case_ref, case_refs), ["received_on"])
-
-
 def read_recorded_events(
     conn: Connection, case_refs: Iterable[str], nrp_refs: Iterable[str], columns: Iterable[str]
 ) -> pd.DataFrame:
@@ -109,18 +97,6 @@ def read_recorded_events(
     by_nrp = _read_in(conn, query.where(operator_event.c.kind == EventKind.NEW_APPLICATION),
                       operator_event.c.nrp_ref, nrp_refs)
     return _as_dates(pd.concat([by_case, by_nrp], ignore_index=True), ["received_on"])
-
-
-def read_new_applications(conn: Connection, nrp_refs: Iterable[str], statuses: Iterable[str]) -> pd.DataFrame:
-    """The new applications of ``statuses`` naming ``nrp_refs``.
-
-    Columns: ``nrp_ref``, ``pwc_ref``, ``received_on`` (datetime64).
-    """
-    event = operator_event.c
-    query = select(event.nrp_ref, event.pwc_ref, event.received_on).where(
-        event.kind == EventKind.NEW_APPLICATION, event.status.in_(list(statuses))
-    )
-    return _as_dates(_read_in(conn, query, event.nrp_ref, nrp_refs), ["received_on"])
 
 
 def insert_operator_events(conn: Connection, rows: pd.DataFrame, recorded_at: datetime) -> None:

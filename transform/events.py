@@ -242,6 +242,20 @@ EVENT_IDENTITY = (
 """What makes two recorded events one: recording the same event again changes nothing."""
 
 
+def waiting_events(recorded: pd.DataFrame) -> pd.DataFrame:
+    """Of the stored events (``recorded``, with ``status``), those of cases accepted and not yet
+    applied, as ``JourneySnapshot.pending`` holds them."""
+    waiting = recorded[(recorded["status"] == EventStatus.ACCEPTED) & recorded["csa_case_ref"].notna()]
+    return waiting.rename(columns={"csa_case_ref": "case_ref"})[["kind", "case_ref", "received_on"]]
+
+
+def new_applications_taken(recorded: pd.DataFrame) -> pd.DataFrame:
+    """Of the stored events, the new applications accepted or applied, as
+    ``JourneySnapshot.new_applications`` holds them."""
+    taken = recorded["status"].isin([EventStatus.ACCEPTED, EventStatus.APPLIED])
+    return recorded[taken & (recorded["kind"] == EventKind.NEW_APPLICATION)][["nrp_ref", "pwc_ref", "received_on"]]
+
+
 def already_recorded(checked: pd.DataFrame, recorded: pd.DataFrame) -> pd.Series:
     """Whether each checked event (``validate_events``' rows) was taken already: the same event
     (``EVENT_IDENTITY``) is stored accepted or applied (``recorded``: the stored events, with
