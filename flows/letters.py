@@ -146,10 +146,10 @@ def dispatch_letters(out_dir: Path) -> list[dict]:
     settings = Settings()
     target, legacy = engine_for(settings.target_url), engine_for(settings.legacy_url, legacy=True)
     require_current_schema(target)
-    out_dir.mkdir(parents=True, exist_ok=True)
     run_id = current_run_id()
     with dispatch_lock(target, run_id) as lease:
         show_crashed_on_dashboard([], lease, run_id)
+        out_dir.mkdir(parents=True, exist_ok=True)
         remove_leftovers(out_dir)
         with target.connect() as conn:
             unfinished = claimed_batches(conn)

@@ -40,13 +40,17 @@ def dispatch_letters_command(
 
 
 def writable_folder(folder: Path) -> Path:
-    """``--out`` as a folder the engine can write into (created if missing), or a refusal."""
-    if folder.exists() and not folder.is_dir():
-        raise Refusal(f"--out {folder} is not a folder")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise Refusal(f"--out {folder} cannot be created: {error.strerror}") from None
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise Refusal(f"--out {folder} is not writable")
+    """``--out`` as a folder the engine can write into or create, or a refusal; checked without
+    creating anything, since a refused command changes nothing (the flow creates it)."""
+    existing = next(path for path in (folder.absolute(), *folder.absolute().parents) if path.exists())
+    if existing == folder.absolute():
+        if not folder.is_dir():
+            raise Refusal(f"--out {folder} is not a folder")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise Refusal(f"--out {folder} is not writable")
+        return folder
+    if not existing.is_dir():
+        raise Refusal(f"--out {folder} cannot be created: {existing} is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise Refusal(f"--out {folder} cannot be created: {existing} is not writable")
     return folder

@@ -222,6 +222,7 @@ def test_a_second_dispatch_is_refused_while_one_runs(target, tmp_path, cli):
     assert result.exit_code == 2
     assert result.refused == "refused: another dispatch of letters is running; try again when it has finished"
     assert {status for status, _ in letter_rows(target).values()} == {"PENDING", "UNDELIVERABLE"}
+    assert not (tmp_path / "letters").exists()
 
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -263,6 +264,18 @@ def test_an_out_path_that_is_not_a_folder_is_refused(target, tmp_path, cli):
     result = cli("dispatch-letters", "--out", str(not_a_folder))
     assert result.exit_code == 2 and result.refused == f"refused: --out {not_a_folder} is not a folder"
     assert {status for status, _ in letter_rows(target).values()} == {"PENDING", "UNDELIVERABLE"}
+
+
+def test_an_out_folder_that_cannot_be_created_is_refused_and_nothing_is_made(target, tmp_path, cli):
+    (tmp_path / "file.txt").write_text("x")
+    out = tmp_path / "new" / "print"
+    result = cli("dispatch-letters", "--out", str(tmp_path / "file.txt" / "print"))
+    assert result.exit_code == 2
+    assert result.refused == (
+        f"refused: --out {tmp_path / 'file.txt' / 'print'} cannot be created: {tmp_path / 'file.txt'} is not a folder"
+    )
+    assert cli("dispatch-letters", "--out", str(out)).exit_code == 0
+    assert len(list(out.glob("PB*.txt"))) == 1
 
 
 def test_out_defaults_to_the_letters_dir_setting(target, tmp_path, cli, monkeypatch):
