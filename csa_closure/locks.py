@@ -16,12 +16,15 @@ writes it on SQLite (which takes the database's write lock at once).
 ``dispatch-letters`` has its own lock of the same kind: printing never waits for the journey.
 
 Each lock's row in ``journey_lease`` (``JOURNEY_LEASE``, ``DISPATCH_LEASE``) also names the flow
-run that took it last, so the next holder can tell the dashboard about a run that died holding it.
+run that took it last, so the next holder can tell the dashboard about a run that died holding it,
+and keeps the earlier holders until a holder has checked them (``runs_checked``): a run killed
+before it checked its predecessor passes that run on, in the same commit that names itself.
 """
 
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -58,9 +61,10 @@ class Lease:
     _alive: object = field(repr=False, default=None)
     taken_at: datetime | None = None
     """When this run took the lock (None where a task rebuilt the lease from its token)."""
-    previous_run_id: str | None = None
-    """The flow run that took the lock before this one, if it said which (None for a subflow
-    that shares its caller's lock)."""
+    runs_to_check: tuple[str, ...] = ()
+    """The flow runs that held the lock before this one and no holder has checked since (none
+    for a subflow that shares its caller's lock)."""
+    lease_id: int = JOURNEY_LEASE
 
     def check(self) -> None:
         """Raise ``JourneyLockLost`` if the lock has gone (its PostgreSQL session ended)."""
@@ -81,13 +85,13 @@ def journey_lock(target: Engine, holder: str = "", run_id: str | None = None) ->
     """
     key = str(target.url)
     lease = _held.get().get(key)
-    if lease is not None:  # the caller took the lock, and has looked at its previous holder
-        yield replace(lease, previous_run_id=None)
+    if lease is not None:  # the caller took the lock, and checks its previous holders
+        yield replace(lease, runs_to_check=())
         return
     with _exclusive(target, JOURNEY_LOCK_KEY, ".journey.lock", "another run is working the journey") as alive:
         taken_at = datetime.now(UTC)
-        token, previous_run_id = _raise_token(target, JOURNEY_LEASE, holder, run_id, taken_at)
-        lease = Lease(token, alive, taken_at, previous_run_id)
+        token, runs_to_check = _raise_token(target, JOURNEY_LEASE, holder, run_id, taken_at)
+        lease = Lease(token, alive, taken_at, runs_to_check)
         reset = _held.set({**_held.get(), key: lease})
         try:
             yield lease
@@ -101,8 +105,8 @@ def dispatch_lock(target: Engine, run_id: str | None = None) -> Iterator[Lease]:
     a dispatch finishes what an interrupted one claimed."""
     with _exclusive(target, DISPATCH_LOCK_KEY, ".dispatch.lock", "another dispatch of letters is running") as alive:
         taken_at = datetime.now(UTC)
-        token, previous_run_id = _raise_token(target, DISPATCH_LEASE, "dispatch-letters", run_id, taken_at)
-        yield Lease(token, alive, taken_at, previous_run_id)
+        token, runs_to_check = _raise_token(target, DISPATCH_LEASE, "dispatch-letters", run_id, taken_at)
+        yield Lease(token, alive, taken_at, runs_to_check, DISPATCH_LEASE)
 
 
 def fence(conn: Connection, lease: Lease | None) -> None:
@@ -131,22 +135,41 @@ def fenced(target: Engine, lease: Lease | None) -> Iterator[Connection]:
         yield conn
 
 
+def runs_checked(target: Engine, lease: Lease) -> None:
+    """The lease's earlier holders have been checked: the next holder need not look at them."""
+    if lease.runs_to_check:
+        with target.begin() as conn:
+            conn.execute(
+                text("UPDATE journey_lease SET runs_to_check = NULL WHERE lease_id = :lease AND token = :token"),
+                {"lease": lease.lease_id, "token": lease.token},
+            )
+
+
 def _raise_token(
     target: Engine, lease_id: int, holder: str, run_id: str | None, taken_at: datetime
-) -> tuple[int, str | None]:
-    """The lock's new token, and the run that held the lock before."""
+) -> tuple[int, tuple[str, ...]]:
+    """The lock's new token, and the runs that held the lock before and are still to check."""
     lease = {"lease": lease_id}
     with target.begin() as conn:
-        previous = conn.execute(text("SELECT run_id FROM journey_lease WHERE lease_id = :lease"), lease).scalar_one()
+        previous, unchecked = conn.execute(
+            text("SELECT run_id, runs_to_check FROM journey_lease WHERE lease_id = :lease"), lease
+        ).one()
+        to_check = tuple(sorted({*json.loads(unchecked or "[]"), previous} - {None, run_id}))
         conn.execute(
             text(
-                "UPDATE journey_lease SET token = token + 1, holder = :holder, acquired_at = :now, run_id = :run_id"
-                " WHERE lease_id = :lease"
+                "UPDATE journey_lease SET token = token + 1, holder = :holder, acquired_at = :now, run_id = :run_id,"
+                " runs_to_check = :to_check WHERE lease_id = :lease"
             ),
-            {"holder": holder or f"pid {os.getpid()}", "now": taken_at, "run_id": run_id, **lease},
+            {
+                "holder": holder or f"pid {os.getpid()}",
+                "now": taken_at,
+                "run_id": run_id,
+                "to_check": json.dumps(to_check) if to_check else None,
+                **lease,
+            },
         )
         token = conn.execute(text("SELECT token FROM journey_lease WHERE lease_id = :lease"), lease).scalar_one()
-        return token, previous
+        return token, to_check
 
 
 @contextmanager

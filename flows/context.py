@@ -23,7 +23,7 @@ from prefect.runtime import flow_run
 from prefect.states import Crashed
 
 from csa_closure.db import engine_for
-from csa_closure.locks import Lease
+from csa_closure.locks import Lease, runs_checked
 from csa_closure.logs import get_logger
 from csa_closure.service.journey import Engines
 from csa_closure.settings import RuleSettings, Settings, rule_settings
@@ -71,16 +71,17 @@ def _record_start(target, run_id: str, command: str, as_of: date | None, rules: 
     if left:
         runs_log.warning("runs that ended unfinished marked interrupted", runs=",".join(left))
     # the dashboard first: killed before the record commits, the next run does both again
-    show_crashed_on_dashboard(left, lease, run_id)
+    show_crashed_on_dashboard(target, left, lease, run_id)
     start_run(target, run_id, command, as_of, rules, lease.taken_at)
 
 
-def show_crashed_on_dashboard(run_ids: list[str], lease: Lease, by: str) -> None:
-    """The runs, and the lock's previous holder (killed before it recorded itself, or an
-    extract or a dispatch, which keep no ``engine_run`` row), marked Crashed on the dashboard
+def show_crashed_on_dashboard(target, run_ids: list[str], lease: Lease, by: str) -> None:
+    """The runs, and the lock's previous holders (killed before they recorded themselves, or
+    extracts and dispatches, which keep no ``engine_run`` row), marked Crashed on the dashboard
     where they still show as running, with their subflows and task runs: a killed process
-    cannot say so."""
-    suspects = (set(run_ids) | {lease.previous_run_id}) - {None, by}
+    cannot say so. Once marked, the lease forgets its previous holders; until then (this run
+    killed, the dashboard unreachable) the next holder checks them."""
+    suspects = (set(run_ids) | set(lease.runs_to_check)) - {by}
     if not suspects:
         return
     try:
@@ -88,6 +89,7 @@ def show_crashed_on_dashboard(run_ids: list[str], lease: Lease, by: str) -> None
     except Exception as error:  # the dashboard's view is a courtesy: engine_run holds the record
         runs_log.warning("could not show the interrupted runs as crashed on the dashboard", error=str(error))
         return
+    runs_checked(target, lease)
     if crashed:
         runs_log.warning("runs that ended unfinished shown crashed on the dashboard", runs=",".join(crashed))
 

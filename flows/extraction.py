@@ -144,7 +144,7 @@ def extract_legacy(schemes: tuple[str, ...] | None = None) -> list[dict]:
     require_current_schema(target)
     run_id = current_run_id()
     with journey_lock(target, "extract", run_id) as lease:
-        show_crashed_on_dashboard([], lease, run_id)  # an extract keeps no engine_run row to find it by
+        show_crashed_on_dashboard(target, [], lease, run_id)  # an extract keeps no engine_run row to find it by
         return _extract(legacy, target, settings, schemes or systems.schemes())
 
 

@@ -148,7 +148,7 @@ def dispatch_letters(out_dir: Path) -> list[dict]:
     require_current_schema(target)
     run_id = current_run_id()
     with dispatch_lock(target, run_id) as lease:
-        show_crashed_on_dashboard([], lease, run_id)
+        show_crashed_on_dashboard(target, [], lease, run_id)
         out_dir.mkdir(parents=True, exist_ok=True)
         remove_leftovers(out_dir)
         with target.connect() as conn:

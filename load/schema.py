@@ -274,11 +274,13 @@ journey_lease = Table(
     Column("holder", Text),
     _timestamp("acquired_at", nullable=True),
     Column("run_id", Text),
+    Column("runs_to_check", Text),
 )
 """A row per lock: the journey's (1) and the dispatch's (2). Each run that takes the journey
 lock raises its fencing token; every write of a run checks it, so a run that lost its lock
 commits nothing more. ``run_id`` is the flow run that took a lock last (the next holder checks
-how that run ended)."""
+how that run ended); ``runs_to_check`` (a JSON list) the earlier holders it has not yet checked,
+so a holder killed before checking them passes them on."""
 
 engine_run = Table(
     "engine_run",

@@ -253,6 +253,14 @@ def lock_holder(target: Engine, lease_id: int = JOURNEY_LEASE) -> str:
         return conn.execute(select(journey_lease.c.run_id).where(journey_lease.c.lease_id == lease_id)).scalar_one()
 
 
+def runs_to_check(target: Engine, lease_id: int = JOURNEY_LEASE) -> str | None:
+    """The earlier holders the lock's lease passes on to its next holder (JSON), if any."""
+    with target.connect() as conn:
+        return conn.execute(
+            select(journey_lease.c.runs_to_check).where(journey_lease.c.lease_id == lease_id)
+        ).scalar_one()
+
+
 def flow_run_state(run_id: str) -> StateType:
     """The run's state as the dashboard shows it."""
     with get_client(sync_client=True) as client:

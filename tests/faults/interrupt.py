@@ -30,6 +30,8 @@ POINTS = {
     "unit-before-commit": ("csa_closure.service.journey", "require_reconciled", "after"),
     "unit-after-commit": ("csa_closure.service.journey", "_commit", "after"),
     "selection-after-commit": ("csa_closure.service.journey", "select_tranche", "after"),
+    # a run that took the journey lock (the lease names it), before it checks the runs before it
+    "run-before-marking": ("flows.context", "show_crashed_on_dashboard", "before"),
     # a run that took the journey lock: runs left running shown crashed, its own record not begun
     "run-before-record": ("flows.context", "start_run", "before"),
     # dispatch-letters: its lock's lease taken, nothing claimed; the batch claimed; the file

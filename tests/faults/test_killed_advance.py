@@ -12,6 +12,7 @@ from fault_world import (  # noqa: F401
     lock_holder,
     run_interrupted,
     runs_in,
+    runs_to_check,
     subflows_of,
     target_of,
     task_run_states,
@@ -83,3 +84,20 @@ def test_a_run_killed_before_it_records_itself_leaves_the_runs_it_found_for_the_
     assert runs_in(target, RunState.INTERRUPTED) == [killed]
     assert flow_run_state(unrecorded) == StateType.CRASHED  # found as the lock's last holder
     assert journey_state(target) == world.reference
+
+
+def test_a_run_killed_before_it_checks_the_lock_s_last_holder_passes_that_holder_on(world, target_of):
+    """An extract killed, then the next run killed before it showed the extract crashed on the
+    dashboard: the run after that shows both crashed."""
+    url = target_of(world.migrated, "double-kill")
+    target = engine_for(url)
+    run_interrupted(url, world, "extract-after-copy", "extract")
+    extract = lock_holder(target)
+    run_interrupted(url, world, "run-before-marking", *ADVANCE)
+    unchecked = lock_holder(target)
+    assert unchecked != extract
+    assert {flow_run_state(extract), flow_run_state(unchecked)} == {StateType.RUNNING}
+
+    advance(AS_OF)
+    assert {flow_run_state(extract), flow_run_state(unchecked)} == {StateType.CRASHED}
+    assert runs_to_check(target) is None, "the lease still passes on runs already checked"
