@@ -17,6 +17,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 import typer
@@ -60,16 +61,21 @@ class RefusingGroup(TyperGroup):
     reached or cannot go on, a cluster that does not answer), one line, ``failed: <why>``, and
     exit code 1; in a terminal as under a test's runner."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except NoArgsIsHelpError:
+            raise  # called bare, it shows its help
+        except UsageError as error:  # an option before the command it cannot take
+            _refuse_usage(error, ctx)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except NoArgsIsHelpError:
             raise  # a group called bare shows its help
         except UsageError as error:  # a missing option, a value of the wrong type, a typo
-            where = error.ctx.command_path if error.ctx else ctx.command_path
-            reason = " ".join(error.format_message().split()).rstrip(".")
-            click.echo(f"refused: {reason}; see '{where} --help'", err=True)
-            ctx.exit(REFUSED)
+            _refuse_usage(error, ctx)
         except Exception as error:
             if isinstance(error, _refusals()):
                 click.echo(f"refused: {error}", err=True)
@@ -79,6 +85,14 @@ class RefusingGroup(TyperGroup):
                 raise
             click.echo(f"failed: {failure}", err=True)
             ctx.exit(FAILED)
+
+
+def _refuse_usage(error: UsageError, ctx: click.Context) -> NoReturn:
+    """A command line the commands cannot take: one ``refused:`` line naming the help to read."""
+    where = error.ctx.command_path if error.ctx else ctx.command_path
+    reason = " ".join(error.format_message().split()).rstrip(".")
+    click.echo(f"refused: {reason}; see '{where} --help'", err=True)
+    ctx.exit(REFUSED)
 
 
 def _refusals() -> tuple[type[Exception], ...]:

@@ -97,9 +97,10 @@ def test_every_command_shows_its_options(cli, monkeypatch, command):
         (("plan", "--start", "2014-07-07", "--capacity", "many"), "refused: Invalid value for '--capacity'", "plan"),
         (("plan", "--start", "2014-07-07", "--capcity", "5"), "refused: No such option: --capcity", "plan"),
         (("close-everything",), "refused: No such command 'close-everything'", ""),
+        (("--version",), "refused: No such option: --version", ""),
     ],
     ids=["missing option", "missing option of a group's command", "not a number", "misspelt option",
-         "unknown command"],
+         "unknown command", "option before any command"],
 )
 def test_a_command_line_the_commands_cannot_take_is_refused_in_one_line(cli, args, refusal, command):
     result = cli(*args)
