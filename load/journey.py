@@ -547,6 +547,15 @@ def planned_tranche(conn: Connection, tranche_id: str) -> dict:
     return dict(conn.execute(select(tranche).where(tranche.c.tranche_id == tranche_id)).mappings().one())
 
 
+def tranche_so_far(conn: Connection, tranche_id: str) -> dict | None:
+    """A tranche as recorded (with ``batches``, how many it holds), or None if there is none."""
+    row = conn.execute(select(tranche).where(tranche.c.tranche_id == tranche_id)).mappings().one_or_none()
+    if row is None:
+        return None
+    batches = conn.execute(select(func.count()).where(batch.c.tranche_id == tranche_id)).scalar_one()
+    return dict(row) | {"batches": batches}
+
+
 def replace_plan(conn: Connection, tranches: pd.DataFrame) -> None:
     """The planned tranches not selected yet give way to a new plan."""
     conn.execute(

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from csa_closure.settings import RuleSettings
+from transform.codes import TrancheKind
 from transform.dates import reactive_liability_end_date
 from transform.segments import LIVE, NOTHING_TO_DO
 
@@ -163,13 +165,14 @@ def choose_for_tranche(candidates: pd.DataFrame, take: SegmentsToTake, capacity:
     return candidates.iloc[order[:capacity]].reset_index(drop=True)
 
 
-def batch_ids(selections: pd.DataFrame, rules: RuleSettings) -> pd.Series:
-    """Cut each tranche into batches of ``batch_size`` in case reference order (``T0007-B003``).
+def batch_ids(selections: pd.DataFrame, rules: RuleSettings, batches_before: int = 0) -> pd.Series:
+    """Cut each tranche into batches of ``batch_size`` in case reference order (``T0007-B003``),
+    numbered after the ``batches_before`` the tranche holds already.
 
     The ids depend only on the tranche's cases, so a rerun gives the same ones.
     """
     order = selections.sort_values(["tranche_id", "case_ref"])
-    number = order.groupby("tranche_id", sort=False).cumcount() // rules.batch_size + 1
+    number = order.groupby("tranche_id", sort=False).cumcount() // rules.batch_size + 1 + batches_before
     batch = order["tranche_id"] + "-B" + number.astype("str").str.zfill(3)
     return batch.reindex(selections.index)
 
@@ -180,15 +183,16 @@ def reactive_tranche_id(selected_on: pd.Series) -> pd.Series:
 
 
 def reactive_closures(
-    applications: pd.DataFrame, cases: pd.DataFrame, rules: RuleSettings
+    applications: pd.DataFrame, cases: pd.DataFrame, rules: RuleSettings, batches_before: int = 0
 ) -> pd.DataFrame:
     """Cases closed reactively by new CMS applications naming their NRP with another PWC.
 
-    ``applications``: ``nrp_ref``, ``pwc_ref``, ``received_on``. ``cases``: the not-yet-selected
-    cases (``case_ref``, ``nrp_ref``, ``pwc_ref``, ``status``); only those with ongoing
-    liability close reactively, as the closure runs the liability journey. The earliest
-    application closes a case. Returns ``case_ref``, ``selected_on``, ``liability_end_date``,
-    ``tranche_id``, ``batch_id``.
+    ``applications``: ``nrp_ref``, ``pwc_ref``, ``received_on`` (one day's). ``cases``: the
+    not-yet-selected cases (``case_ref``, ``nrp_ref``, ``pwc_ref``, ``status``); only those with
+    ongoing liability close reactively, as the closure runs the liability journey. The earliest
+    application closes a case. Their batches follow the ``batches_before`` the day's tranche
+    holds already (applications of that day recorded late). Returns ``case_ref``,
+    ``selected_on``, ``liability_end_date``, ``tranche_id``, ``batch_id``.
     """
     open_cases = cases.loc[cases["status"] == LIVE, ["case_ref", "nrp_ref", "pwc_ref"]]
     matches = open_cases.merge(
@@ -206,4 +210,23 @@ def reactive_closures(
             "tranche_id": reactive_tranche_id(first["received_on"]),
         }
     ).reset_index(drop=True)
-    return closures.assign(batch_id=batch_ids(closures, rules))
+    return closures.assign(batch_id=batch_ids(closures, rules, batches_before))
+
+
+def reactive_tranche(closures: pd.DataFrame, received_on: date, before: dict | None) -> dict:
+    """The day's reactive tranche once ``closures`` (with their ``segment``) have joined the
+    cases it holds ``before`` (its ``segment_group`` and ``selected_cases``, or None)."""
+    segments = {int(segment) for segment in closures["segment"]}
+    cases = len(closures)
+    if before is not None:
+        segments |= {int(segment) for segment in before["segment_group"].split(",")}
+        cases += before["selected_cases"]
+    return {
+        "tranche_id": closures["tranche_id"].iloc[0],
+        "kind": TrancheKind.REACTIVE.value,
+        "selection_date": received_on,
+        "segment_group": ",".join(map(str, sorted(segments))),
+        "capacity": cases,
+        "planned_cases": cases,
+        "selected_cases": cases,
+    }

@@ -41,13 +41,14 @@ from load.journey import (
     record_batch_run,
     record_selection,
     selection_candidates,
+    tranche_so_far,
     unselected_of_nrps,
     unselected_snapshot,
     waiting_by_segment,
     write_changes,
 )
 from load.schema import closure_outcome, legacy_case
-from transform.codes import EventKind, Step, TrancheKind, UnitState
+from transform.codes import EventKind, Step, UnitState
 from transform.events import refusals_when_applied
 from transform.instalments import instalment_schedule
 from transform.journey import (
@@ -66,6 +67,8 @@ from transform.tranches import (
     choose_for_tranche,
     plan_tranches,
     reactive_closures,
+    reactive_tranche,
+    reactive_tranche_id,
     segments_to_take,
 )
 
@@ -355,29 +358,18 @@ def _segments_kept_on(conn, day: pd.Timestamp) -> bool:
 
 def close_reactively(engines: Engines, received_on: date) -> dict:
     """New CMS applications received on a day close the NRP's other open cases (section 3)."""
+    [tranche_id] = reactive_tranche_id(pd.Series([pd.Timestamp(received_on)]))
     with engines.target.connect() as conn:
         applications = accepted_events(conn, None, received_on, (EventKind.NEW_APPLICATION,))
         unselected = unselected_of_nrps(conn, applications["nrp_ref"].tolist())
-    closures = reactive_closures(applications, unselected, engines.rules)
+        before = tranche_so_far(conn, tranche_id)  # the day's earlier applications' closures
+    closures = reactive_closures(applications, unselected, engines.rules, before["batches"] if before else 0)
     segments = classify_segments(unselected, pd.Timestamp(received_on), engines.rules)
     chosen = closures.assign(
         segment=segments.set_axis(unselected["case_ref"]).reindex(closures["case_ref"]).to_numpy()
     )
     with _writes(engines) as conn:
         if len(chosen):
-            tranche_id = chosen["tranche_id"].iloc[0]
-            record_selection(
-                conn,
-                chosen,
-                {
-                    "tranche_id": tranche_id,
-                    "kind": TrancheKind.REACTIVE.value,
-                    "selection_date": received_on,
-                    "segment_group": ",".join(map(str, sorted(chosen["segment"].unique()))),
-                    "capacity": len(chosen),
-                    "planned_cases": len(chosen),
-                    "selected_cases": len(chosen),
-                },
-            )
+            record_selection(conn, chosen, reactive_tranche(chosen, received_on, before))
         mark_events_applied(conn, applications["event_id"].tolist(), engines.run_id)
     return {"applications": len(applications), "cases": len(chosen)}

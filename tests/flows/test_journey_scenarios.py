@@ -1001,6 +1001,38 @@ def test_a_new_application_naming_a_selected_cases_nrp_is_recorded_but_closes_no
         "T0002", D(2014, 8, 31))
 
 
+def test_an_application_recorded_after_its_days_reactive_batch_started_closes_its_case_too(own_journey, cli):
+    """Section 8: an event recorded days late is applied dated the day it was received. A
+    second application of 2014-08-25, recorded after that day's reactive batch had started,
+    closes its case in a batch of its own in the same tranche, not in the started one."""
+    estate = Estate()
+    paying = [charge(2_001, D(2014, 1, 1), D(2014, 1, 31)), receipt(D(2014, 6, 1), 1_000)]  # segment 4
+    estate.cscs(1, start=D(2005, 1, 1), lines=paying)
+    estate.cscs(2, start=D(2005, 1, 1), lines=paying)
+    journey = own_journey(estate)
+    plan(D(2014, 8, 31))
+    advance(D(2014, 8, 26))
+    for k, as_of in ((1, D(2014, 8, 27)), (2, D(2014, 8, 28))):
+        _record(cli, "new-application", "--nrp", nrp_of(k, "1993"), "--pwc", f"P99999990{k}",
+                "--received", "2014-08-25")
+        advance(as_of)
+
+    with journey.target.connect() as conn:
+        reactive = conn.execute(select(tranche.c.tranche_id, tranche.c.segment_group, tranche.c.selected_cases)
+                                .where(tranche.c.kind == "REACTIVE")).all()
+        taken = conn.execute(select(closure_outcome.c.csa_case_ref, closure_outcome.c.batch_id,
+                                    closure_outcome.c.selected_on, closure_outcome.c.liability_end_date)
+                             .order_by(closure_outcome.c.csa_case_ref)).all()
+        notices = conn.execute(select(letter.c.csa_case_ref, func.count()).where(
+            letter.c.template == "INITIAL_NOTICE").group_by(letter.c.csa_case_ref)).all()
+    assert [tuple(row) for row in reactive] == [("R20140825", "4", 2)]
+    assert [tuple(row) for row in taken] == [
+        ("C930000001", "R20140825-B001", D(2014, 8, 25), D(2014, 9, 24)),
+        ("C930000002", "R20140825-B002", D(2014, 8, 25), D(2014, 9, 24)),
+    ]
+    assert dict(notices) == {"C930000001": 2, "C930000002": 2}
+
+
 # --- safeguarding in letters (section 10) --------------------------------------------------------
 
 

@@ -1,5 +1,7 @@
 """Section 2, tranche selection, and section 3's reactive closures."""
 
+from datetime import date
+
 import pandas as pd
 import pytest
 
@@ -8,6 +10,7 @@ from transform.tranches import (
     batch_ids,
     plan_tranches,
     reactive_closures,
+    reactive_tranche,
     reactive_tranche_id,
 )
 
@@ -184,3 +187,24 @@ def test_reactive_closure_takes_the_earliest_application():
         ["S1", "R20150314"],
         ["S2", "R20150314"],
     ]
+
+
+def test_an_application_recorded_late_joins_its_days_tranche_in_a_batch_after_its_batches():
+    """The day's tranche already holds a started batch: the late closure takes the next one,
+    and the tranche counts both days' cases and segments."""
+    applications = pd.DataFrame(
+        {"nrp_ref": ["N2"], "pwc_ref": ["P8"], "received_on": pd.to_datetime(["2015-03-14"])}
+    )
+    got = reactive_closures(applications, reactive_cases(), RuleSettings(), batches_before=1)
+    assert got[["case_ref", "batch_id"]].values.tolist() == [["S3", "R20150314-B002"]]
+    before = {"segment_group": "5", "selected_cases": 1}
+    assert reactive_tranche(got.assign(segment=4), date(2015, 3, 14), before) == {
+        "tranche_id": "R20150314",
+        "kind": "REACTIVE",
+        "selection_date": date(2015, 3, 14),
+        "segment_group": "4,5",
+        "capacity": 2,
+        "planned_cases": 2,
+        "selected_cases": 2,
+    }
+    assert reactive_tranche(got.assign(segment=4), date(2015, 3, 14), None)["segment_group"] == "4"
