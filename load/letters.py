@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, true, update
 
-from load.schema import letter, print_batch
+from load.schema import legacy_case, letter, print_batch
 from load.writes import insert_new_frame, update_from_frame
 from transform.codes import LetterStatus, PrintBatchState
 
@@ -66,16 +66,20 @@ def claimed_batches(conn: Connection) -> list[dict]:
 
 
 def claimed_letters(conn: Connection, batch_id: str, chunk_size: int = CHUNK_SIZE) -> Iterator[pd.DataFrame]:
-    """A claimed batch's letters in print order (created_on, case, letter_id), chunk by chunk."""
+    """A claimed batch's letters in print order (created_on, case, letter_id), chunk by chunk,
+    each with its case's domestic-abuse marker as the latest extract has it (``dv_marker``; a
+    case the snapshot does not hold counts as marked)."""
+    marked = func.coalesce(legacy_case.c.dv_marker, true()).label("dv_marker")
     statement = (
-        select(*(letter.c[column] for column in PRINT_COLUMNS))
+        select(*(letter.c[column] for column in PRINT_COLUMNS), marked)
+        .select_from(letter.outerjoin(legacy_case, legacy_case.c.case_ref == letter.c.csa_case_ref))
         .where(letter.c.print_batch == batch_id, letter.c.status == LetterStatus.PENDING.value)
         .order_by(letter.c.created_on, letter.c.csa_case_ref, letter.c.letter_id)
         .execution_options(yield_per=chunk_size)
     )
     result = conn.execute(statement)
     for rows in result.partitions():
-        yield pd.DataFrame.from_records(rows, columns=PRINT_COLUMNS)
+        yield pd.DataFrame.from_records(rows, columns=[*PRINT_COLUMNS, "dv_marker"])
 
 
 def mark_dispatched(

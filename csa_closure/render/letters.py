@@ -90,7 +90,9 @@ def render_letters(letters: pd.DataFrame, read_parties: PartyReader) -> list[str
     once for the batch.
 
     ``letters``: ``csa_case_ref``, ``template``, ``template_version``, ``recipient_role``,
-    ``created_on`` (a date), ``body`` (the letter's values as JSON, or its text at version 0).
+    ``created_on`` (a date), ``body`` (the letter's values as JSON, or its text at version 0),
+    ``dv_marker`` (the case carries a domestic-abuse marker now: its letter names no other
+    parent, even one made before the marker was recorded).
     """
     values = [None if version == TEXT_KEPT else json.loads(body)
               for version, body in zip(letters["template_version"], letters["body"])]
@@ -98,11 +100,11 @@ def render_letters(letters: pd.DataFrame, read_parties: PartyReader) -> list[str
     people = _people(read_parties(refs)) if refs else {}
     return [
         body if kept is None else _template(template, version).render(
-            _context(case_ref, role, created_on, kept, people)
+            _context(case_ref, role, created_on, kept, people, bool(marked))
         )
-        for case_ref, template, version, role, created_on, body, kept in zip(
+        for case_ref, template, version, role, created_on, body, kept, marked in zip(
             letters["csa_case_ref"], letters["template"], letters["template_version"],
-            letters["recipient_role"], letters["created_on"], letters["body"], values,
+            letters["recipient_role"], letters["created_on"], letters["body"], values, letters["dv_marker"],
         )
     ]
 
@@ -120,9 +122,12 @@ def _people(parties: pd.DataFrame) -> dict[str, dict[str, Any]]:
     return people
 
 
-def _context(case_ref: str, role: str, created_on, values: dict[str, Any], people: dict) -> dict[str, Any]:
+def _context(
+    case_ref: str, role: str, created_on, values: dict[str, Any], people: dict, dv_marker: bool
+) -> dict[str, Any]:
     """What a template may see: the letter's own values and its parents' names, no more; of
-    the other parent, only a name, and only where the letter keeps their reference."""
+    the other parent, only a name, only where the letter keeps their reference, and never
+    where the case carries a domestic-abuse marker."""
     if "recipient_ref" in values:
         if values["recipient_ref"] not in people:
             raise ValueError(
@@ -140,7 +145,7 @@ def _context(case_ref: str, role: str, created_on, values: dict[str, Any], peopl
         "to_pwc": role == Recipient.PWC,
         "scheme": values["scheme"],
         "recipient": recipient,
-        "other_parent": other_parent,
+        "other_parent": None if dv_marker else other_parent,
         "liability_end_date": values.get("liability_end_date"),
         "choice_deadline": values.get("choice_deadline"),
         "pending_pence": values.get("pending_pence"),

@@ -240,6 +240,7 @@ def test_no_value_can_forge_a_letter_in_the_print_file(recipients):
             "created_on": pd.Timestamp("2015-02-28"),
             "body": [json.dumps({"scheme": "1993", "recipient_ref": f"P{n:09d}", "liability_end_date": "2015-02-28"})
                      for n in range(1, len(recipients) + 1)],
+            "dv_marker": False,
         }
     )
     people = pd.DataFrame({

@@ -1062,6 +1062,35 @@ def test_letters_never_name_or_locate_the_other_parent_on_a_domestic_abuse_case(
     assert not any(names(301)["NRP"]["street"] in body for body in plain)
 
 
+def test_a_marker_a_newer_extract_records_after_the_notices_were_made_keeps_the_other_parent_off_them(
+    own_journey, cli, tmp_path
+):
+    """Section 10, whenever the marker arrives: the initial notices were made naming the other
+    parent; a newer extract then carries a domestic-abuse marker, and the notices print without
+    the other parent."""
+    estate = Estate()
+    estate.cscs(1, weekly=0, payment="NONE")  # segment 1
+    journey = own_journey(estate)
+    plan(D(2014, 8, 1))
+    advance(D(2014, 8, 1))
+    with journey.legacy.begin() as conn:
+        conn.execute(legacy.cscs_case.update().values(dv_marker=1))
+        conn.execute(legacy.cscs_extract.update().values(extracted_on=D(2014, 8, 5)))
+    extract_legacy()
+    result = cli("dispatch-letters", "--out", str(tmp_path))
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+
+    [print_file] = tmp_path.glob("PB*.txt")
+    notices = print_file.read_text(encoding="utf-8").split("\f\n")
+    who = names(1)
+    assert len(notices) == 2
+    for notice in notices:
+        role = notice.split(" | ")[2].split("\n")[0]
+        other = "PWC" if role == "NRP" else "NRP"
+        assert who[role]["surname"] in notice
+        assert who[other]["surname"] not in notice and who[other]["street"] not in notice
+
+
 def test_a_letter_row_keeps_its_parents_references_never_their_names_or_addresses(world):
     with world.target.connect() as conn:
         kept = conn.execute(select(letter.c.body).where(letter.c.csa_case_ref.in_([ref(203), ref(301)]))).scalars()

@@ -85,7 +85,8 @@ def reading(people: pd.DataFrame):
 
 def render_bodies(frame: pd.DataFrame, cases: pd.DataFrame, people: pd.DataFrame) -> list[str]:
     """Letters kept as data, as a dispatch renders them."""
-    rows = frame.assign(body=personalise(frame, cases), template_version=TEMPLATE_VERSION)
+    marked = cases.set_index("case_ref")["dv_marker"].reindex(frame["case_ref"]).to_numpy()
+    rows = frame.assign(body=personalise(frame, cases), template_version=TEMPLATE_VERSION, dv_marker=marked)
     return render_letters(rows.rename(columns={"case_ref": "csa_case_ref"}), reading(people))
 
 
@@ -180,7 +181,7 @@ def test_the_values_keep_the_letters_index_and_references_but_no_name_or_address
 def test_the_same_letter_renders_to_the_same_bytes():
     assert render(EVERY_LETTER) == render(EVERY_LETTER)
     frame = letters(EVERY_LETTER).assign(body=lambda f: personalise(f, context()),
-                                         template_version=TEMPLATE_VERSION)
+                                         template_version=TEMPLATE_VERSION, dv_marker=False)
     rows = frame.rename(columns={"case_ref": "csa_case_ref"})
     assert render_letters(rows, reading(parties())) == render_letters(rows.iloc[::-1], reading(parties()))[::-1]
 
@@ -188,7 +189,7 @@ def test_the_same_letter_renders_to_the_same_bytes():
 def test_a_letter_kept_as_text_by_an_earlier_engine_prints_as_it_was():
     kept = pd.DataFrame({"csa_case_ref": [CASE], "template": ["REMINDER"], "template_version": [0],
                          "recipient_role": ["PWC"], "created_on": [pd.Timestamp("2015-01-28")],
-                         "body": ["Dear parent,\nas it was written\n"]})
+                         "body": ["Dear parent,\nas it was written\n"], "dv_marker": [False]})
     assert render_letters(kept, reading(parties())) == ["Dear parent,\nas it was written\n"]
 
 
@@ -197,7 +198,7 @@ def test_a_letter_an_earlier_engine_kept_with_its_names_prints_them_without_read
               "other_parent": "Nadia Paysworth", "liability_end_date": "2015-02-28"}
     kept = pd.DataFrame({"csa_case_ref": [CASE], "template": ["LIABILITY_ENDED"], "template_version": [1],
                          "recipient_role": ["PWC"], "created_on": [pd.Timestamp("2015-02-28")],
-                         "body": [json.dumps(values)]})
+                         "body": [json.dumps(values)], "dv_marker": [False]})
     (body,) = render_letters(kept, reading(parties().iloc[0:0]))
     assert "Priya Carewell\n2 Low Road\nHU2 2BB\n" in body and "Nadia Paysworth" in " ".join(body.split())
 
@@ -240,3 +241,17 @@ def test_a_letter_missing_an_amount_it_must_show_is_refused_not_printed():
 def test_the_arrears_choice_goes_to_the_receiving_parent_only():
     with pytest.raises(ValueError, match="PWC only"):
         render([(Template.ARREARS_CHOICE, "NRP")])
+
+
+def test_a_case_marked_after_its_letter_was_made_prints_no_other_parent():
+    """Section 10: a newer extract recorded a domestic-abuse marker after the letter was made
+    (its values still name the other parent): the printed letter does not name them."""
+    frame = letters(TO_BOTH).assign(body=lambda f: personalise(f, context()), template_version=TEMPLATE_VERSION)
+    rows = frame.rename(columns={"case_ref": "csa_case_ref"})
+    assert all("other_parent_ref" in json.loads(body) for body in rows["body"])
+    unmarked = render_letters(rows.assign(dv_marker=False), reading(parties()))
+    marked = render_letters(rows.assign(dv_marker=True), reading(parties()))
+    other = {"PWC": "Nadia Paysworth", "NRP": "Priya Carewell"}
+    for role, before, after in zip(rows["recipient_role"], unmarked, marked):
+        assert other[role] in " ".join(before.split())
+        assert other[role] not in " ".join(after.split())
