@@ -48,6 +48,8 @@ class WrittenLetters:
 
     letter_ids: list[int] = field(default_factory=list)
     sha256s: list[str] = field(default_factory=list)
+    undeliverable_ids: list[int] = field(default_factory=list)
+    """Letters not printed: their recipient has died or has no address now."""
     per_template: Counter[str] = field(default_factory=Counter)
     sha256: str = ""
 
@@ -65,6 +67,9 @@ def write_letters(chunks: Iterable[pd.DataFrame], out, read_parties: PartyReader
     digest = hashlib.sha256()
     for chunk in chunks:
         for letter, text in zip(chunk.itertuples(index=False), render_letters(chunk, read_parties)):
+            if text is None:
+                written.undeliverable_ids.append(int(letter.letter_id))
+                continue
             body = (text if text.endswith("\n") else text + "\n").encode()
             header = f"letter {letter.letter_id} | {letter.template} | {letter.recipient_role}\n"
             data = (SEPARATOR if written.letter_ids else "").encode() + header.encode() + body
@@ -86,8 +91,9 @@ def batch_manifest(batch: dict, written: WrittenLetters) -> dict:
         "per_template": dict(sorted(written.per_template.items())),
         "file": f"{batch['print_batch']}.txt",
         "sha256": written.sha256,
-        "first_letter_id": written.letter_ids[0],
-        "last_letter_id": written.letter_ids[-1],
+        "first_letter_id": written.letter_ids[0] if written.letter_ids else None,
+        "last_letter_id": written.letter_ids[-1] if written.letter_ids else None,
+        "undeliverable": len(written.undeliverable_ids),
     }
 
 
@@ -128,7 +134,7 @@ def write_batch(target, legacy, out_dir: Path, batch: dict) -> dict:
     _sync_folder(out_dir)
     rendered = pd.DataFrame({"letter_id": written.letter_ids, "rendered_sha256": written.sha256s})
     with target.begin() as conn:
-        mark_dispatched(conn, batch_id, rendered, written.sha256, datetime.now(UTC))
+        mark_dispatched(conn, batch_id, rendered, written.undeliverable_ids, written.sha256, datetime.now(UTC))
     log.info(
         "letters dispatched",
         print_batch=batch_id,

@@ -9,7 +9,7 @@ leaves either nothing claimed or a batch that the next dispatch finishes under t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 import pandas as pd
@@ -83,11 +83,22 @@ def claimed_letters(conn: Connection, batch_id: str, chunk_size: int = CHUNK_SIZ
 
 
 def mark_dispatched(
-    conn: Connection, batch_id: str, rendered: pd.DataFrame, sha256: str, dispatched_at: datetime
+    conn: Connection,
+    batch_id: str,
+    rendered: pd.DataFrame,
+    undeliverable: Sequence[int],
+    sha256: str,
+    dispatched_at: datetime,
 ) -> int:
     """The batch's letters DISPATCHED, each with the hash of the text printed (``rendered``:
-    ``letter_id``, ``rendered_sha256``); the batch with its file's hash. Returns the letters
-    marked."""
+    ``letter_id``, ``rendered_sha256``), those left out of it UNDELIVERABLE; the batch with its
+    file's hash. Returns the letters marked dispatched."""
+    if undeliverable:
+        conn.execute(
+            update(letter)
+            .where(letter.c.letter_id.in_(list(undeliverable)), letter.c.print_batch == batch_id)
+            .values(status=LetterStatus.UNDELIVERABLE.value)
+        )
     marked = update_from_frame(
         conn,
         letter,

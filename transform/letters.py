@@ -106,6 +106,14 @@ def address_letters(letters: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
     return addressed[~_of_recipient(parents, to_pwc, "deceased")].reset_index(drop=True)
 
 
+def unreachable_recipients(parties: pd.DataFrame) -> set[str]:
+    """The recipient rules again as a letter is printed, on its parties as they stand then: a
+    parent who has died since the letter was made, or who has no address now, is not sent it
+    (the letter is recorded UNDELIVERABLE). ``parties``: ``person_ref``, ``deceased``,
+    ``untraced``."""
+    return set(parties.loc[parties["deceased"].astype(bool) | parties["untraced"].astype(bool), "person_ref"])
+
+
 def _of_recipient(parents: pd.DataFrame, to_pwc: np.ndarray, flag: str) -> np.ndarray:
     """The recipient's own flag (``pwc_<flag>`` or ``nrp_<flag>``) for each letter."""
     pwc = parents[f"pwc_{flag}"].to_numpy(dtype=bool)

@@ -37,6 +37,11 @@ def dispatch_letters_command(
     console.print(table)
     for batch in batches:
         console.print(f"written {batch['path']} and {batch['manifest_path']}")
+        if batch["undeliverable"]:
+            console.print(
+                f"{batch['undeliverable']:,} letter(s) of {batch['print_batch']} not sent: their recipient has died "
+                "or has no address now (recorded UNDELIVERABLE)"
+            )
 
 
 def writable_folder(folder: Path) -> Path:

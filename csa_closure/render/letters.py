@@ -27,6 +27,7 @@ from jinja2 import Environment, StrictUndefined
 from csa_closure.render.formats import long_date, pounds
 from csa_closure.render.templating import TEMPLATES
 from transform.codes import Recipient
+from transform.letters import unreachable_recipients
 
 WIDTH = 78
 SERVICE_TYPES = {
@@ -85,9 +86,10 @@ PartyReader = Callable[[Collection[str]], pd.DataFrame]
 """Canonical parties by reference (``extract.parties.read_parties`` on the legacy systems)."""
 
 
-def render_letters(letters: pd.DataFrame, read_parties: PartyReader) -> list[str]:
+def render_letters(letters: pd.DataFrame, read_parties: PartyReader) -> list[str | None]:
     """The printed text of each letter of a batch, in order; the parties they name are read
-    once for the batch.
+    once for the batch. None for a letter whose recipient has died or has no address now: it
+    is not printed, and is recorded UNDELIVERABLE (``transform.letters.unreachable_recipients``).
 
     ``letters``: ``csa_case_ref``, ``template``, ``template_version``, ``recipient_role``,
     ``created_on`` (a date), ``body`` (the letter's values as JSON, or its text at version 0),
@@ -97,11 +99,13 @@ def render_letters(letters: pd.DataFrame, read_parties: PartyReader) -> list[str
     values = [None if version == TEXT_KEPT else json.loads(body)
               for version, body in zip(letters["template_version"], letters["body"])]
     refs = {kept[key] for kept in values if kept for key in ("recipient_ref", "other_parent_ref") if key in kept}
-    people = _people(read_parties(refs)) if refs else {}
+    parties = read_parties(refs) if refs else None
+    people = _people(parties) if parties is not None else {}
+    unreachable = unreachable_recipients(parties) if parties is not None else set()
     return [
-        body if kept is None else _template(template, version).render(
-            _context(case_ref, role, created_on, kept, people, bool(marked))
-        )
+        body if kept is None
+        else None if kept.get("recipient_ref") in unreachable
+        else _template(template, version).render(_context(case_ref, role, created_on, kept, people, bool(marked)))
         for case_ref, template, version, role, created_on, body, kept, marked in zip(
             letters["csa_case_ref"], letters["template"], letters["template_version"],
             letters["recipient_role"], letters["created_on"], letters["body"], values, letters["dv_marker"],

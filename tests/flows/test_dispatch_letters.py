@@ -249,6 +249,8 @@ def test_no_value_can_forge_a_letter_in_the_print_file(recipients):
         "forenames": None,
         "address": ["\n".join(lines) if lines else None for _, lines in recipients],
         "postcode": None,
+        "deceased": False,
+        "untraced": False,
     })
     out = io.BytesIO()
     written = write_letters([chunk], out, lambda refs: people)
@@ -257,6 +259,36 @@ def test_no_value_can_forge_a_letter_in_the_print_file(recipients):
     assert [part.split("\n", 1)[0] for part in parts] == [
         f"letter {n} | LIABILITY_ENDED | PWC" for n in range(1, len(recipients) + 1)
     ]
+
+
+@pytest.mark.parametrize(
+    "since",
+    [{"address_line1": None, "address_line2": None, "town": None, "postcode": None},
+     {"date_of_death": date(2015, 1, 1)}],
+    ids=["no address now", "died since"],
+)
+def test_a_recipient_unreachable_since_the_letter_was_made_is_sent_nothing_and_it_is_undeliverable(
+    target, legacy_url, tmp_path, cli, since
+):
+    """Section 10 as the letter is printed: a parent who has died, or who has no address now,
+    is not sent the letter made for them before; it is recorded UNDELIVERABLE, once."""
+    gone = person_ref("C930000002", "PWC")
+    with make_engine(legacy_url, legacy=True, writable=True).begin() as conn:
+        conn.execute(legacy.cscs_person.update().where(legacy.cscs_person.c.person_ref == gone).values(**since))
+    out = tmp_path / "letters"
+    first = cli("dispatch-letters", "--out", str(out))
+    assert first.exit_code == 0 and "1 letter(s) of PB" in first.stdout, first.stdout
+    assert cli("dispatch-letters", "--out", str(out)).exit_code == 0
+
+    [manifest_path] = out.glob("*.manifest.json")
+    manifest = json.loads(manifest_path.read_text())
+    assert (manifest["letters"], manifest["undeliverable"]) == (2, 1)
+    text = (out / manifest["file"]).read_text()
+    assert "Parent C930000002 PWC" not in text and text.count("Parent C930000001 NRP") >= 2
+    rows = letter_rows(target)
+    assert rows[("C930000002", "INITIAL_NOTICE", "PWC")] == ("UNDELIVERABLE", manifest["print_batch"])
+    assert [status for key, (status, _) in rows.items() if key[0] == "C930000001" and key[2] == "NRP"] == [
+        "DISPATCHED", "DISPATCHED"]
 
 
 def test_an_out_path_that_is_not_a_folder_is_refused(target, tmp_path, cli):

@@ -94,8 +94,8 @@ def test_pending_letters_are_claimed_once_come_in_print_order_and_are_marked_onc
     assert list(claimed["csa_case_ref"]) == ["C930000001", "C930000002"]
     rendered = pd.DataFrame({"letter_id": claimed["letter_id"], "rendered_sha256": ["a" * 64, "b" * 64]})
     with target.begin() as conn:
-        assert mark_dispatched(conn, "PB1", rendered, "f" * 64, now) == 2
-        assert mark_dispatched(conn, "PB1", rendered, "f" * 64, now) == 0
+        assert mark_dispatched(conn, "PB1", rendered, [], "f" * 64, now) == 2
+        assert mark_dispatched(conn, "PB1", rendered, [], "f" * 64, now) == 0
         assert claimed_batches(conn) == []
     with target.connect() as conn:
         batches = conn.execute(

@@ -41,7 +41,7 @@ def parties() -> pd.DataFrame:
         [(ref, surname, forenames, address, postcode)
          for ref, (forenames, surname, address, postcode) in PEOPLE.items()],
         columns=["person_ref", "surname", "forenames", "address", "postcode"],
-    )
+    ).assign(deceased=False, untraced=False)
 
 
 def context(**changes) -> pd.DataFrame:
