@@ -109,7 +109,10 @@ def apply_choices(
 
 
 def answer_refusals(answers: pd.DataFrame, awaiting: pd.DataFrame) -> pd.Series:
-    """Why each answer is refused (None when accepted): the first answer decides, by its date.
+    """Why each answer is refused (None when accepted): the first answer decides, by the day it
+    was received, not the order it was recorded in: an answer received before one accepted and
+    not yet applied is taken, and the later one is refused when the run applies them in date
+    order.
 
     ``answers``: ``case_ref``, ``received_on``. ``awaiting``: the cases awaiting a choice,
     ``case_ref``, ``choice_deadline``, ``answered_on`` (NaT until an answer is accepted).
@@ -126,7 +129,7 @@ def answer_refusals(answers: pd.DataFrame, awaiting: pd.DataFrame) -> pd.Series:
                 answers["received_on"] > deadline,
                 "received after the deadline " + deadline.dt.strftime("%Y-%m-%d"),
             ),
-            (answered_on.notna(), "already answered on " + answered_on.dt.strftime("%Y-%m-%d")),
+            (answered_on <= answers["received_on"], "already answered on " + answered_on.dt.strftime("%Y-%m-%d")),
             (earlier.notna(), "already answered on " + earlier.dt.strftime("%Y-%m-%d")),
         ],
     )

@@ -1033,6 +1033,29 @@ def test_an_application_recorded_after_its_days_reactive_batch_started_closes_it
     assert dict(notices) == {"C930000001": 2, "C930000002": 2}
 
 
+def test_an_answer_recorded_after_a_later_received_one_decides_as_the_first(own_journey, cli):
+    """Section 7, the first answer decides, by the day it was received: a write-off received on
+    08-20 is recorded first, a collect received on 08-10 after it; the collect decides, and the
+    write-off is refused as the run applies them in date order."""
+    estate = Estate()
+    estate.cscs(1, status="ARREARS_ONLY", weekly=0, payment="NONE",  # segment 6: asked at selection
+                lines=[charge(200_000, D(2009, 1, 1), D(2009, 12, 31))])
+    journey = own_journey(estate)
+    plan(D(2014, 8, 1))
+    advance(D(2014, 8, 20))
+    _record(cli, "choice", "--case", ref(1), "--choice", "write-off", "--received", "2014-08-20")
+    _record(cli, "choice", "--case", ref(1), "--choice", "collect", "--received", "2014-08-10")
+    advance(D(2014, 8, 21))
+
+    with journey.target.connect() as conn:
+        decided = conn.execute(select(closure_outcome.c.choice, closure_outcome.c.transferred_pence)
+                               .where(closure_outcome.c.csa_case_ref == ref(1))).one()
+        answers = conn.execute(select(operator_event.c.value, operator_event.c.status)
+                               .where(operator_event.c.kind == "CHOICE").order_by(operator_event.c.received_on)).all()
+    assert tuple(decided) == ("COLLECT", 200_000)
+    assert [tuple(answer) for answer in answers] == [("COLLECT", "APPLIED"), ("WRITE_OFF", "REFUSED")]
+
+
 # --- safeguarding in letters (section 10) --------------------------------------------------------
 
 

@@ -121,6 +121,14 @@ def test_first_answer_decides_later_ones_refused():
     assert again.tolist() == ["already answered on 2015-06-20"]
 
 
+def test_an_answer_received_before_one_recorded_earlier_is_the_first():
+    """Recorded late, an answer received before the answer recorded first is the one that
+    decides (section 7, by date); one received the same day or after is refused."""
+    reasons = answer_refusals(received((REF, "2015-06-10"), (REF, "2015-06-20"), (REF, "2015-06-25")),
+                              answer_state("2015-06-20"))
+    assert reasons.fillna("ok").tolist() == ["ok", "already answered on 2015-06-20", "already answered on 2015-06-20"]
+
+
 def test_answer_for_a_case_not_awaiting_a_choice_refused():
     reasons = answer_refusals(received(("C930000404", "2015-06-20")), answer_state())
     assert reasons.tolist() == ["the case is not awaiting a choice"]
