@@ -51,12 +51,17 @@ def plan(
     overrides = {"tranche_capacity": capacity, "selection_interval_days": interval_days}
     rules = engines.rules.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     with journey_lock(engines.target, "plan", run_id) as lease:
-        with engines.target.connect() as conn:
-            clock = advanced_to(conn)
-        if clock is not None and start <= clock:
-            raise Refusal(f"--start {start} is not after {clock}, the date the journey has advanced to")
+        require_start_after_clock(engines.target, start)
         with recorded_run(engines.target, run_id, "plan", start, rules, lease):
             return _plan(engines, run_id, lease, start, until, rules)
+
+
+def require_start_after_clock(target, start: date) -> None:
+    """A plan starts after the date the journey has advanced to, or is refused (changing nothing)."""
+    with target.connect() as conn:
+        clock = advanced_to(conn)
+    if clock is not None and start <= clock:
+        raise Refusal(f"--start {start} is not after {clock}, the date the journey has advanced to")
 
 
 def _plan(engines, run_id, lease, start, until, rules) -> PlanSummary:

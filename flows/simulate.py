@@ -24,7 +24,7 @@ from flows.artifacts import RunProgress
 from flows.context import current_run_id, engines_for_run, recorded_run
 from flows.estate import generate_estate_flow
 from flows.extraction import extract_legacy
-from flows.plan import plan
+from flows.plan import plan, require_start_after_clock
 from flows.record import read_responses, store_events
 from load.journey import cases_awaiting_choice, cases_given_liability_end, due_work
 from load.migrate import upgrade_target
@@ -62,20 +62,19 @@ def simulate(
     target = engine_for(settings.target_url)
     upgrade_target(target)
     responses_dir = Path(settings.letters_dir).parent / "simulation"
-    responses_dir.mkdir(parents=True, exist_ok=True)
     run_id = current_run_id()
     rules = rule_settings()
-    with (
-        journey_lock(target, "simulate", run_id) as lease,
-        recorded_run(target, run_id, "simulate", end, rules, lease),
-    ):
-        generate_estate_flow(cases=cases, seed=seed, extract_date=date(2014, 6, 30), replace=replace)
-        extract_legacy()
-        plan(start)
-        with UnitRunner(rules) as runner:
-            summary = _simulate_days(target, start, end, seed, run_id, lease, runner, responses_dir)
-        publish_artifacts(engines_for_run(run_id), run_id)
-        finish_run(target, run_id, RunState.FAILED if summary["failed_units"] else RunState.COMPLETED)
+    with journey_lock(target, "simulate", run_id) as lease:
+        require_start_after_clock(target, start)  # before the estate is generated: a refusal changes nothing
+        responses_dir.mkdir(parents=True, exist_ok=True)
+        with recorded_run(target, run_id, "simulate", end, rules, lease):
+            generate_estate_flow(cases=cases, seed=seed, extract_date=date(2014, 6, 30), replace=replace)
+            extract_legacy()
+            plan(start)
+            with UnitRunner(rules) as runner:
+                summary = _simulate_days(target, start, end, seed, run_id, lease, runner, responses_dir)
+            publish_artifacts(engines_for_run(run_id), run_id)
+            finish_run(target, run_id, RunState.FAILED if summary["failed_units"] else RunState.COMPLETED)
     log.info("simulation finished", **summary)
     return summary
 

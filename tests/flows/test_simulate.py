@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from csa_closure.db import engine_for
 from csa_closure.settings import rule_settings
-from load.schema import batch_run, closure_outcome, engine_run, operator_event
+from extract import legacy_schema as legacy
+from load.schema import batch_run, closure_outcome, engine_run, legacy_case, operator_event, quarantine
 from transform.codes import UnitState
 
 
@@ -36,6 +37,23 @@ def test_simulate_works_the_journey_in_a_pool_of_processes_with_parents_answerin
     assert closed > 0 and answers > 0
     assert run_names(run_id) == ("simulate-300-cases-2014-07-07-to-2014-08-17",
                                  ["extract-all", "generate-300-cases-seed-1", "plan-from-2014-07-07"])
+
+    before = row_counts(legacy_url, target_url)
+    again = cli("simulate", "--cases", "200", "--start", "2014-07-07", "--end", "2014-08-17")
+    assert again.exit_code == 2
+    assert again.refused == "refused: --start 2014-07-07 is not after 2014-08-17, the date the journey has advanced to"
+    assert row_counts(legacy_url, target_url) == before, "a refused simulation replaced the estate"
+
+
+def row_counts(legacy_url: str, target_url: str) -> dict[str, int]:
+    """How many rows the legacy estate's cases and the target's snapshot, quarantine and runs hold."""
+    counts = {}
+    for url, tables in ((legacy_url, (legacy.cscs_case, legacy.cs2_case)),
+                        (target_url, (legacy_case, quarantine, engine_run))):
+        with engine_for(url).connect() as conn:
+            counts |= {table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+                       for table in tables}
+    return counts
 
 
 def run_names(run_id: str) -> tuple[str, list[str]]:
