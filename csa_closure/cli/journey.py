@@ -213,7 +213,8 @@ def _run_to_completion(flow_function, *args):
     error = state.result(raise_on_failure=False)
     if isinstance(error, (Refusal, SchemaNotCurrent)):
         raise error
-    print(f"failed: {state.message}", file=sys.stderr)
+    reason = str(state.message or state.name).strip().splitlines()  # a database's error adds its statement
+    print(f"failed: {reason[0] if reason else state.name}", file=sys.stderr)
     raise typer.Exit(1)
 
 

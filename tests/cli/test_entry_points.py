@@ -112,3 +112,24 @@ def test_a_command_line_the_commands_cannot_take_is_refused_in_one_line(cli, arg
 def test_a_group_named_alone_shows_its_commands(cli):
     result = cli("record")
     assert result.exit_code == 2 and "Commands" in result.stdout + result.stderr
+
+
+def test_a_flow_that_fails_with_a_database_error_is_one_failed_line(prefect_harness, capsys):
+    """A unit's database error carries its statement on further lines: the command prints the
+    first (``batch_run.last_error`` keeps it whole) and exits 1."""
+    import typer
+    from prefect import flow
+
+    from csa_closure.cli.journey import _run_to_completion
+
+    @flow
+    def failing() -> None:
+        raise RuntimeError("1 unit(s) of work failed; first: (sqlite3.IntegrityError) x\n[SQL: INSERT INTO write_off]")
+
+    with pytest.raises(typer.Exit) as exit_info:
+        _run_to_completion(failing)
+    assert exit_info.value.exit_code == 1
+    lines = capsys.readouterr().err.splitlines()  # the run's own log lines too
+    [at] = [n for n, line in enumerate(lines) if line.startswith("failed: ")]
+    assert "(sqlite3.IntegrityError) x" in lines[at]
+    assert not lines[at + 1:], "the failure's reason went on past its line"
