@@ -99,9 +99,11 @@ def render_letters(letters: pd.DataFrame, read_parties: PartyReader) -> list[str
     values = [None if version == TEXT_KEPT else json.loads(body)
               for version, body in zip(letters["template_version"], letters["body"])]
     refs = {kept[key] for kept in values if kept for key in ("recipient_ref", "other_parent_ref") if key in kept}
-    parties = read_parties(refs) if refs else None
-    people = _people(parties) if parties is not None else {}
-    unreachable = unreachable_recipients(parties) if parties is not None else set()
+    people: dict[str, dict[str, Any]] = {}
+    unreachable: set[str] = set()
+    if refs:
+        parties = read_parties(refs)
+        people, unreachable = _people(parties), unreachable_recipients(parties)
     return [
         body if kept is None
         else None if kept.get("recipient_ref") in unreachable
